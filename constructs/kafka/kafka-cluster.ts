@@ -1,0 +1,456 @@
+/**
+ * A Strimzi Kafka cluster (kafka.strimzi.io/v1) in KRaft mode with KafkaNodePools.
+ *
+ * The v1 API has no ZooKeeper, no `spec.kafka.replicas` and no `spec.kafka.storage`: replicas,
+ * roles, storage and resources live in KafkaNodePools labelled `strimzi.io/cluster`. The
+ * `strimzi.io/kraft` and `strimzi.io/node-pools` annotations of v1beta2 are not needed (KRaft and
+ * node pools are the only mode since Strimzi 0.46), so none is rendered.
+ *
+ * The broker config that depends on the broker count (replication factors, min ISR) is derived
+ * from it, so a one-broker dev cluster and a three-broker prod cluster are both correct by
+ * construction. ZooKeeper-era keys are refused.
+ */
+import { Chart, Lazy, Size, SizeRoundingBehavior } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct, IConstruct } from 'constructs';
+import {
+  Kafka,
+  KafkaSpec,
+  KafkaSpecKafkaAuthorizationType,
+  KafkaSpecKafkaListeners,
+  KafkaSpecKafkaListenersAuthenticationType,
+  KafkaSpecKafkaListenersType,
+} from '../../imports/strimzi-kafka-kafka.strimzi.io';
+import {
+  KafkaNodePool,
+  KafkaNodePoolSpec,
+  KafkaNodePoolSpecResourcesLimits,
+  KafkaNodePoolSpecResourcesRequests,
+  KafkaNodePoolSpecRoles,
+  KafkaNodePoolSpecStorage,
+  KafkaNodePoolSpecStorageKraftMetadata,
+  KafkaNodePoolSpecStorageType,
+} from '../../imports/strimzi-kafkanodepool-kafka.strimzi.io';
+import { checkInteger, checkNonEmpty, checkOneOf, describeProp, PropError } from '../validation';
+
+/** Kafka versions Strimzi 0.51 runs (and 1.x keeps running). */
+export const SUPPORTED_KAFKA_VERSIONS = ['4.1.0', '4.1.1', '4.2.0'] as const;
+
+/** The Kafka version a KafkaCluster runs unless told otherwise: the one the test broker runs. */
+export const DEFAULT_KAFKA_VERSION = '4.1.1';
+
+/** Strimzi `Kafka` metadata.name unless told otherwise. */
+export const DEFAULT_KAFKA_CLUSTER_NAME = 'klaxon';
+
+/** The label that ties node pools, topics and users to their Kafka cluster. */
+export const STRIMZI_CLUSTER_LABEL = 'strimzi.io/cluster';
+
+/** Broker config keys of the ZooKeeper era that Kafka 4 (KRaft only) removed or ignores. */
+export const REMOVED_BROKER_CONFIG_KEYS = ['log.message.format.version', 'inter.broker.protocol.version'] as const;
+
+/** A Kafka cluster other constructs (topics, users, groups, workloads) refer to. */
+export interface IKafkaCluster extends IConstruct {
+  /** Strimzi Kafka metadata.name. */
+  readonly clusterName: string;
+  /** metadata.namespace (the chart's), if any. */
+  readonly namespace?: string;
+  /** Kafka version, e.g. '4.1.1'. */
+  readonly kafkaVersion: string;
+  /** Total broker-role nodes. */
+  readonly brokerCount: number;
+  /** `<name>-kafka-bootstrap.<ns>.svc:<port>` of the workloads' listener. */
+  readonly bootstrapServers: string;
+  /** Bootstrap address of one listener by name. */
+  bootstrapServersFor(listenerName: string): string;
+}
+
+/** How clients authenticate on a listener. */
+export type ListenerAuthentication = 'none' | 'tls' | 'scram-sha-512';
+
+/** One internal Kafka listener. */
+export interface KafkaListenerOptions {
+  /** Listener name (Strimzi: 1-11 lowercase letters and digits). */
+  readonly name: string;
+  /** Port, 9092 or above (lower ports are Strimzi's own). */
+  readonly port: number;
+  /** Whether the listener encrypts with TLS. @default false */
+  readonly tls?: boolean;
+  /** Client authentication. @default 'none' */
+  readonly authentication?: ListenerAuthentication;
+}
+
+/** The default listeners: plain on 9092 and TLS on 9093, both without authentication. */
+export const DEFAULT_LISTENERS: readonly KafkaListenerOptions[] = [
+  { name: 'plain', port: 9092, tls: false, authentication: 'none' },
+  { name: 'tls', port: 9093, tls: true, authentication: 'none' },
+];
+
+/** Options of ephemeral (emptyDir) storage. */
+export interface EphemeralStorageOptions {
+  /** Upper bound of the emptyDir. @default - no limit */
+  readonly sizeLimit?: Size;
+}
+
+/** Options of persistent-claim storage. */
+export interface PersistentClaimStorageOptions {
+  /** Size of each node's volume. Required. */
+  readonly size: Size;
+  /** StorageClass of the claims. @default - the cluster's default StorageClass */
+  readonly storageClass?: string;
+  /** Delete the claims when the cluster is deleted. @default false */
+  readonly deleteClaim?: boolean;
+}
+
+/** Where a node pool keeps its log dirs and the KRaft metadata log (always on the same volume). */
+export class KafkaStorage {
+  /** An emptyDir: data is lost when a pod goes. For dev and tests. */
+  public static ephemeral(options: EphemeralStorageOptions = {}): KafkaStorage {
+    return new KafkaStorage('ephemeral', undefined, undefined, false, options.sizeLimit);
+  }
+
+  /** One PersistentVolumeClaim per node. */
+  public static persistentClaim(options: PersistentClaimStorageOptions): KafkaStorage {
+    if (!options || options.size === undefined) {
+      throw new PropError(`${describeProp('size', undefined)} of persistent-claim storage must be set: a claim needs a size, e.g. Size.gibibytes(100).`);
+    }
+    if (options.storageClass !== undefined) checkNonEmpty('storageClass', options.storageClass, 'persistent-claim storage');
+    return new KafkaStorage('persistent-claim', options.size, options.storageClass, options.deleteClaim ?? false, undefined);
+  }
+
+  private constructor(
+    /** 'ephemeral' or 'persistent-claim'. */
+    public readonly type: 'ephemeral' | 'persistent-claim',
+    /** Volume size (persistent-claim). */
+    public readonly size: Size | undefined,
+    /** StorageClass (persistent-claim). */
+    public readonly storageClass: string | undefined,
+    /** Whether claims are deleted with the cluster. */
+    public readonly deleteClaim: boolean,
+    /** emptyDir size limit (ephemeral). */
+    public readonly sizeLimit: Size | undefined,
+  ) {}
+
+  /** @internal the KafkaNodePool `spec.storage`. */
+  public _toKube(): KafkaNodePoolSpecStorage {
+    if (this.type === 'ephemeral') {
+      return {
+        type: KafkaNodePoolSpecStorageType.EPHEMERAL,
+        ...(this.sizeLimit ? { sizeLimit: quantity(this.sizeLimit) } : {}),
+        kraftMetadata: KafkaNodePoolSpecStorageKraftMetadata.SHARED,
+      };
+    }
+    return {
+      type: KafkaNodePoolSpecStorageType.PERSISTENT_HYPHEN_CLAIM,
+      size: quantity(this.size!),
+      ...(this.storageClass ? { class: this.storageClass } : {}),
+      deleteClaim: this.deleteClaim,
+      kraftMetadata: KafkaNodePoolSpecStorageKraftMetadata.SHARED,
+    };
+  }
+}
+
+/** Props of a KafkaCluster. */
+export interface KafkaClusterProps {
+  /** Strimzi Kafka metadata.name; also the prefix of its Services (`<name>-kafka-bootstrap`). @default 'klaxon' */
+  readonly clusterName?: string;
+  /** Kafka version (one Strimzi 0.51 supports). @default DEFAULT_KAFKA_VERSION ('4.1.1') */
+  readonly kafkaVersion?: string;
+  /** Number of broker nodes. @default 1 */
+  readonly brokers?: number;
+  /** Number of dedicated KRaft controller nodes in a separate pool. @default - none: the brokers are dual-role (broker + controller) */
+  readonly controllers?: number;
+  /** Listeners. @default DEFAULT_LISTENERS (plain 9092, tls 9093, no authentication) */
+  readonly listeners?: KafkaListenerOptions[];
+  /** Name of the listener workloads connect to (`bootstrapServers`). @default 'plain' if there is one, else the first listener */
+  readonly workloadListener?: string;
+  /** Storage of the broker (or dual-role) pool. @default KafkaStorage.ephemeral() */
+  readonly storage?: KafkaStorage;
+  /** Storage of the dedicated controller pool. @default - same as `storage` */
+  readonly controllerStorage?: KafkaStorage;
+  /** Resources of each broker (or dual-role) node. @default requests 500m CPU / 2Gi memory, limit 2Gi memory */
+  readonly resources?: kplus.ContainerResources;
+  /** Resources of each dedicated controller node. @default requests 250m CPU / 1Gi memory, limit 1Gi memory */
+  readonly controllerResources?: kplus.ContainerResources;
+  /** Extra broker config; overrides the derived keys. @default - only the derived replication keys */
+  readonly config?: Record<string, string | number | boolean>;
+  /** Enable Kafka ACL authorization (`simple`) so KafkaUser ACLs are enforced. @default - true when the workloads' listener authenticates clients */
+  readonly authorization?: boolean;
+  /** Deploy the entity operator (topic and user operators) that reconciles KafkaTopics and KafkaUsers. @default true */
+  readonly entityOperator?: boolean;
+}
+
+/** One resolved listener. */
+export interface KafkaListener {
+  /** Listener name. */
+  readonly name: string;
+  /** Port. */
+  readonly port: number;
+  /** TLS encryption. */
+  readonly tls: boolean;
+  /** Client authentication. */
+  readonly authentication: ListenerAuthentication;
+}
+
+/** What a KafkaTopic or KafkaUser registers on its cluster so cross-object rules can be checked. */
+interface ClusterRegistry {
+  readonly topics: Map<string, { readonly topicName: string; readonly path: string }>;
+  readonly users: { readonly authentication: string; readonly path: string }[];
+}
+
+const REGISTRIES = new WeakMap<IKafkaCluster, ClusterRegistry>();
+
+/** @internal the per-cluster registry of topics and users (one per cluster object). */
+export function _clusterRegistry(cluster: IKafkaCluster): ClusterRegistry {
+  let registry = REGISTRIES.get(cluster);
+  if (!registry) {
+    registry = { topics: new Map(), users: [] };
+    REGISTRIES.set(cluster, registry);
+  }
+  return registry;
+}
+
+const LISTENER_NAME = /^[a-z0-9]{1,11}$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * A Strimzi Kafka cluster in KRaft mode: one `Kafka` (id 'Resource') and its `KafkaNodePool`s
+ * (dual-role by default; separate controller and broker pools when `controllers` is set).
+ */
+export class KafkaCluster extends Construct implements IKafkaCluster {
+  /** Find the nearest KafkaCluster at or above `scope`, if any. */
+  public static of(scope: IConstruct): KafkaCluster | undefined {
+    for (const node of [...scope.node.scopes].reverse()) {
+      if (node instanceof KafkaCluster) return node;
+    }
+    return undefined;
+  }
+
+  public readonly clusterName: string;
+  public readonly namespace?: string;
+  public readonly kafkaVersion: string;
+  public readonly brokerCount: number;
+  /** Dedicated controller nodes (0 when the brokers are dual-role). */
+  public readonly controllerCount: number;
+  public readonly bootstrapServers: string;
+  /** Name of the listener behind `bootstrapServers`. */
+  public readonly workloadListener: KafkaListener;
+  /** Whether `simple` ACL authorization is on. */
+  public readonly authorization: boolean;
+  /** The broker config rendered into `spec.kafka.config` (derived keys merged with `config`). */
+  public readonly config: Readonly<Record<string, string | number | boolean>>;
+  /** The Strimzi Kafka object. */
+  public readonly resource: Kafka;
+  /** The node pools, dual-role first or controllers then brokers. */
+  public readonly nodePools: KafkaNodePool[];
+
+  private readonly _listeners: KafkaListener[];
+  private readonly storage: KafkaStorage;
+  private readonly controllerStorage: KafkaStorage;
+  private readonly resources: kplus.ContainerResources;
+  private readonly controllerResources: kplus.ContainerResources;
+  private readonly entityOperator: boolean;
+
+  constructor(scope: Construct, id: string, props: KafkaClusterProps = {}) {
+    super(scope, id);
+    this.clusterName = props.clusterName ?? DEFAULT_KAFKA_CLUSTER_NAME;
+    const owner = `KafkaCluster '${this.clusterName}'`;
+    checkNonEmpty('clusterName', this.clusterName, 'KafkaCluster');
+    if (!DNS_SUBDOMAIN.test(this.clusterName) || this.clusterName.length > 52) {
+      throw new PropError(`${describeProp('clusterName', this.clusterName)} of KafkaCluster must be a lowercase DNS name of at most 52 characters (Strimzi appends '-kafka-bootstrap' and pod suffixes).`);
+    }
+    this.kafkaVersion = checkOneOf('kafkaVersion', props.kafkaVersion ?? DEFAULT_KAFKA_VERSION, SUPPORTED_KAFKA_VERSIONS as unknown as string[], owner);
+    this.brokerCount = checkInteger('brokers', props.brokers ?? 1, { min: 1, owner });
+    this.controllerCount = props.controllers === undefined ? 0 : checkInteger('controllers', props.controllers, { min: 1, owner });
+    this.namespace = Chart.of(this).namespace;
+
+    this._listeners = resolveListeners(props.listeners ?? [...DEFAULT_LISTENERS], owner);
+    const workloadName = props.workloadListener ?? (this._listeners.some((l) => l.name === 'plain') ? 'plain' : this._listeners[0].name);
+    const workload = this._listeners.find((l) => l.name === workloadName);
+    if (!workload) {
+      throw new PropError(`${describeProp('workloadListener', workloadName, owner)} names no listener; listeners are ${this._listeners.map((l) => `'${l.name}'`).join(', ')}.`);
+    }
+    this.workloadListener = workload;
+    this.bootstrapServers = this.bootstrapServersFor(workload.name);
+    this.authorization = props.authorization ?? workload.authentication !== 'none';
+
+    this.storage = props.storage ?? KafkaStorage.ephemeral();
+    this.controllerStorage = props.controllerStorage ?? this.storage;
+    this.resources = props.resources ?? {
+      cpu: { request: kplus.Cpu.millis(500) },
+      memory: { request: Size.gibibytes(2), limit: Size.gibibytes(2) },
+    };
+    this.controllerResources = props.controllerResources ?? {
+      cpu: { request: kplus.Cpu.millis(250) },
+      memory: { request: Size.gibibytes(1), limit: Size.gibibytes(1) },
+    };
+    this.entityOperator = props.entityOperator ?? true;
+    this.config = Object.freeze({ ...derivedBrokerConfig(this.brokerCount), ...checkBrokerConfig(props.config ?? {}, this.brokerCount, owner) });
+
+    this.resource = new Kafka(this, 'Resource', {
+      metadata: { name: this.clusterName },
+      spec: Lazy.any({ produce: () => this._toKube() }) as unknown as KafkaSpec,
+    });
+
+    this.nodePools = [];
+    if (this.controllerCount === 0) {
+      this.nodePools.push(this.addPool('DualRole', 'dual-role', this.brokerCount, [KafkaNodePoolSpecRoles.CONTROLLER, KafkaNodePoolSpecRoles.BROKER], this.storage, this.resources));
+    } else {
+      this.nodePools.push(this.addPool('Controllers', 'controller', this.controllerCount, [KafkaNodePoolSpecRoles.CONTROLLER], this.controllerStorage, this.controllerResources));
+      this.nodePools.push(this.addPool('Brokers', 'broker', this.brokerCount, [KafkaNodePoolSpecRoles.BROKER], this.storage, this.resources));
+    }
+
+    this.node.addValidation({ validate: () => this.validateUsers() });
+  }
+
+  /** The listeners (copies). */
+  public get listeners(): KafkaListener[] {
+    return this._listeners.map((l) => ({ ...l }));
+  }
+
+  /** `<name>-kafka-bootstrap.<ns>.svc:<port>` of one listener (`<name>-kafka-bootstrap:<port>` when the chart has no namespace). */
+  public bootstrapServersFor(listenerName: string): string {
+    const listener = this._listeners.find((l) => l.name === listenerName);
+    if (!listener) {
+      throw new PropError(`${describeProp('listenerName', listenerName, `KafkaCluster '${this.clusterName}'`)} names no listener; listeners are ${this._listeners.map((l) => `'${l.name}'`).join(', ')}.`);
+    }
+    const host = this.namespace ? `${this.clusterName}-kafka-bootstrap.${this.namespace}.svc` : `${this.clusterName}-kafka-bootstrap`;
+    return `${host}:${listener.port}`;
+  }
+
+  /** Whether any listener authenticates clients with SCRAM-SHA-512. */
+  public get hasScramListener(): boolean {
+    return this._listeners.some((l) => l.authentication === 'scram-sha-512');
+  }
+
+  private addPool(id: string, name: string, replicas: number, roles: KafkaNodePoolSpecRoles[], storage: KafkaStorage, resources: kplus.ContainerResources): KafkaNodePool {
+    const spec: KafkaNodePoolSpec = {
+      replicas,
+      roles,
+      storage: storage._toKube(),
+      resources: toPoolResources(resources),
+    };
+    return new KafkaNodePool(this, id, {
+      metadata: { name, labels: { [STRIMZI_CLUSTER_LABEL]: this.clusterName } },
+      spec,
+    });
+  }
+
+  private validateUsers(): string[] {
+    const scram = this._listeners.find((l) => l.authentication === 'scram-sha-512');
+    if (!scram) return [];
+    const users = _clusterRegistry(this).users;
+    if (users.some((u) => u.authentication === 'scram-sha-512')) return [];
+    return [
+      `'listeners' of KafkaCluster '${this.clusterName}' include listener '${scram.name}' with authentication 'scram-sha-512' but no KafkaUser with 'scram-sha-512' authentication belongs to the cluster; no client could connect. Add a KafkaUser or set the listener's 'authentication' to 'none'.`,
+    ];
+  }
+
+  /** @internal */
+  public _toKube(): KafkaSpec {
+    return {
+      kafka: {
+        version: this.kafkaVersion,
+        listeners: this._listeners.map(toKubeListener),
+        config: { ...this.config },
+        ...(this.authorization ? { authorization: { type: KafkaSpecKafkaAuthorizationType.SIMPLE } } : {}),
+      },
+      ...(this.entityOperator ? { entityOperator: { topicOperator: {}, userOperator: {} } } : {}),
+    };
+  }
+}
+
+/** Broker replication settings that a cluster of `brokers` nodes can satisfy. */
+export function derivedBrokerConfig(brokers: number): Record<string, number> {
+  const replication = Math.min(3, brokers);
+  const minIsr = Math.min(2, brokers);
+  return {
+    'default.replication.factor': replication,
+    'min.insync.replicas': minIsr,
+    'offsets.topic.replication.factor': replication,
+    'transaction.state.log.replication.factor': replication,
+    'transaction.state.log.min.isr': minIsr,
+  };
+}
+
+function checkBrokerConfig(config: Record<string, string | number | boolean>, brokers: number, owner: string): Record<string, string | number | boolean> {
+  for (const [key, value] of Object.entries(config)) {
+    if ((REMOVED_BROKER_CONFIG_KEYS as readonly string[]).includes(key) || key.startsWith('zookeeper.')) {
+      throw new PropError(`${describeProp(`config.${key}`, value, owner)} is a ZooKeeper-era setting that Kafka 4 (KRaft) no longer has; remove it.`);
+    }
+  }
+  for (const key of ['default.replication.factor', 'offsets.topic.replication.factor', 'transaction.state.log.replication.factor']) {
+    if (config[key] !== undefined && Number(config[key]) > brokers) {
+      throw new PropError(`${describeProp(`config.${key}`, config[key], owner)} exceeds the brokers of the cluster (${brokers}).`);
+    }
+  }
+  const merged = { ...derivedBrokerConfig(brokers), ...config };
+  for (const [isr, rf] of [['min.insync.replicas', 'default.replication.factor'], ['transaction.state.log.min.isr', 'transaction.state.log.replication.factor']]) {
+    if (Number(merged[isr]) > Number(merged[rf])) {
+      throw new PropError(`${describeProp(`config.${isr}`, merged[isr], owner)} exceeds '${rf}' (${merged[rf]}); writes with acks=all would always fail.`);
+    }
+  }
+  return config;
+}
+
+function resolveListeners(listeners: KafkaListenerOptions[], owner: string): KafkaListener[] {
+  if (!Array.isArray(listeners) || listeners.length === 0) {
+    throw new PropError(`${describeProp('listeners', listeners, owner)} must list at least one listener.`);
+  }
+  const resolved = listeners.map((l) => {
+    if (!LISTENER_NAME.test(l.name)) {
+      throw new PropError(`${describeProp('listeners[].name', l.name, owner)} must be 1 to 11 lowercase letters or digits.`);
+    }
+    checkInteger('listeners[].port', l.port, { min: 9092, max: 65535, owner });
+    const authentication = checkOneOf('listeners[].authentication', l.authentication ?? 'none', ['none', 'tls', 'scram-sha-512'], owner);
+    const tls = l.tls ?? false;
+    if (authentication === 'tls' && !tls) {
+      throw new PropError(`${describeProp('listeners[].authentication', authentication, owner)} of listener '${l.name}' needs 'tls': true; TLS client authentication works only on a TLS listener.`);
+    }
+    return { name: l.name, port: l.port, tls, authentication };
+  });
+  for (let i = 0; i < resolved.length; i++) {
+    for (let j = 0; j < i; j++) {
+      if (resolved[i].name === resolved[j].name) throw new PropError(`${describeProp('listeners[].name', resolved[i].name, owner)} is used by two listeners; listener names must be unique.`);
+      if (resolved[i].port === resolved[j].port) throw new PropError(`${describeProp('listeners[].port', resolved[i].port, owner)} is used by listeners '${resolved[j].name}' and '${resolved[i].name}'; ports must be unique.`);
+    }
+  }
+  return resolved;
+}
+
+function toKubeListener(l: KafkaListener): KafkaSpecKafkaListeners {
+  return {
+    name: l.name,
+    port: l.port,
+    type: KafkaSpecKafkaListenersType.INTERNAL,
+    tls: l.tls,
+    ...(l.authentication === 'none'
+      ? {}
+      : {
+        authentication: {
+          type: l.authentication === 'tls' ? KafkaSpecKafkaListenersAuthenticationType.TLS : KafkaSpecKafkaListenersAuthenticationType.SCRAM_HYPHEN_SHA_HYPHEN_512,
+        },
+      }),
+  };
+}
+
+function toPoolResources(r: kplus.ContainerResources): KafkaNodePoolSpec['resources'] {
+  const requests: Record<string, KafkaNodePoolSpecResourcesRequests> = {};
+  const limits: Record<string, KafkaNodePoolSpecResourcesLimits> = {};
+  if (r.cpu?.request) requests.cpu = KafkaNodePoolSpecResourcesRequests.fromString(r.cpu.request.amount);
+  if (r.cpu?.limit) limits.cpu = KafkaNodePoolSpecResourcesLimits.fromString(r.cpu.limit.amount);
+  if (r.memory?.request) requests.memory = KafkaNodePoolSpecResourcesRequests.fromString(quantity(r.memory.request));
+  if (r.memory?.limit) limits.memory = KafkaNodePoolSpecResourcesLimits.fromString(quantity(r.memory.limit));
+  return {
+    ...(Object.keys(requests).length ? { requests } : {}),
+    ...(Object.keys(limits).length ? { limits } : {}),
+  };
+}
+
+/** A Size as a Kubernetes quantity in the largest binary unit that keeps it whole (`10Gi`, `512Mi`). */
+export function quantity(size: Size): string {
+  const kib = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+  for (const [unit, factor] of [['Ti', 1024 ** 3], ['Gi', 1024 ** 2], ['Mi', 1024], ['Ki', 1]] as const) {
+    if (Number.isInteger(kib / factor) && kib / factor >= 1) return `${kib / factor}${unit}`;
+  }
+  return `${Math.round(kib * 1024)}`;
+}
