@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what the integration tests need on a fresh Debian machine; safe to rerun.
+#   - Debian packages: prometheus-alertmanager (real Alertmanager), kcat (Kafka CLI client)
+#   - Apache Kafka broker jars from Maven Central (.ci/kafka/pom.xml) into .cache/kafka/libs
+# Everything it writes can be rebuilt by running it again (.cache/ is gitignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v prometheus-alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
+command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "install.sh: apt-get install ${need_apt[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+# The Debian unit would start a system-wide Alertmanager on :9093; the tests start their own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus-alertmanager 2>/dev/null; then
+  systemctl stop prometheus-alertmanager || true
+fi
+
+libs=.cache/kafka/libs
+if ! ls "$libs"/kafka_2.13-*.jar >/dev/null 2>&1 || [ .ci/kafka/pom.xml -nt "$libs" ]; then
+  rm -rf "$libs"
+  echo "install.sh: resolving Apache Kafka broker jars into $libs"
+  args=(-q -B -f .ci/kafka/pom.xml dependency:copy-dependencies "-DoutputDirectory=$PWD/$libs")
+  # Offline first: a rerun (or a machine whose ~/.m2 already has the jars) needs no network.
+  mvn -o "${args[@]}" >/dev/null 2>&1 || mvn "${args[@]}"
+fi
+kcat_version=$(dpkg-query -W -f='${Version}' kcat 2>/dev/null || echo '?')
+am_version=$(prometheus-alertmanager --version 2>&1 | head -1 | awk '{print $3}')
+kafka_version=$(ls "$libs" | sed -n 's/^kafka_2.13-\(.*\)\.jar$/\1/p')
+echo "install.sh: ready: kcat $kcat_version, alertmanager $am_version, kafka $kafka_version"
