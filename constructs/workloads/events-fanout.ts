@@ -1,0 +1,100 @@
+/**
+ * events-fanout: consumes `cluster-events` and writes each Kubernetes Event to the topic of its
+ * namespace (`events.<ns>`), to `cluster-events.cluster-scoped` for cluster-scoped objects, or to
+ * `cluster-events.unrouted` for namespaces without a declared topic; records it cannot parse go to
+ * the dead-letter topic. Every topic name in its env comes from the KlaxonTopics object, the same
+ * one that creates the topics.
+ *
+ * main.ts (the only reader of files):
+ *
+ *   const code = FunctionCode.fromBundle(fs.readFileSync(bundlePath('events-fanout')));
+ *   new EventsFanout(chart, 'EventsFanout', { topics, code });
+ */
+import { Construct } from 'constructs';
+import { FanoutEnv } from '../../functions/contracts/workload-env';
+import { ConsumerGroup } from '../kafka/consumer-group';
+import type { KafkaUser } from '../kafka/kafka-user';
+import type { KlaxonTopics } from '../kafka/klaxon-topics';
+import { describeProp, PropError } from '../validation';
+import { FunctionCode } from './function-code';
+import { KafkaFunction, KafkaFunctionOptions } from './kafka-function';
+
+/** The consumer group id of events-fanout unless a ConsumerGroup is given. */
+export const DEFAULT_FANOUT_GROUP_ID = 'klaxon-events-fanout';
+
+/** The workload name (container, labels, client id) of events-fanout. */
+export const FANOUT_WORKLOAD_NAME = 'events-fanout';
+
+/** Props of EventsFanout. */
+export interface EventsFanoutProps extends KafkaFunctionOptions {
+  /** The topic set: source `clusterEvents`, dead letters to `deadLetter`, outputs the namespace, cluster-scoped and unrouted topics. */
+  readonly topics: KlaxonTopics;
+  /** The bundle of functions/events-fanout (`FunctionCode.fromBundle(bytes)`) or an image. */
+  readonly code: FunctionCode;
+  /** The consumer group. @default - a ConsumerGroup 'klaxon-events-fanout' in the topics' cluster */
+  readonly group?: ConsumerGroup;
+  /** A KafkaUser to grant exactly the ACLs the fanout needs (credentials are not passed to the pod yet). @default - none */
+  readonly user?: KafkaUser;
+}
+
+/** The events-fanout workload: a KafkaFunction (id 'Resource') wired to a KlaxonTopics set. */
+export class EventsFanout extends Construct {
+  /** The function (Deployment, ServiceAccount, code ConfigMap). */
+  public readonly function: KafkaFunction;
+  /** The topic set it reads from and writes to. */
+  public readonly topics: KlaxonTopics;
+  /** Its consumer group. */
+  public readonly group: ConsumerGroup;
+
+  constructor(scope: Construct, id: string, props: EventsFanoutProps) {
+    super(scope, id);
+    if (!props.topics) {
+      throw new PropError(`${describeProp('topics', undefined, 'EventsFanout')} must be set: the KlaxonTopics the fanout reads and writes.`);
+    }
+    this.topics = props.topics;
+    this.group = props.group ?? new ConsumerGroup(this, 'Group', { cluster: this.topics.cluster, groupId: DEFAULT_FANOUT_GROUP_ID });
+
+    const { topics, code, group: _group, user, ...options } = props;
+    this.function = new KafkaFunction(this, 'Resource', {
+      ...options,
+      code,
+      workloadName: FANOUT_WORKLOAD_NAME,
+      cluster: topics.cluster,
+      source: topics.clusterEvents,
+      group: this.group,
+      deadLetter: topics.deadLetter,
+    });
+    this.function.addEnv(FanoutEnv.NAMESPACE_TOPIC_PREFIX, () => topics.namespacePrefix);
+    this.function.addEnv(FanoutEnv.NAMESPACES, () => topics.namespaces.join(','));
+    this.function.addEnv(FanoutEnv.CLUSTER_SCOPED_TOPIC, () => topics.clusterScoped.topicName);
+    this.function.addEnv(FanoutEnv.UNROUTED_TOPIC, () => topics.unrouted.topicName);
+
+    if (user) this.grantTo(user);
+  }
+
+  /** The env of the fanout container, as rendered (a copy). */
+  public get env(): Record<string, string> {
+    return this.function.env;
+  }
+
+  /**
+   * Grant `user` least privilege for the fanout: Read on `cluster-events` in the fanout's group,
+   * Write on the dead-letter, cluster-scoped and unrouted topics and on each declared namespace
+   * topic — or, when no namespace is declared (every namespace is routed), Write on the topics
+   * prefixed with the namespace prefix.
+   */
+  public grantTo(user: KafkaUser): void {
+    this.function.grantTo(user);
+    const write = ['Write', 'Describe'] as const;
+    for (const topic of [this.topics.clusterScoped, this.topics.unrouted]) {
+      user.addAcl({ resourceType: 'topic', name: topic.topicName, operations: [...write] });
+    }
+    const namespaces = this.topics.namespaces;
+    if (namespaces.length === 0) {
+      user.addAcl({ resourceType: 'topic', name: this.topics.namespacePrefix, patternType: 'prefix', operations: [...write] });
+    }
+    for (const ns of namespaces) {
+      user.addAcl({ resourceType: 'topic', name: this.topics.topicForNamespace(ns)!.topicName, operations: [...write] });
+    }
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * How a function's code reaches its pod.
+ *
+ * - `FunctionCode.fromBundle(bytes)`: the esbuild bundle travels inside dist/ — no image build, no
+ *   registry. It is gzip-compressed into a ConfigMap (`binaryData`), an init container of a pinned
+ *   stock Node image unpacks it (`node -e`, zlib.gunzipSync, sha256 check) into an emptyDir, and the
+ *   function container runs `node /opt/klaxon/app/index.js` with a read-only root filesystem.
+ * - `FunctionCode.fromImage(image)`: a prebuilt image whose entrypoint starts the function.
+ *
+ * Constructs never read files: main.ts reads `.build/functions/<name>/index.js` (see
+ * `bundlePath()` in functions/build.ts) and passes the bytes in.
+ *
+ * Size: plain (client-side) `kubectl apply` copies every object into its
+ * `kubectl.kubernetes.io/last-applied-configuration` annotation, and all annotations of an object
+ * together may hold at most 256 KiB. The base64 text of the compressed bundle therefore must stay
+ * under MAX_ENCODED_BUNDLE_BYTES (200 KiB, i.e. about 150 KiB gzip), leaving room for the rest of
+ * the object; a bigger bundle fails synth.
+ */
+import { createHash } from 'crypto';
+import { gzipSync } from 'zlib';
+import { ApiObjectMetadata } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { checkInteger, checkNonEmpty, describeProp, PropError } from '../validation';
+
+/**
+ * The Node image that runs bundles: Node 20.20.2 (the version the bundles are built and tested with)
+ * on Alpine 3.23, user `node` = uid/gid 1000. A full version tag, not a digest: digests cannot be
+ * checked offline here; pin one with `FunctionCode.fromBundle(bytes, { nodeImage: 'node:…@sha256:…' })`.
+ */
+export const DEFAULT_NODE_IMAGE = 'node:20.20.2-alpine3.23';
+
+/** uid and gid of the `node` user of the official Node images. */
+export const NODE_IMAGE_UID = 1000;
+
+/** Upper bound of the base64 text of the gzip-compressed bundle in the code ConfigMap. */
+export const MAX_ENCODED_BUNDLE_BYTES = 200 * 1024;
+
+/** The ConfigMap `binaryData` key holding the gzip-compressed bundle. */
+export const BUNDLE_CONFIGMAP_KEY = 'index.js.gz';
+
+/** Where the code ConfigMap is mounted (read-only) in the unpack init container. */
+export const BUNDLE_MOUNT_PATH = '/opt/klaxon/bundle';
+
+/** Where the unpacked bundle lives (an emptyDir, read-only in the function container). */
+export const APP_MOUNT_PATH = '/opt/klaxon/app';
+
+/** Size limit of the emptyDir holding the unpacked bundle (a bundle that fits the ConfigMap is a few MiB at most). */
+export const APP_VOLUME_SIZE_LIMIT = '16Mi';
+
+/**
+ * The unpack script run by `node -e SCRIPT <gz> <out> <sha256>`: gunzip, check the sha256 the pod
+ * template expects (a pod never runs code its template was not rendered for), write read-only.
+ */
+export const UNPACK_SCRIPT = [
+  'const fs=require("fs"),zlib=require("zlib"),crypto=require("crypto");',
+  'const [gz,out,want]=process.argv.slice(1);',
+  'const js=zlib.gunzipSync(fs.readFileSync(gz));',
+  'const got=crypto.createHash("sha256").update(js).digest("hex");',
+  'if(got!==want){console.error(`klaxon unpack: bundle sha256 ${got} in ${gz} is not the ${want} this pod template expects; the code ConfigMap changed and a rollout will replace this pod`);process.exit(1)}',
+  'fs.writeFileSync(out,js,{mode:0o444});',
+  'console.log(`klaxon unpack: ${js.length} bytes, sha256 ${got}, to ${out}`);',
+].join('');
+
+/** What a container needs to run the code; produced by `FunctionCode.bind()`. */
+export interface FunctionCodeConfig {
+  /** Image of the function container. */
+  readonly image: string;
+  /** Command of the function container. @default - the image's entrypoint */
+  readonly command?: string[];
+  /** Arguments of the function container. @default - the image's cmd */
+  readonly args?: string[];
+  /** uid and gid the containers run as (non-root). */
+  readonly uid: number;
+  /** Pod volumes the code needs. */
+  readonly volumes: k8s.Volume[];
+  /** Mounts of the function container. */
+  readonly volumeMounts: k8s.VolumeMount[];
+  /** An init container (same security context and resources as the function) that prepares the code. @default - none */
+  readonly init?: FunctionCodeInit;
+  /** The ConfigMap holding the code, if any. @default - none */
+  readonly configMap?: k8s.KubeConfigMap;
+}
+
+/** The init container a FunctionCode needs, without security context and resources. */
+export interface FunctionCodeInit {
+  /** Container name. */
+  readonly name: string;
+  /** Image. */
+  readonly image: string;
+  /** Command. */
+  readonly command: string[];
+  /** Mounts. */
+  readonly volumeMounts: k8s.VolumeMount[];
+}
+
+/** Options of `bind()`. */
+export interface FunctionCodeBindOptions {
+  /** Metadata (labels) for objects the code creates, e.g. the code ConfigMap. @default - none */
+  readonly metadata?: ApiObjectMetadata;
+}
+
+/** Options of `FunctionCode.fromBundle()`. */
+export interface BundleCodeOptions {
+  /** Node image that unpacks and runs the bundle; must run as uid 1000. @default DEFAULT_NODE_IMAGE ('node:20.20.2-alpine3.23') */
+  readonly nodeImage?: string;
+}
+
+/** Options of `FunctionCode.fromImage()`. */
+export interface ImageCodeOptions {
+  /** Command of the function container. @default - the image's entrypoint */
+  readonly command?: string[];
+  /** Arguments of the function container. @default - the image's cmd */
+  readonly args?: string[];
+  /** Non-root uid (and gid) the image runs as. @default NODE_IMAGE_UID (1000) */
+  readonly uid?: number;
+}
+
+/** The code of a KafkaFunction. */
+export abstract class FunctionCode {
+  /** An esbuild bundle (`.build/functions/<name>/index.js`), carried gzip-compressed in a ConfigMap. */
+  public static fromBundle(contents: Buffer | string, options: BundleCodeOptions = {}): FunctionCode {
+    return new BundleCode(Buffer.isBuffer(contents) ? contents : Buffer.from(contents, 'utf8'), options);
+  }
+
+  /** A prebuilt image whose entrypoint starts the function (a tag or digest; never ':latest'). */
+  public static fromImage(image: string, options: ImageCodeOptions = {}): FunctionCode {
+    return new ImageCode(image, options);
+  }
+
+  /** sha256 (hex) identifying the code: of the bundle bytes, or of the image reference. */
+  public abstract readonly sha256: string;
+
+  /** Creates what the code needs (e.g. its ConfigMap) in `scope` and says how to run it. */
+  public abstract bind(scope: Construct, options?: FunctionCodeBindOptions): FunctionCodeConfig;
+}
+
+/** A bundle carried in a ConfigMap; see FunctionCode.fromBundle(). */
+export class BundleCode extends FunctionCode {
+  /** The bundle bytes. */
+  public readonly bundle: Buffer;
+  /** The bundle gzip-compressed (level 9; deterministic: no mtime, no file name). */
+  public readonly compressed: Buffer;
+  /** sha256 of the bundle bytes (hex), as in `.build/functions/<name>/manifest.json`. */
+  public readonly sha256: string;
+  /** The Node image that unpacks and runs it. */
+  public readonly nodeImage: string;
+
+  constructor(bundle: Buffer, options: BundleCodeOptions) {
+    super();
+    if (bundle.length === 0) {
+      throw new PropError(`'contents' of FunctionCode.fromBundle is empty; pass the bytes of .build/functions/<name>/index.js (run 'npm run build:functions' first).`);
+    }
+    this.nodeImage = checkPinnedImage('nodeImage', options.nodeImage ?? DEFAULT_NODE_IMAGE, 'FunctionCode.fromBundle');
+    this.bundle = bundle;
+    this.compressed = gzipSync(bundle, { level: 9 });
+    this.sha256 = createHash('sha256').update(bundle).digest('hex');
+    const encoded = base64Length(this.compressed.length);
+    if (encoded > MAX_ENCODED_BUNDLE_BYTES) {
+      throw new PropError(
+        `'contents' of FunctionCode.fromBundle is too big for a ConfigMap: ${kib(bundle.length)} bundle, ` +
+        `${kib(this.compressed.length)} gzip-compressed, ${kib(encoded)} as base64, over the ${kib(MAX_ENCODED_BUNDLE_BYTES)} limit ` +
+        `(plain 'kubectl apply' keeps the whole object in a 256 KiB annotation). ` +
+        'Shrink the bundle (fewer or lighter dependencies) or ship the function as an image with FunctionCode.fromImage().',
+      );
+    }
+  }
+
+  public bind(scope: Construct, options: FunctionCodeBindOptions = {}): FunctionCodeConfig {
+    const configMap = new k8s.KubeConfigMap(scope, 'Code', {
+      metadata: { ...options.metadata, annotations: { ...options.metadata?.annotations, 'klaxon.io/bundle-sha256': this.sha256 } },
+      binaryData: { [BUNDLE_CONFIGMAP_KEY]: this.compressed.toString('base64') },
+    });
+    const app = `${APP_MOUNT_PATH}/index.js`;
+    return {
+      image: this.nodeImage,
+      command: ['node', app],
+      uid: NODE_IMAGE_UID,
+      configMap,
+      volumes: [
+        { name: 'bundle', configMap: { name: configMap.name, defaultMode: 0o444 } },
+        { name: 'app', emptyDir: { sizeLimit: k8s.Quantity.fromString(APP_VOLUME_SIZE_LIMIT) } },
+      ],
+      volumeMounts: [{ name: 'app', mountPath: APP_MOUNT_PATH, readOnly: true }],
+      init: {
+        name: 'unpack',
+        image: this.nodeImage,
+        command: ['node', '-e', UNPACK_SCRIPT, `${BUNDLE_MOUNT_PATH}/${BUNDLE_CONFIGMAP_KEY}`, app, this.sha256],
+        volumeMounts: [
+          { name: 'bundle', mountPath: BUNDLE_MOUNT_PATH, readOnly: true },
+          { name: 'app', mountPath: APP_MOUNT_PATH },
+        ],
+      },
+    };
+  }
+}
+
+/** A prebuilt image; see FunctionCode.fromImage(). */
+export class ImageCode extends FunctionCode {
+  /** The image reference. */
+  public readonly image: string;
+  /** sha256 of the image reference (a new tag or digest rolls the pods anyway). */
+  public readonly sha256: string;
+  private readonly options: ImageCodeOptions;
+
+  constructor(image: string, options: ImageCodeOptions) {
+    super();
+    this.image = checkPinnedImage('image', image, 'FunctionCode.fromImage');
+    if (options.uid !== undefined) checkInteger('uid', options.uid, { min: 1, owner: 'FunctionCode.fromImage' });
+    this.options = { ...options };
+    this.sha256 = createHash('sha256').update(image).digest('hex');
+  }
+
+  public bind(_scope: Construct, _options: FunctionCodeBindOptions = {}): FunctionCodeConfig {
+    return {
+      image: this.image,
+      ...(this.options.command ? { command: [...this.options.command] } : {}),
+      ...(this.options.args ? { args: [...this.options.args] } : {}),
+      uid: this.options.uid ?? NODE_IMAGE_UID,
+      volumes: [],
+      volumeMounts: [],
+    };
+  }
+}
+
+/** An image reference with a tag or a digest, and not ':latest' (pods must run what was reviewed). */
+function checkPinnedImage(prop: string, image: string, owner: string): string {
+  checkNonEmpty(prop, image, owner);
+  const lastSegment = image.slice(image.lastIndexOf('/') + 1);
+  const digest = image.includes('@sha256:');
+  const tag = lastSegment.includes(':') ? lastSegment.slice(lastSegment.indexOf(':') + 1).split('@')[0] : undefined;
+  if (/\s/.test(image) || (!digest && (tag === undefined || tag === '' || tag === 'latest'))) {
+    throw new PropError(`${describeProp(prop, image, owner)} must be pinned with a version tag or an @sha256 digest (not ':latest' or no tag), e.g. '${DEFAULT_NODE_IMAGE}'.`);
+  }
+  return image;
+}
+
+function base64Length(bytes: number): number {
+  return 4 * Math.ceil(bytes / 3);
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}

@@ -1,0 +1,457 @@
+/**
+ * A Kafka consumer workload: one Deployment (id 'Resource') that runs a function built on
+ * functions/runtime, wired to its cluster, source topic, consumer group and dead-letter topic by
+ * object. The env the runtime reads (functions/contracts/workload-env.ts) is rendered from those
+ * objects, so the Deployment, the topics and a KEDA scaler cannot disagree.
+ *
+ * For tests (and the fanout integration test): run the bundle with exactly the env a pod gets,
+ * pointing at the test broker:
+ *
+ *   const fn = new EventsFanout(Testing.chart(), 'Fanout', { topics, code });   // or any KafkaFunction
+ *   const env = renderedEnv(fn.function, { [WorkloadEnv.BROKERS]: process.env.KAFKA_BROKERS! });
+ *   spawn(process.execPath, [bundlePath('events-fanout')], { env: { ...env, PATH: process.env.PATH } });
+ *
+ * A scaler (the KEDA work to come) calls `fn.scaleExternally(scaler)`: the Deployment then omits
+ * `replicas` so `kubectl apply` never fights the autoscaler; it reads `source`, `group`,
+ * `cluster` and `deployment` from the function.
+ */
+import { createHash } from 'crypto';
+import { ApiObjectMetadata, Duration, Lazy, Names, Size, SizeRoundingBehavior } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct, IConstruct } from 'constructs';
+import { DEFAULT_HTTP_PORT, WorkloadEnv } from '../../functions/contracts/workload-env';
+import type { ConsumerGroup } from '../kafka/consumer-group';
+import type { IKafkaCluster } from '../kafka/kafka-cluster';
+import type { IKafkaTopic } from '../kafka/kafka-topic';
+import type { KafkaUser } from '../kafka/kafka-user';
+import { checkInteger, checkOneOf, describeProp, PropError } from '../validation';
+import { FunctionCode, FunctionCodeConfig } from './function-code';
+
+/** Log levels the runtime understands. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** The levels, in order. */
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/**
+ * How long the runtime may take to shut down after SIGTERM (stop consumer, disconnect, close HTTP).
+ * `terminationGracePeriod` must exceed it, or Kubernetes kills the pod mid-commit.
+ */
+export const RUNTIME_SHUTDOWN_BOUND = Duration.seconds(10);
+
+/** Pod annotation holding sha256(code + rendered env); a change rolls the pods on `kubectl apply`. */
+export const CONTENT_HASH_ANNOTATION = 'klaxon.io/content-sha256';
+
+/** Name of the container port of the runtime's /livez, /readyz and /metrics server. */
+export const HTTP_PORT_NAME = 'http';
+
+/** Resources of a function container unless told otherwise: a small consumer. */
+export const DEFAULT_FUNCTION_RESOURCES: kplus.ContainerResources = {
+  cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
+  memory: { request: Size.mebibytes(96), limit: Size.mebibytes(256) },
+};
+
+/** Size limit of the writable /tmp emptyDir. */
+export const TMP_VOLUME_SIZE_LIMIT = '64Mi';
+
+/** Props of any KafkaFunction-based workload (everything but the wiring). */
+export interface KafkaFunctionOptions {
+  /** Pod count; omitted from the manifest once a scaler is attached (`scaleExternally`). @default 1 */
+  readonly replicas?: number;
+  /** Requests and limits of the function container; fields not given keep their default. @default requests 50m CPU / 96Mi memory, limits 500m CPU / 256Mi memory */
+  readonly resources?: kplus.ContainerResources;
+  /** Extra environment variables (plain values; never credentials); must not repeat a rendered key. @default - none */
+  readonly env?: Record<string, string>;
+  /** Runtime log level (LOG_LEVEL). @default 'info' */
+  readonly logLevel?: LogLevel;
+  /** Time between SIGTERM and SIGKILL; must exceed the runtime's shutdown bound (10 s). @default Duration.seconds(30) */
+  readonly terminationGracePeriod?: Duration;
+  /** Kafka client id (KAFKA_CLIENT_ID), also the name in dead-letter headers and logs. @default - the workload name */
+  readonly clientId?: string;
+  /** Create a ClusterIP Service on the `http` port (for scraping through a Service). @default false */
+  readonly metricsService?: boolean;
+}
+
+/** Props of a KafkaFunction. */
+export interface KafkaFunctionProps extends KafkaFunctionOptions {
+  /** The function's code: `FunctionCode.fromBundle(bytes)` or `FunctionCode.fromImage(image)`. */
+  readonly code: FunctionCode;
+  /** The topic the function consumes (KAFKA_SOURCE_TOPIC). */
+  readonly source: IKafkaTopic;
+  /** The consumer group the function joins (KAFKA_GROUP_ID). */
+  readonly group: ConsumerGroup;
+  /** Where records the function cannot handle go (KAFKA_DEAD_LETTER_TOPIC). */
+  readonly deadLetter: IKafkaTopic;
+  /** The cluster (KAFKA_BROKERS = its bootstrapServers); must be the topics' and group's cluster. @default - the source topic's cluster */
+  readonly cluster?: IKafkaCluster;
+  /** Workload name: container name and `app.kubernetes.io/name` label (a DNS label). @default - the construct id in kebab case */
+  readonly workloadName?: string;
+}
+
+type EnvSource = string | (() => string);
+
+/**
+ * A Kafka consumer Deployment (id 'Resource') with its ServiceAccount, code ConfigMap (for bundles)
+ * and optional metrics Service. Pods meet Pod Security "restricted".
+ */
+export class KafkaFunction extends Construct {
+  /** The workload name (container name, `app.kubernetes.io/name`). */
+  public readonly workloadName: string;
+  /** KAFKA_CLIENT_ID. */
+  public readonly clientId: string;
+  /** The cluster the function connects to. */
+  public readonly cluster: IKafkaCluster;
+  /** The consumed topic. */
+  public readonly source: IKafkaTopic;
+  /** The consumer group. */
+  public readonly group: ConsumerGroup;
+  /** The dead-letter topic. */
+  public readonly deadLetter: IKafkaTopic;
+  /** The code. */
+  public readonly code: FunctionCode;
+  /** The runtime's HTTP port (/livez, /readyz, /metrics). */
+  public readonly httpPort: number = DEFAULT_HTTP_PORT;
+  /** LOG_LEVEL. */
+  public readonly logLevel: LogLevel;
+  /** Effective requests and limits of the function container. */
+  public readonly resources: kplus.ContainerResources;
+  /** Time between SIGTERM and SIGKILL. */
+  public readonly terminationGracePeriod: Duration;
+  /** The Deployment. */
+  public readonly deployment: k8s.KubeDeployment;
+  /** The pods' ServiceAccount (no API token mounted). */
+  public readonly serviceAccount: k8s.KubeServiceAccount;
+  /** The ConfigMap holding the bundle, when the code is a bundle. */
+  public readonly codeConfigMap?: k8s.KubeConfigMap;
+  /** The metrics Service, when `metricsService` is set. */
+  public readonly service?: k8s.KubeService;
+  /** Labels that select this function's pods. */
+  public readonly selectorLabels: Record<string, string>;
+
+  private readonly _replicas: number;
+  private readonly codeConfig: FunctionCodeConfig;
+  private readonly envSources = new Map<string, EnvSource>();
+  private readonly reservedEnv = new Set<string>();
+  private _scaler?: IConstruct;
+
+  constructor(scope: Construct, id: string, props: KafkaFunctionProps) {
+    super(scope, id);
+    this.workloadName = checkDnsLabel('workloadName', props.workloadName ?? kebabCase(id), 'KafkaFunction');
+    const owner = `KafkaFunction '${this.workloadName}'`;
+    this.clientId = props.clientId ?? this.workloadName;
+    if (this.clientId.trim() === '') throw new PropError(`${describeProp('clientId', this.clientId, owner)} must not be empty.`);
+    if (!props.code) throw new PropError(`${describeProp('code', undefined, owner)} must be set: FunctionCode.fromBundle(bytes) or FunctionCode.fromImage(image).`);
+    this.code = props.code;
+
+    this.source = props.source;
+    this.group = props.group;
+    this.deadLetter = props.deadLetter;
+    this.cluster = props.cluster ?? props.source.cluster;
+    checkSameCluster('source', `topic '${this.source.topicName}'`, this.source.cluster, this.cluster, owner);
+    checkSameCluster('deadLetter', `topic '${this.deadLetter.topicName}'`, this.deadLetter.cluster, this.cluster, owner);
+    checkSameCluster('group', `group '${this.group.groupId}'`, this.group.cluster, this.cluster, owner);
+    if (this.deadLetter.topicName === this.source.topicName) {
+      throw new PropError(`${describeProp('deadLetter', this.deadLetter.topicName, owner)} is the source topic; a record that fails would be consumed and fail again forever. Use a dedicated dead-letter topic (KlaxonTopics.deadLetter).`);
+    }
+
+    this._replicas = checkInteger('replicas', props.replicas ?? 1, { min: 0, owner });
+    this.logLevel = checkOneOf('logLevel', props.logLevel ?? 'info', LOG_LEVELS, owner);
+    this.resources = resolveResources(props.resources, owner);
+    this.terminationGracePeriod = checkGracePeriod(props.terminationGracePeriod ?? Duration.seconds(30), owner);
+
+    for (const [name, value] of [
+      [WorkloadEnv.BROKERS, this.cluster.bootstrapServers],
+      [WorkloadEnv.SOURCE_TOPIC, this.source.topicName],
+      [WorkloadEnv.GROUP_ID, this.group.groupId],
+      [WorkloadEnv.DEAD_LETTER_TOPIC, this.deadLetter.topicName],
+      [WorkloadEnv.CLIENT_ID, this.clientId],
+      [WorkloadEnv.HTTP_PORT, String(this.httpPort)],
+      [WorkloadEnv.LOG_LEVEL, this.logLevel],
+    ] as const) {
+      this.envSources.set(name, value);
+      this.reservedEnv.add(name);
+    }
+    for (const [name, value] of Object.entries(props.env ?? {})) this.addEnv(name, value);
+
+    this.selectorLabels = {
+      'app.kubernetes.io/name': this.workloadName,
+      'app.kubernetes.io/instance': Names.toLabelValue(this),
+    };
+    const metadata = (): ApiObjectMetadata => ({ labels: this.labels });
+
+    this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: metadata(), automountServiceAccountToken: false });
+    this.codeConfig = this.code.bind(this, { metadata: metadata() });
+    this.codeConfigMap = this.codeConfig.configMap;
+    this.deployment = new k8s.KubeDeployment(this, 'Resource', {
+      metadata: metadata(),
+      spec: Lazy.any({ produce: () => this._toKube() }) as unknown as k8s.DeploymentSpec,
+    });
+    if (props.metricsService) {
+      this.service = new k8s.KubeService(this, 'Service', {
+        metadata: metadata(),
+        spec: {
+          type: 'ClusterIP',
+          selector: { ...this.selectorLabels },
+          ports: [{ name: HTTP_PORT_NAME, port: this.httpPort, targetPort: k8s.IntOrString.fromString(HTTP_PORT_NAME), protocol: 'TCP' }],
+        },
+      });
+    }
+  }
+
+  /**
+   * Add an environment variable (a value, or a function evaluated at synth so later changes of
+   * the objects it reads are seen). Throws if the name is already set.
+   */
+  public addEnv(name: string, value: EnvSource): void {
+    const owner = `KafkaFunction '${this.workloadName}'`;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new PropError(`${describeProp('env', name, owner)} is not an environment variable name (letters, digits and '_', not starting with a digit).`);
+    }
+    if (this.reservedEnv.has(name)) {
+      throw new PropError(`${describeProp('env', name, owner)} is rendered from the function's cluster, topics and props; set it through them, not as extra env.`);
+    }
+    if (this.envSources.has(name)) {
+      throw new PropError(`${describeProp('env', name, owner)} is already set; each variable is set once.`);
+    }
+    if (typeof value !== 'string' && typeof value !== 'function') {
+      throw new PropError(`${describeProp(`env.${name}`, value, owner)} must be a string.`);
+    }
+    this.envSources.set(name, value);
+  }
+
+  /** The env of the function container, as rendered (a copy). */
+  public get env(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [name, value] of this.envSources) env[name] = typeof value === 'function' ? value() : value;
+    return env;
+  }
+
+  /** Labels of every object of the function and of its pods (a copy). */
+  public get labels(): Record<string, string> {
+    return { ...this.selectorLabels, 'app.kubernetes.io/component': 'kafka-function', 'app.kubernetes.io/part-of': 'klaxon' };
+  }
+
+  /** `replicas` of the Deployment, or undefined once a scaler owns the replica count. */
+  public get replicas(): number | undefined {
+    return this._scaler ? undefined : this._replicas;
+  }
+
+  /** The scaler attached with `scaleExternally`, if any. */
+  public get scaler(): IConstruct | undefined {
+    return this._scaler;
+  }
+
+  /**
+   * Hand the replica count to an autoscaler (a KEDA ScaledObject on the consumer lag): the
+   * Deployment omits `replicas` from then on. At most one scaler per function.
+   */
+  public scaleExternally(scaler: IConstruct): void {
+    if (this._scaler && this._scaler !== scaler) {
+      throw new PropError(`KafkaFunction '${this.workloadName}' is already scaled by '${this._scaler.node.path}'; two autoscalers would fight over 'replicas'. Attach one scaler.`);
+    }
+    this._scaler = scaler;
+  }
+
+  /**
+   * sha256 of the code and the rendered env: the pod template annotation that rolls the pods when
+   * the bundle (a ConfigMap change Kubernetes would not notice) or the config changes.
+   */
+  public get contentHash(): string {
+    const env = this.env;
+    const config = Object.keys(env).sort().map((k) => [k, env[k]]);
+    return createHash('sha256').update(JSON.stringify({ code: this.code.sha256, env: config })).digest('hex');
+  }
+
+  /**
+   * Grant `user` what this function needs in Kafka: Read on the source topic in its group and
+   * Write on the dead-letter topic. Workloads that produce elsewhere grant those topics too.
+   * (Credentials do not reach the pod yet: the workload env contract has no SASL/TLS keys.)
+   */
+  public grantTo(user: KafkaUser): void {
+    if (user.cluster !== this.cluster) {
+      throw new PropError(`${describeProp('user', user.userName)} belongs to cluster '${user.cluster.clusterName}' but KafkaFunction '${this.workloadName}' to cluster '${this.cluster.clusterName}'; grant only within one cluster.`);
+    }
+    user.addAcl({ resourceType: 'topic', name: this.source.topicName, operations: ['Read', 'Describe'] });
+    user.addAcl({ resourceType: 'group', name: this.group.groupId, operations: ['Read', 'Describe'] });
+    user.addAcl({ resourceType: 'topic', name: this.deadLetter.topicName, operations: ['Write', 'Describe'] });
+  }
+
+  /** @internal */
+  public _toKube(): k8s.DeploymentSpec {
+    const code = this.codeConfig;
+    const uid = code.uid;
+    const securityContext: k8s.SecurityContext = {
+      runAsNonRoot: true,
+      runAsUser: uid,
+      runAsGroup: uid,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    };
+    const resources = toKubeResources(this.resources);
+    const env = Object.entries(this.env).map(([name, value]) => ({ name, value }));
+    const probe = (path: string, periodSeconds: number): k8s.Probe => ({
+      httpGet: { path, port: k8s.IntOrString.fromString(HTTP_PORT_NAME), scheme: 'HTTP' },
+      periodSeconds,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+      successThreshold: 1,
+    });
+    const replicas = this.replicas;
+    return {
+      ...(replicas !== undefined ? { replicas } : {}),
+      selector: { matchLabels: { ...this.selectorLabels } },
+      template: {
+        metadata: {
+          labels: this.labels,
+          annotations: {
+            [CONTENT_HASH_ANNOTATION]: this.contentHash,
+            'prometheus.io/scrape': 'true',
+            'prometheus.io/port': String(this.httpPort),
+            'prometheus.io/path': '/metrics',
+          },
+        },
+        spec: {
+          serviceAccountName: this.serviceAccount.name,
+          automountServiceAccountToken: false,
+          // No Service env vars: a Service named e.g. 'kafka' would inject KAFKA_* variables.
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: this.terminationGracePeriod.toSeconds(),
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: uid,
+            runAsGroup: uid,
+            fsGroup: uid,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          ...(code.init
+            ? {
+              initContainers: [{
+                name: code.init.name,
+                image: code.init.image,
+                imagePullPolicy: 'IfNotPresent',
+                command: [...code.init.command],
+                resources,
+                securityContext,
+                volumeMounts: code.init.volumeMounts.map((m) => ({ ...m })),
+              }],
+            }
+            : {}),
+          containers: [{
+            name: this.workloadName,
+            image: code.image,
+            imagePullPolicy: 'IfNotPresent',
+            ...(code.command ? { command: [...code.command] } : {}),
+            ...(code.args ? { args: [...code.args] } : {}),
+            env,
+            ports: [{ name: HTTP_PORT_NAME, containerPort: this.httpPort, protocol: 'TCP' }],
+            resources,
+            securityContext,
+            livenessProbe: probe('/livez', 10),
+            readinessProbe: probe('/readyz', 5),
+            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...code.volumeMounts.map((m) => ({ ...m }))],
+          }],
+          volumes: [
+            { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(TMP_VOLUME_SIZE_LIMIT) } },
+            ...code.volumes,
+          ],
+        },
+      },
+    };
+  }
+}
+
+/** The env a pod of `fn` gets, with `overrides` applied (e.g. KAFKA_BROKERS of a test broker). */
+export function renderedEnv(fn: KafkaFunction, overrides: Record<string, string> = {}): Record<string, string> {
+  return { ...fn.env, ...overrides };
+}
+
+/** 'EventsFanout' -> 'events-fanout'. */
+function kebabCase(id: string): string {
+  return id
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase();
+}
+
+function checkDnsLabel(prop: string, value: string, owner: string): string {
+  if (typeof value !== 'string' || value.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value)) {
+    throw new PropError(`${describeProp(prop, value, owner)} must be a DNS label: 1 to 63 lowercase letters, digits and '-', starting and ending with a letter or digit.`);
+  }
+  return value;
+}
+
+function checkSameCluster(prop: string, what: string, actual: IKafkaCluster, expected: IKafkaCluster, owner: string): void {
+  if (actual !== expected) {
+    throw new PropError(`'${prop}' (${what}) of ${owner} belongs to cluster '${actual.clusterName}', not to the function's cluster '${expected.clusterName}'; a function reads, commits and dead-letters on one cluster. Pass objects of the same KafkaCluster.`);
+  }
+}
+
+function checkGracePeriod(period: Duration, owner: string): Duration {
+  const ms = period.toMilliseconds();
+  const bound = RUNTIME_SHUTDOWN_BOUND.toMilliseconds();
+  if (!Number.isInteger(ms / 1000)) {
+    throw new PropError(`${describeProp('terminationGracePeriod', period.toHumanString(), owner)} must be a whole number of seconds (terminationGracePeriodSeconds).`);
+  }
+  if (ms <= bound) {
+    throw new PropError(
+      `${describeProp('terminationGracePeriod', period.toHumanString(), owner)} must exceed the runtime's shutdown bound ` +
+      `(${RUNTIME_SHUTDOWN_BOUND.toHumanString()}), or Kubernetes kills the pod before it leaves the group and commits its offsets. ` +
+      `Use at least ${bound / 1000 + 1} seconds.`,
+    );
+  }
+  return period;
+}
+
+function resolveResources(given: kplus.ContainerResources | undefined, owner: string): kplus.ContainerResources {
+  const resources: kplus.ContainerResources = {
+    cpu: { ...DEFAULT_FUNCTION_RESOURCES.cpu, ...given?.cpu },
+    memory: { ...DEFAULT_FUNCTION_RESOURCES.memory, ...given?.memory },
+    ...(given?.ephemeralStorage ? { ephemeralStorage: { ...given.ephemeralStorage } } : {}),
+  };
+  const cpu = resources.cpu!;
+  if (cpu.request && cpu.limit && cpuMillis(cpu.request) > cpuMillis(cpu.limit)) {
+    throw new PropError(`${describeProp('resources.cpu.request', cpu.request.amount, owner)} exceeds 'resources.cpu.limit' (${JSON.stringify(cpu.limit.amount)}); Kubernetes rejects such a pod. Lower the request or raise the limit.`);
+  }
+  for (const [name, r] of [['memory', resources.memory], ['ephemeralStorage', resources.ephemeralStorage]] as const) {
+    if (r?.request && r.limit && bytesOf(r.request) > bytesOf(r.limit)) {
+      throw new PropError(`${describeProp(`resources.${name}.request`, quantity(r.request), owner)} exceeds 'resources.${name}.limit' (${JSON.stringify(quantity(r.limit))}); Kubernetes rejects such a pod. Lower the request or raise the limit.`);
+    }
+  }
+  return resources;
+}
+
+function toKubeResources(r: kplus.ContainerResources): k8s.ResourceRequirements {
+  const requests: Record<string, k8s.Quantity> = {};
+  const limits: Record<string, k8s.Quantity> = {};
+  if (r.cpu?.request) requests.cpu = k8s.Quantity.fromString(r.cpu.request.amount);
+  if (r.cpu?.limit) limits.cpu = k8s.Quantity.fromString(r.cpu.limit.amount);
+  if (r.memory?.request) requests.memory = k8s.Quantity.fromString(quantity(r.memory.request));
+  if (r.memory?.limit) limits.memory = k8s.Quantity.fromString(quantity(r.memory.limit));
+  if (r.ephemeralStorage?.request) requests['ephemeral-storage'] = k8s.Quantity.fromString(quantity(r.ephemeralStorage.request));
+  if (r.ephemeralStorage?.limit) limits['ephemeral-storage'] = k8s.Quantity.fromString(quantity(r.ephemeralStorage.limit));
+  return {
+    ...(Object.keys(requests).length ? { requests } : {}),
+    ...(Object.keys(limits).length ? { limits } : {}),
+  };
+}
+
+function cpuMillis(cpu: kplus.Cpu): number {
+  return cpu.amount.endsWith('m') ? Number(cpu.amount.slice(0, -1)) : Number(cpu.amount) * 1000;
+}
+
+function bytesOf(size: Size): number {
+  return size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) * 1024;
+}
+
+/** A Size as a Kubernetes quantity in the largest binary unit that keeps it whole (`256Mi`, `1Gi`). */
+function quantity(size: Size): string {
+  const bytes = bytesOf(size);
+  for (const [unit, factor] of [['Ti', 1024 ** 4], ['Gi', 1024 ** 3], ['Mi', 1024 ** 2], ['Ki', 1024]] as const) {
+    if (Number.isInteger(bytes / factor) && bytes / factor >= 1) return `${bytes / factor}${unit}`;
+  }
+  return String(Math.round(bytes));
+}
