@@ -400,11 +400,12 @@ function resolveListeners(listeners: KafkaListenerOptions[], owner: string): Kaf
     if (!LISTENER_NAME.test(l.name)) {
       throw new PropError(`${describeProp('listeners[].name', l.name, owner)} must be 1 to 11 lowercase letters or digits.`);
     }
-    checkInteger('listeners[].port', l.port, { min: 9092, max: 65535, owner });
-    const authentication = checkOneOf('listeners[].authentication', l.authentication ?? 'none', ['none', 'tls', 'scram-sha-512'], owner);
+    const where = `listener '${l.name}' of ${owner}`;
+    checkInteger('port', l.port, { min: 9092, max: 65535, owner: where });
+    const authentication = checkOneOf('authentication', l.authentication ?? 'none', ['none', 'tls', 'scram-sha-512'], where);
     const tls = l.tls ?? false;
     if (authentication === 'tls' && !tls) {
-      throw new PropError(`${describeProp('listeners[].authentication', authentication, owner)} of listener '${l.name}' needs 'tls': true; TLS client authentication works only on a TLS listener.`);
+      throw new PropError(`${describeProp('authentication', authentication, where)} needs 'tls': true; TLS client authentication works only on a TLS listener.`);
     }
     return { name: l.name, port: l.port, tls, authentication };
   });
