@@ -1,0 +1,100 @@
+/**
+ * Where an event record goes. Pure: `routeEvent(value, rules)` → a `Route` or a `DeadLetter`.
+ *
+ * The rules, in order:
+ * 1. Unreadable records are dead-lettered with a reason (formats.ts: `empty`, `not-json`,
+ *    `unknown-format`, `wrong-shape`).
+ * 2. eventrouter resync duplicates are dropped: an UPDATED record whose `event` and `old_event`
+ *    have the same `metadata.resourceVersion` is the informer re-delivering an unchanged Event
+ *    (every resync period), not news. Other UPDATED records (count bumps of a repeating Event)
+ *    pass through: they carry a new count and lastTimestamp.
+ * 3. The namespace is the involved object's (`involvedObject` / `regarding`).
+ *    - none there, but the Event has one → the object is cluster-scoped (Node, PersistentVolume,
+ *      Namespace, ...; the API server files those Events under "default") → the cluster-scoped topic;
+ *    - none anywhere → dead letter `no-namespace`;
+ *    - not a DNS label → dead letter `bad-namespace` (no legal topic can be named after it).
+ * 4. With a non-empty FANOUT_NAMESPACES list, a namespace not in it → the unrouted topic (the
+ *    `klaxon_fanout_routed_total{route="unrouted"}` metric counts them). Otherwise → the namespace
+ *    topic `namespaceTopicName(namespace, prefix)` (`events.<namespace>` by default).
+ * 5. Key: the involved object's uid, or `kind/namespace/name` when it has none, so all events of
+ *    one object land in one partition, in source order.
+ * 6. Value: the original bytes, unchanged — consumers of a namespace topic see exactly what the
+ *    source emitted, in its format; the `klaxon.format` header names the format.
+ */
+import { EventFormat, FORMAT_HEADER } from '../contracts/event-formats';
+import { namespaceNameProblem, namespaceTopicName } from '../contracts/topic-names';
+import { DeadLetter, Output } from '../runtime/handler';
+import { FanoutReasons, ParsedEvent, parseEventRecord } from './formats';
+
+export interface RoutingRules {
+  /** Prefix of namespace topics (`events.`). */
+  readonly namespaceTopicPrefix: string;
+  /** Namespaces with a declared topic; empty: every namespace has one. */
+  readonly namespaces: ReadonlySet<string>;
+  /** Topic for events of cluster-scoped objects. */
+  readonly clusterScopedTopic: string;
+  /** Topic for events of namespaces with no declared topic. */
+  readonly unroutedTopic: string;
+}
+
+export type RouteKind = 'namespace' | 'cluster-scoped' | 'unrouted';
+
+/** Where one record goes. */
+export interface Route {
+  readonly kind: RouteKind;
+  readonly format: EventFormat;
+  readonly topic: string;
+  readonly key: string;
+  /** The involved object's namespace (absent for cluster-scoped objects). */
+  readonly namespace?: string;
+}
+
+/** An eventrouter resync duplicate: handled, nothing to write. */
+export interface Duplicate {
+  readonly kind: 'duplicate';
+  readonly format: EventFormat;
+}
+
+export type Decision = Route | Duplicate | DeadLetter;
+
+/** The partition key: uid, else `kind/namespace/name`. */
+export function eventKey(event: ParsedEvent): string {
+  const o = event.involved;
+  return o.uid ?? `${o.kind}/${o.namespace ?? ''}/${o.name}`;
+}
+
+/** Decides where a parsed event goes. */
+export function routeParsed(event: ParsedEvent, rules: RoutingRules): Decision {
+  if (event.verb === 'UPDATED' && event.resourceVersion !== undefined && event.resourceVersion === event.oldResourceVersion) {
+    return { kind: 'duplicate', format: event.format };
+  }
+  const key = eventKey(event);
+  const namespace = event.involved.namespace;
+  if (namespace === undefined) {
+    if (event.eventNamespace === undefined) {
+      return new DeadLetter(
+        FanoutReasons.NO_NAMESPACE,
+        `the Event about ${event.involved.kind} '${event.involved.name}' has no namespace, neither on the object nor on the Event`,
+      );
+    }
+    return { kind: 'cluster-scoped', format: event.format, topic: rules.clusterScopedTopic, key };
+  }
+  const problem = namespaceNameProblem(namespace);
+  if (problem) return new DeadLetter(FanoutReasons.BAD_NAMESPACE, `namespace ${JSON.stringify(namespace)}: ${problem}`);
+  if (rules.namespaces.size > 0 && !rules.namespaces.has(namespace)) {
+    return { kind: 'unrouted', format: event.format, topic: rules.unroutedTopic, key, namespace };
+  }
+  return { kind: 'namespace', format: event.format, topic: namespaceTopicName(namespace, rules.namespaceTopicPrefix), key, namespace };
+}
+
+/** Reads and routes one record value. */
+export function routeEvent(value: Buffer | string | null, rules: RoutingRules): Decision {
+  const parsed = parseEventRecord(value);
+  return parsed instanceof DeadLetter ? parsed : routeParsed(parsed, rules);
+}
+
+/** The records to write for a decision: the original value under the route's topic and key. */
+export function outputsFor(decision: Route | Duplicate, value: Buffer | string | null): Output[] {
+  if (decision.kind === 'duplicate') return [];
+  return [{ topic: decision.topic, key: decision.key, value, headers: { [FORMAT_HEADER]: decision.format } }];
+}

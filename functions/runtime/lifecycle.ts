@@ -1,0 +1,159 @@
+/**
+ * A workload process from start to exit:
+ *
+ * 1. Read the configuration (runtime settings + the workload's own). On problems: print them all
+ *    (one JSON log line each, and a plain listing on stderr) and exit 78 (EX_CONFIG).
+ * 2. Start the HTTP server (/livez, /readyz, /metrics), then the Kafka worker; `start()` resolves
+ *    when the group is joined.
+ * 3. SIGTERM or SIGINT: stop the consumer (the batch in hand ends, resolved offsets are committed,
+ *    the group is left), disconnect, close the HTTP server, exit 0 — all within
+ *    KLAXON_SHUTDOWN_TIMEOUT_MS; past that bound the process exits 1 (the offsets of the records in
+ *    hand were not committed; they will be consumed again).
+ * 4. The consumer crashed for good (a non-retriable error, or KLAXON_MAX_RESTARTS crashes in a row):
+ *    /livez fails, the same stop runs, the process exits 1 so Kubernetes restarts it.
+ */
+import { ConfigError, Env, RuntimeConfig, SettingsOf, SettingsSpec, WorkloadDefaults, loadConfig, readSettings } from './config';
+import { Handler } from './handler';
+import { HealthServer, HealthState, startHealthServer } from './health';
+import { Logger, LogSink } from './logger';
+import { RuntimeMetrics } from './metrics';
+import { KafkaWorker } from './worker';
+
+/** Exit code for a configuration problem (sysexits EX_CONFIG). */
+export const EXIT_CONFIG = 78;
+
+/** What a workload hands the handler factory. */
+export interface WorkloadContext<S extends SettingsSpec> {
+  readonly config: RuntimeConfig;
+  /** The workload's own settings, read from the same environment. */
+  readonly settings: SettingsOf<S>;
+  readonly logger: Logger;
+  /** Register workload metrics here (`registers: [metrics.registry]`). */
+  readonly metrics: RuntimeMetrics;
+}
+
+/** A workload: its name, defaults, own settings, and a factory for its handler. */
+export interface WorkloadDefinition<S extends SettingsSpec> {
+  readonly defaults: WorkloadDefaults;
+  readonly settings: S;
+  /** Builds the handler once, at start; may throw `ConfigError` for cross-setting problems. */
+  createHandler(context: WorkloadContext<S>): Handler;
+}
+
+/** What the process around the workload provides; tests may pass their own. */
+export interface ProcessPorts {
+  readonly env: Env;
+  readonly logSink: LogSink;
+  readonly stderr: (text: string) => void;
+  readonly exit: (code: number) => void;
+  readonly onSignal: (signal: 'SIGTERM' | 'SIGINT', listener: () => void) => void;
+}
+
+function realProcess(): ProcessPorts {
+  return {
+    env: process.env,
+    logSink: (line) => process.stdout.write(line),
+    stderr: (text) => process.stderr.write(text),
+    // Exit once stdout is flushed, so the last log lines are not lost.
+    exit: (code) => {
+      process.exitCode = code;
+      process.stdout.write('', () => process.exit(code));
+    },
+    onSignal: (signal, listener) => process.on(signal, listener),
+  };
+}
+
+/**
+ * Runs a workload until SIGTERM or a fatal crash, then exits the process. Never rejects: every
+ * outcome ends in `exit(code)`.
+ */
+export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDefinition<S>, ports: ProcessPorts = realProcess()): Promise<void> {
+  let config: RuntimeConfig;
+  let settings: SettingsOf<S>;
+  try {
+    const problems: string[] = [];
+    const attempt = <T>(read: () => T): T | undefined => {
+      try {
+        return read();
+      } catch (e) {
+        if (e instanceof ConfigError) problems.push(...e.problems);
+        else throw e;
+        return undefined;
+      }
+    };
+    const c = attempt(() => loadConfig(ports.env, definition.defaults));
+    const s = attempt(() => readSettings(definition.settings, ports.env));
+    if (problems.length > 0 || !c || !s) throw new ConfigError(problems);
+    config = c;
+    settings = s;
+  } catch (e) {
+    return failConfig(e, ports);
+  }
+
+  const logger = new Logger(config.logLevel, { workload: config.clientId }, ports.logSink);
+  const metrics = new RuntimeMetrics(config.clientId);
+  const health = new HealthState(config.readyStaleMs);
+  let handler: Handler;
+  try {
+    handler = definition.createHandler({ config, settings, logger, metrics });
+  } catch (e) {
+    return failConfig(e, ports);
+  }
+
+  let server: HealthServer | undefined;
+  let worker: KafkaWorker | undefined;
+  let stopping: Promise<void> | undefined;
+  const shutdown = (code: number, why: string): Promise<void> => {
+    if (stopping) return stopping;
+    health.onStopping();
+    logger.info('stopping', { why, boundMs: config.shutdownTimeoutMs });
+    const started = Date.now();
+    const bound = setTimeout(() => {
+      logger.error('stop took longer than the bound; exiting without a clean stop', { boundMs: config.shutdownTimeoutMs });
+      ports.exit(1);
+    }, config.shutdownTimeoutMs);
+    bound.unref?.();
+    stopping = (async () => {
+      await worker?.stop();
+      await server?.close();
+      clearTimeout(bound);
+      logger.info('stopped', { code, ms: Date.now() - started });
+      ports.exit(code);
+    })();
+    return stopping;
+  };
+  ports.onSignal('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+  ports.onSignal('SIGINT', () => void shutdown(0, 'SIGINT'));
+
+  try {
+    server = await startHealthServer(config.httpPort, health, metrics.registry, logger);
+    logger.info('http server listening', { port: server.port });
+    worker = new KafkaWorker({
+      config,
+      handler,
+      logger,
+      metrics,
+      health,
+      onFatal: () => void shutdown(1, 'consumer crashed for good'),
+    });
+    logger.info('starting', {
+      brokers: config.brokers,
+      sourceTopic: config.sourceTopic,
+      groupId: config.groupId,
+      deadLetterTopic: config.deadLetterTopic,
+    });
+    await worker.start();
+    logger.info('started');
+  } catch (e) {
+    logger.error('start failed', { error: e });
+    await shutdown(1, 'start failed');
+  }
+}
+
+function failConfig(e: unknown, ports: ProcessPorts): void {
+  const problems = e instanceof ConfigError ? e.problems : [e instanceof Error ? e.message : String(e)];
+  const logger = new Logger('error', {}, ports.logSink);
+  for (const problem of problems) logger.error('configuration problem', { problem });
+  ports.stderr(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  ports.exit(EXIT_CONFIG);
+}

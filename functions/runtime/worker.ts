@@ -1,0 +1,444 @@
+/**
+ * The Kafka loop, written once for every workload.
+ *
+ * Guarantees (at-least-once, nothing lost, nothing stuck):
+ * - A source offset is resolved only after the record is fully handled: every output produced and
+ *   acknowledged by all in-sync replicas (acks=-1, idempotent producer), or the record dead-lettered
+ *   and the dead letter acknowledged. Offsets are resolved in order; kafkajs commits resolved offsets
+ *   (`commitOffsetsIfNecessary` after each batch, and on stop).
+ * - Outputs go out in chunks (KLAXON_PRODUCE_CHUNK_BYTES / _RECORDS, one record alone when larger).
+ *   A chunk that fails transiently (broker down, leader moving, timeouts) is retried with capped
+ *   exponential backoff and jitter, heartbeating meanwhile, until it is acknowledged or the consumer
+ *   stops. A chunk that fails for a record-bound reason (MESSAGE_TOO_LARGE, INVALID_RECORD, ...) is
+ *   re-sent record by record to find the culprit, which is dead-lettered (`produce-rejected`).
+ * - After any failed send the producer is replaced (new producer id), so a re-send of records that
+ *   the broker may already have half-written is never mistaken for, or rejected as, a sequence
+ *   duplicate. The price is a possible duplicate in the output: consumers must tolerate repeats.
+ * - A missing output topic is retried KLAXON_MAX_ATTEMPTS times, then the record is dead-lettered
+ *   (`topic-missing`). If the dead-letter topic refuses a truncated dead letter, the headers alone are
+ *   sent; if it refuses that too (missing, not allowed), the runtime retries forever and says so in
+ *   the log: dropping would lose the record.
+ * - On stop (SIGTERM) retry loops end at once, unhandled records stay unresolved (they are consumed
+ *   again after a restart), resolved offsets are committed, the group is left.
+ */
+import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Partitioners, Producer, logLevel as KafkaLogLevel } from 'kafkajs';
+import { RuntimeConfig } from './config';
+import { DeadLetterMessage, RuntimeReasons, buildDeadLetter } from './dead-letter';
+import { HeaderValue, Handler, Output, PermanentError, SourceRecord, byteLength, isDeadLetter } from './handler';
+import { HealthState } from './health';
+import { LogLevel, Logger } from './logger';
+import { RuntimeMetrics } from './metrics';
+import { backoffDelay, classifyProduceError, errorLabel, sleep } from './retry';
+
+export interface WorkerOptions {
+  readonly config: RuntimeConfig;
+  readonly handler: Handler;
+  readonly logger: Logger;
+  readonly metrics: RuntimeMetrics;
+  readonly health: HealthState;
+  /** Called once if the consumer crashed for good (kafkajs will not restart it). */
+  readonly onFatal?: (error: Error) => void;
+}
+
+/** One source record on its way: what to send for it, and why (dead letter) if so. */
+interface Pending {
+  readonly record: SourceRecord;
+  messages: readonly (Output | DeadLetterMessage)[];
+  deadLetter?: { readonly reason: string; readonly error: string };
+  readonly startedAt: bigint;
+}
+
+export class KafkaWorker {
+  private readonly kafka: Kafka;
+  private readonly consumer: Consumer;
+  private producer: Producer | undefined;
+  private readonly stopping = new AbortController();
+  private restartsInARow = 0;
+  private fatal = false;
+  private readonly log: Logger;
+
+  constructor(private readonly options: WorkerOptions) {
+    const { config } = options;
+    this.log = options.logger;
+    this.kafka = new Kafka({
+      clientId: config.clientId,
+      brokers: [...config.brokers],
+      logLevel: KafkaLogLevel.INFO,
+      logCreator: kafkaLogCreator(options.logger.child({ component: 'kafkajs' })),
+    });
+    this.consumer = this.kafka.consumer({
+      groupId: config.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: config.heartbeatIntervalMs,
+      retry: {
+        restartOnFailure: async (error: Error) => {
+          this.restartsInARow += 1;
+          const restart = this.restartsInARow <= config.maxRestarts;
+          this.log.error('consumer crashed', { error, restart, restartsInARow: this.restartsInARow });
+          return restart;
+        },
+      },
+    });
+    this.watchConsumer();
+  }
+
+  /** Resolves once the consumer has joined its group; rejects if it crashed for good first. */
+  start(): Promise<void> {
+    const { config } = this.options;
+    return new Promise<void>((resolve, reject) => {
+      const offJoin = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        offJoin();
+        offCrash();
+        resolve();
+      });
+      const offCrash = this.consumer.on(this.consumer.events.CRASH, (event) => {
+        if (event.payload.restart) return;
+        offJoin();
+        offCrash();
+        reject(event.payload.error);
+      });
+      const run = async (): Promise<void> => {
+        await this.connectProducer();
+        await this.consumer.connect();
+        await this.consumer.subscribe({ topics: [config.sourceTopic], fromBeginning: true });
+        await this.consumer.run({
+          eachBatchAutoResolve: false,
+          autoCommit: true,
+          eachBatch: (payload) => this.eachBatch(payload),
+        });
+      };
+      run().catch((e: unknown) => {
+        offJoin();
+        offCrash();
+        reject(e);
+      });
+    });
+  }
+
+  /**
+   * Stops consuming (waits for the batch in hand, which ends its retries at once), commits resolved
+   * offsets, leaves the group and disconnects. Never rejects.
+   */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    try {
+      await this.consumer.stop();
+    } catch (e) {
+      this.log.warn('consumer stop failed', { error: e });
+    }
+    try {
+      await this.consumer.disconnect();
+    } catch (e) {
+      this.log.warn('consumer disconnect failed', { error: e });
+    }
+    await this.disconnectProducer();
+  }
+
+  private watchConsumer(): void {
+    const { health, metrics } = this.options;
+    const c = this.consumer;
+    c.on(c.events.GROUP_JOIN, (e) => {
+      health.onJoin();
+      metrics.joined.set(1);
+      this.log.info('joined group', { groupId: e.payload.groupId, memberId: e.payload.memberId, assignment: e.payload.memberAssignment });
+    });
+    c.on(c.events.HEARTBEAT, () => health.onHeartbeat());
+    const left = (why: string) => () => {
+      health.onLeave();
+      metrics.joined.set(0);
+      this.log.debug('not a group member', { why });
+    };
+    c.on(c.events.REBALANCING, left('rebalancing'));
+    c.on(c.events.DISCONNECT, left('disconnected'));
+    c.on(c.events.STOP, left('stopped'));
+    c.on(c.events.COMMIT_OFFSETS, (e) => {
+      for (const t of e.payload.topics) {
+        for (const p of t.partitions) metrics.committedOffset.set({ topic: t.topic, partition: String(p.partition) }, Number(p.offset));
+      }
+    });
+    c.on(c.events.CRASH, (e) => {
+      metrics.crashes.inc({ restart: String(e.payload.restart) });
+      health.onLeave();
+      metrics.joined.set(0);
+      if (e.payload.restart || this.fatal || this.stopping.signal.aborted) return;
+      this.fatal = true;
+      health.onDead(e.payload.error.message);
+      this.log.error('consumer crashed for good', { error: e.payload.error });
+      this.options.onFatal?.(e.payload.error);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The batch loop
+
+  private async eachBatch(p: EachBatchPayload): Promise<void> {
+    const { config, metrics } = this.options;
+    const { batch } = p;
+    const active = (): boolean => p.isRunning() && !p.isStale() && !this.stopping.signal.aborted;
+    let chunk: Pending[] = [];
+    let chunkBytes = 0;
+    for (const message of batch.messages) {
+      if (!active()) return;
+      const record = toSourceRecord(batch.topic, batch.partition, message);
+      metrics.recordsIn.inc({ topic: record.topic });
+      const pending = await this.handle(record, p, active);
+      if (pending === undefined) return;
+      const bytes = pending.messages.reduce((n, m) => n + byteLength(m.value) + byteLength(m.key), 0);
+      if (chunk.length > 0 && (chunkBytes + bytes > config.produceChunkBytes || chunk.length >= config.produceChunkRecords)) {
+        if (!(await this.flush(chunk, p, active))) return;
+        chunk = [];
+        chunkBytes = 0;
+        await p.heartbeat();
+      }
+      chunk.push(pending);
+      chunkBytes += bytes;
+    }
+    if (chunk.length > 0 && !(await this.flush(chunk, p, active))) return;
+    await p.commitOffsetsIfNecessary();
+  }
+
+  /** Runs the handler (with retries); the messages to send for the record, or undefined if stopped. */
+  private async handle(record: SourceRecord, p: EachBatchPayload, active: () => boolean): Promise<Pending | undefined> {
+    const { config, handler, metrics } = this.options;
+    const startedAt = process.hrtime.bigint();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await handler(record);
+        if (isDeadLetter(result)) return this.deadLettered({ record, messages: [], startedAt }, result.reason, result.detail);
+        return { record, messages: result, startedAt };
+      } catch (e) {
+        if (e instanceof PermanentError) return this.deadLettered({ record, messages: [], startedAt }, e.reason, e.message);
+        if (attempt >= config.maxAttempts) {
+          return this.deadLettered({ record, messages: [], startedAt }, RuntimeReasons.HANDLER_FAILED, describe(e));
+        }
+        metrics.retries.inc({ kind: 'handler' });
+        this.log.warn('handler failed; retrying', { ...where(record), attempt, error: e });
+        if (!(await this.backoff(attempt, p, active))) return undefined;
+      }
+    }
+  }
+
+  /** Turns `pending` into a dead letter: the message for the dead-letter topic. */
+  private deadLettered(pending: Pending, reason: string, error: string, headersOnly = false): Pending {
+    const { config } = this.options;
+    pending.deadLetter = { reason, error };
+    pending.messages = [
+      buildDeadLetter(
+        pending.record,
+        { reason, error, workload: config.clientId, time: new Date() },
+        { topic: config.deadLetterTopic, maxValueBytes: config.deadLetterMaxValueBytes, headersOnly },
+      ),
+    ];
+    return pending;
+  }
+
+  /** Sends a chunk; true when every record in it is resolved, false when stopped first. */
+  private async flush(chunk: Pending[], p: EachBatchPayload, active: () => boolean): Promise<boolean> {
+    const messages = chunk.flatMap((e) => e.messages);
+    for (let attempt = 1; messages.length > 0; attempt++) {
+      if (!active()) return false;
+      try {
+        await this.send(messages, p);
+        break;
+      } catch (e) {
+        await this.resetProducer();
+        const failure = classifyProduceError(e);
+        if (failure !== 'transient') {
+          this.log.warn('a chunk was refused for a record-bound reason; sending record by record', { records: chunk.length, error: e });
+          for (const pending of chunk) {
+            if (!(await this.flushOne(pending, p, active))) return false;
+          }
+          return true;
+        }
+        this.options.metrics.retries.inc({ kind: 'produce' });
+        this.log.warn('produce failed; retrying', { attempt, records: chunk.length, error: e });
+        if (!(await this.backoff(attempt, p, active))) return false;
+      }
+    }
+    for (const pending of chunk) this.resolve(pending, p);
+    return true;
+  }
+
+  /** Sends one record's messages until acknowledged, dead-lettering it when it can never be written. */
+  private async flushOne(pending: Pending, p: EachBatchPayload, active: () => boolean): Promise<boolean> {
+    const { config, metrics } = this.options;
+    let missing = 0;
+    let headersOnly = false;
+    for (let attempt = 1; ; attempt++) {
+      if (!active()) return false;
+      try {
+        if (pending.messages.length > 0) await this.send(pending.messages, p);
+        this.resolve(pending, p);
+        return true;
+      } catch (e) {
+        await this.resetProducer();
+        const failure = classifyProduceError(e);
+        const where_ = where(pending.record);
+        if (failure === 'transient') {
+          metrics.retries.inc({ kind: 'produce' });
+          this.log.warn('produce failed; retrying', { ...where_, attempt, error: e });
+        } else if (pending.deadLetter === undefined) {
+          if (failure === 'topic-missing' && ++missing < config.maxAttempts) {
+            metrics.retries.inc({ kind: 'topic-missing' });
+            this.log.warn('output topic missing; retrying', { ...where_, attempt, error: e });
+          } else {
+            const reason = failure === 'topic-missing' ? RuntimeReasons.TOPIC_MISSING : RuntimeReasons.PRODUCE_REJECTED;
+            this.log.warn('output refused; dead-lettering the record', { ...where_, reason, error: e });
+            this.deadLettered(pending, reason, describe(e));
+            attempt = 0;
+            continue;
+          }
+        } else if (!headersOnly && failure === 'permanent') {
+          this.log.warn('dead-letter topic refused the dead letter; sending headers only', { ...where_, error: e });
+          headersOnly = true;
+          this.deadLettered(pending, pending.deadLetter.reason, pending.deadLetter.error, true);
+          attempt = 0;
+          continue;
+        } else {
+          metrics.retries.inc({ kind: 'dead-letter' });
+          this.log.error('the dead-letter topic refuses records; retrying (nothing is dropped)', { ...where_, attempt, error: e });
+        }
+        if (!(await this.backoff(attempt, p, active))) return false;
+      }
+    }
+  }
+
+  private resolve(pending: Pending, p: EachBatchPayload): void {
+    const { metrics } = this.options;
+    const { record } = pending;
+    p.resolveOffset(record.offset);
+    this.restartsInARow = 0;
+    metrics.consumedOffset.set({ topic: record.topic, partition: String(record.partition) }, Number(record.offset) + 1);
+    metrics.handlingSeconds.observe(Number(process.hrtime.bigint() - pending.startedAt) / 1e9);
+    if (pending.deadLetter) {
+      metrics.deadLettered.inc({ reason: pending.deadLetter.reason });
+      this.log.info('dead-lettered', { ...where(record), reason: pending.deadLetter.reason, error: pending.deadLetter.error });
+    } else if (pending.messages.length === 0) {
+      metrics.recordsSkipped.inc();
+    } else {
+      for (const m of pending.messages) metrics.recordsOut.inc({ topic: m.topic });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Producing
+
+  /** One produce request for `messages` (grouped by topic, order kept), heartbeating while it waits. */
+  private async send(messages: readonly (Output | DeadLetterMessage)[], p: EachBatchPayload): Promise<void> {
+    const byTopic = new Map<string, { key: Buffer | string | null; value: Buffer | string | null; headers?: Record<string, HeaderValue> }[]>();
+    for (const m of messages) {
+      let list = byTopic.get(m.topic);
+      if (!list) byTopic.set(m.topic, (list = []));
+      list.push({ key: m.key, value: m.value, headers: m.headers ? { ...m.headers } : undefined });
+    }
+    const timer = setInterval(() => {
+      p.heartbeat().catch((e: unknown) => this.log.debug('heartbeat while producing failed', { error: e }));
+    }, this.options.config.heartbeatIntervalMs);
+    try {
+      const producer = await this.connectProducer();
+      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  private async connectProducer(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Finite, so a send fails and the runtime's own loop (which heartbeats, backs off, stops on
+      // SIGTERM, and replaces the producer) takes over.
+      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5000 },
+    });
+    await producer.connect();
+    this.producer = producer;
+    return producer;
+  }
+
+  private async disconnectProducer(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    if (!producer) return;
+    try {
+      await producer.disconnect();
+    } catch (e) {
+      this.log.debug('producer disconnect failed', { error: e });
+    }
+  }
+
+  /** A new producer id for the next send (see the module comment). */
+  private async resetProducer(): Promise<void> {
+    await this.disconnectProducer();
+  }
+
+  /** Waits the backoff delay of `attempt`, heartbeating; false when the worker should stop. */
+  private async backoff(attempt: number, p: EachBatchPayload, active: () => boolean): Promise<boolean> {
+    const { config } = this.options;
+    const until = Date.now() + backoffDelay(attempt, { initialMs: config.retryInitialMs, maxMs: config.retryMaxMs });
+    while (active()) {
+      const left = until - Date.now();
+      if (left <= 0) return true;
+      await sleep(Math.min(left, config.heartbeatIntervalMs), this.stopping.signal);
+      try {
+        await p.heartbeat();
+      } catch (e) {
+        this.log.debug('heartbeat while waiting failed', { error: e });
+      }
+    }
+    return false;
+  }
+}
+
+/** The handler's view of a kafkajs message. */
+export function toSourceRecord(topic: string, partition: number, message: KafkaMessage): SourceRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key ?? null,
+    value: message.value ?? null,
+    headers: flattenHeaders(message.headers),
+    timestamp: message.timestamp,
+  };
+}
+
+/** kafkajs headers (values may repeat as arrays) → name → last value. */
+export function flattenHeaders(headers: IHeaders | undefined): Record<string, HeaderValue> {
+  const out: Record<string, HeaderValue> = {};
+  if (!headers) return out;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last !== undefined) out[name] = last;
+  }
+  return out;
+}
+
+function where(record: SourceRecord): Record<string, unknown> {
+  return { topic: record.topic, partition: record.partition, offset: record.offset };
+}
+
+function describe(e: unknown): string {
+  const label = errorLabel(e);
+  const message = e instanceof Error ? e.message : String(e);
+  return message.startsWith(label) ? message : `${label}: ${message}`;
+}
+
+/** Routes kafkajs's own log lines into the JSON logger. */
+function kafkaLogCreator(logger: Logger) {
+  const levels: Record<number, LogLevel> = {
+    [KafkaLogLevel.ERROR]: 'error',
+    [KafkaLogLevel.WARN]: 'warn',
+    [KafkaLogLevel.INFO]: 'info',
+    [KafkaLogLevel.DEBUG]: 'debug',
+  };
+  return () =>
+    ({ namespace, level, log }: { namespace: string; level: number; log: { message: string } & Record<string, unknown> }) => {
+      const { message, timestamp: _ts, logger: _l, ...fields } = log;
+      logger.log(levels[level] ?? 'info', message, { namespace, ...fields });
+    };
+}
