@@ -2,34 +2,15 @@
  * What integration tests import: the broker and Alertmanager the jest global setup started
  * (test/harness/global-setup.ts), unique names, and the kcat and receiver helpers.
  */
-import { randomBytes } from 'crypto';
 import { Admin, Kafka, logLevel } from 'kafkajs';
+import { alertmanagerRecorderUrl, brokers, uniqueName } from './env';
+import { recordedBy } from './receivers';
 
 export * from './broker-info';
-
-/** The bootstrap servers of the test broker (KAFKA_BROKERS, set by the global setup or by you). */
-export function brokers(): string[] {
-  const value = process.env.KAFKA_BROKERS;
-  if (!value) {
-    throw new Error('KAFKA_BROKERS is not set: run integration tests with `npx jest --selectProjects integration` (its global setup starts a broker) or set KAFKA_BROKERS');
-  }
-  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-}
-
-/** Base URL of the test Alertmanager (ALERTMANAGER_URL, set by the global setup), e.g. http://127.0.0.1:40123. */
-export function alertmanagerUrl(): string {
-  const value = process.env.ALERTMANAGER_URL;
-  if (!value) throw new Error('ALERTMANAGER_URL is not set: run with `npx jest --selectProjects integration`');
-  return value.replace(/\/$/, '');
-}
-
-/**
- * A name unique to this run and call, valid as a Kafka topic, group id or label value:
- * `<prefix>-<time base36>-<6 hex>`, e.g. `orders-m3x1k2ab-9f03c1`.
- */
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-}
+export * from './env';
+export * from './kcat';
+export * from './receivers';
+export * from './alertmanager';
 
 /** A kafkajs client for the test broker (quiet logs). */
 export function kafka(clientId: string = uniqueName('test-client')): Kafka {
@@ -57,4 +38,48 @@ export async function createTopics(
     if (!admin) await own.disconnect();
   }
   return topics.map((t) => t.topic);
+}
+
+/**
+ * Webhook notifications the harness Alertmanager (ALERTMANAGER_URL) delivered so far, as Alertmanager
+ * webhook messages; filter them by your alerts' unique labels.
+ */
+export async function alertmanagerDeliveries(): Promise<AlertmanagerWebhookMessage[]> {
+  const requests = await recordedBy(alertmanagerRecorderUrl());
+  return requests.map((r) => r.json as AlertmanagerWebhookMessage);
+}
+
+/** Polls alertmanagerDeliveries() until `predicate` holds for one message; resolves with it. */
+export async function waitForAlertmanagerDelivery(
+  predicate: (message: AlertmanagerWebhookMessage) => boolean,
+  timeoutMs = 15_000,
+): Promise<AlertmanagerWebhookMessage> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = (await alertmanagerDeliveries()).find(predicate);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no Alertmanager webhook delivery matched within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** The body Alertmanager POSTs to a webhook_configs receiver (version 4). */
+export interface AlertmanagerWebhookMessage {
+  readonly version: string;
+  readonly groupKey: string;
+  readonly status: 'firing' | 'resolved';
+  readonly receiver: string;
+  readonly groupLabels: Record<string, string>;
+  readonly commonLabels: Record<string, string>;
+  readonly commonAnnotations: Record<string, string>;
+  readonly externalURL: string;
+  readonly alerts: Array<{
+    readonly status: 'firing' | 'resolved';
+    readonly labels: Record<string, string>;
+    readonly annotations: Record<string, string>;
+    readonly startsAt: string;
+    readonly endsAt: string;
+    readonly generatorURL: string;
+    readonly fingerprint: string;
+  }>;
 }
