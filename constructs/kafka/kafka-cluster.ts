@@ -48,6 +48,25 @@ export const STRIMZI_CLUSTER_LABEL = 'strimzi.io/cluster';
 /** Broker config keys of the ZooKeeper era that Kafka 4 (KRaft only) removed or ignores. */
 export const REMOVED_BROKER_CONFIG_KEYS = ['log.message.format.version', 'inter.broker.protocol.version'] as const;
 
+/**
+ * Broker config prefixes Strimzi manages itself (listeners, security, node ids, storage, KRaft
+ * roles) and silently ignores in `spec.kafka.config`; Klaxon refuses them instead.
+ */
+export const STRIMZI_MANAGED_CONFIG_PREFIXES = [
+  'advertised.', 'authorizer.', 'broker.', 'controller', 'cruise.control.metrics.reporter.bootstrap.',
+  'cruise.control.metrics.topic', 'host.name', 'inter.broker.listener.name', 'listener.', 'listeners', 'log.dir',
+  'node.id', 'password.', 'port', 'process.roles', 'sasl.', 'security.', 'servers', 'ssl.', 'super.user',
+] as const;
+
+/** Keys under a managed prefix that Strimzi does let through. */
+export const STRIMZI_CONFIG_EXCEPTIONS = [
+  'controller.quorum.election.backoff.max.ms', 'controller.quorum.election.timeout.ms', 'controller.quorum.fetch.timeout.ms',
+  'cruise.control.metrics.topic.num.partitions', 'cruise.control.metrics.topic.replication.factor',
+  'cruise.control.metrics.topic.retention.ms', 'cruise.control.metrics.topic.auto.create.retries',
+  'cruise.control.metrics.topic.auto.create.timeout.ms', 'cruise.control.metrics.topic.min.insync.replicas',
+  'sasl.server.max.receive.size', 'ssl.cipher.suites', 'ssl.protocol', 'ssl.enabled.protocols', 'ssl.secure.random.implementation',
+] as const;
+
 /** A Kafka cluster other constructs (topics, users, groups, workloads) refer to. */
 export interface IKafkaCluster extends IConstruct {
   /** Strimzi Kafka metadata.name. */
@@ -171,7 +190,7 @@ export interface KafkaClusterProps {
   readonly resources?: kplus.ContainerResources;
   /** Resources of each dedicated controller node. @default requests 250m CPU / 1Gi memory, limit 1Gi memory */
   readonly controllerResources?: kplus.ContainerResources;
-  /** Extra broker config; overrides the derived keys. @default - only the derived replication keys */
+  /** Extra broker config; overrides the derived keys. @default - the derived replication keys and 'auto.create.topics.enable': false (topics are declared as KafkaTopics) */
   readonly config?: Record<string, string | number | boolean>;
   /** Enable Kafka ACL authorization (`simple`) so KafkaUser ACLs are enforced. @default - true when the workloads' listener authenticates clients */
   readonly authorization?: boolean;
@@ -284,7 +303,11 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
       memory: { request: Size.gibibytes(1), limit: Size.gibibytes(1) },
     };
     this.entityOperator = props.entityOperator ?? true;
-    this.config = Object.freeze({ ...derivedBrokerConfig(this.brokerCount), ...checkBrokerConfig(props.config ?? {}, this.brokerCount, owner) });
+    this.config = Object.freeze({
+      ...derivedBrokerConfig(this.brokerCount),
+      'auto.create.topics.enable': false,
+      ...checkBrokerConfig(props.config ?? {}, this.brokerCount, owner),
+    });
 
     this.resource = new Kafka(this, 'Resource', {
       metadata: { name: this.clusterName },
@@ -376,6 +399,9 @@ function checkBrokerConfig(config: Record<string, string | number | boolean>, br
   for (const [key, value] of Object.entries(config)) {
     if ((REMOVED_BROKER_CONFIG_KEYS as readonly string[]).includes(key) || key.startsWith('zookeeper.')) {
       throw new PropError(`${describeProp(`config.${key}`, value, owner)} is a ZooKeeper-era setting that Kafka 4 (KRaft) no longer has; remove it.`);
+    }
+    if (STRIMZI_MANAGED_CONFIG_PREFIXES.some((p) => key.startsWith(p)) && !(STRIMZI_CONFIG_EXCEPTIONS as readonly string[]).includes(key)) {
+      throw new PropError(`${describeProp(`config.${key}`, value, owner)} is managed by Strimzi (listeners, security, node ids, storage) and would be ignored; use the KafkaCluster props instead.`);
     }
   }
   for (const key of ['default.replication.factor', 'offsets.topic.replication.factor', 'transaction.state.log.replication.factor']) {

@@ -51,6 +51,24 @@ export interface KafkaTopicProps {
   readonly config?: Record<string, string | number | boolean>;
 }
 
+/**
+ * The topic-level config keys of Kafka 4.1 (what `describeConfigs` lists for a topic; the
+ * integration test test/integration/kafka-topics.test.ts checks this list against the broker).
+ * Kafka rejects a topic with any other key (INVALID_CONFIG).
+ */
+export const TOPIC_CONFIG_KEYS: readonly string[] = [
+  'cleanup.policy', 'compression.gzip.level', 'compression.lz4.level', 'compression.type', 'compression.zstd.level',
+  'delete.retention.ms', 'file.delete.delay.ms', 'flush.messages', 'flush.ms', 'follower.replication.throttled.replicas',
+  'index.interval.bytes', 'leader.replication.throttled.replicas', 'local.retention.bytes', 'local.retention.ms',
+  'max.compaction.lag.ms', 'max.message.bytes', 'message.timestamp.after.max.ms', 'message.timestamp.before.max.ms',
+  'message.timestamp.type', 'min.cleanable.dirty.ratio', 'min.compaction.lag.ms', 'min.insync.replicas', 'preallocate',
+  'remote.log.copy.disable', 'remote.log.delete.on.disable', 'remote.storage.enable', 'retention.bytes', 'retention.ms',
+  'segment.bytes', 'segment.index.bytes', 'segment.jitter.ms', 'segment.ms', 'unclean.leader.election.enable',
+];
+
+/** Kafka 4 refuses segments smaller than 1 MiB (KIP-1030). */
+export const MIN_SEGMENT_BYTES = 1024 * 1024;
+
 const TYPED_KEYS: Record<string, keyof KafkaTopicProps> = {
   'retention.ms': 'retention',
   'retention.bytes': 'retentionSize',
@@ -99,6 +117,9 @@ export class KafkaTopic extends Construct implements IKafkaTopic {
 
     const extra = { ...(props.config ?? {}) };
     for (const key of Object.keys(extra)) {
+      if (!TOPIC_CONFIG_KEYS.includes(key)) {
+        throw new PropError(`${describeProp(`config.${key}`, extra[key], owner)} is not a Kafka topic config; Kafka would reject the topic. Use a topic-level key such as 'retention.ms' (broker keys belong in the KafkaCluster 'config').`);
+      }
       const typed = TYPED_KEYS[key];
       if (typed && props[typed] !== undefined) {
         throw new PropError(`${describeProp(`config.${key}`, extra[key], owner)} repeats the typed prop '${typed}'; set only one of them.`);
@@ -116,7 +137,7 @@ export class KafkaTopic extends Construct implements IKafkaTopic {
     this._config = {
       ...(props.retention !== undefined ? { 'retention.ms': positiveMillis('retention', props.retention, owner) } : {}),
       ...(props.retentionSize !== undefined ? { 'retention.bytes': bytes('retentionSize', props.retentionSize, owner) } : {}),
-      ...(props.segmentSize !== undefined ? { 'segment.bytes': bytes('segmentSize', props.segmentSize, owner) } : {}),
+      ...(props.segmentSize !== undefined ? { 'segment.bytes': segmentBytes(props.segmentSize, owner) } : {}),
       ...(props.maxMessageSize !== undefined ? { 'max.message.bytes': bytes('maxMessageSize', props.maxMessageSize, owner) } : {}),
       ...(props.cleanupPolicy !== undefined ? { 'cleanup.policy': checkCleanupPolicy(props.cleanupPolicy, owner) } : {}),
       'min.insync.replicas': this.minInSyncReplicas,
@@ -220,6 +241,14 @@ function positiveMillis(prop: string, d: Duration, owner: string): number {
 function bytes(prop: string, size: Size, owner: string): number {
   const value = Math.round(size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) * 1024);
   if (!(value >= 1)) throw new PropError(`${describeProp(prop, `${value} bytes`, owner)} must be at least 1 byte.`);
+  return value;
+}
+
+function segmentBytes(size: Size, owner: string): number {
+  const value = bytes('segmentSize', size, owner);
+  if (value < MIN_SEGMENT_BYTES) {
+    throw new PropError(`${describeProp('segmentSize', `${value} bytes`, owner)} is below ${MIN_SEGMENT_BYTES} bytes (1 MiB), the smallest segment Kafka 4 accepts.`);
+  }
   return value;
 }
 

@@ -38,6 +38,7 @@ describe('KafkaCluster', () => {
           'offsets.topic.replication.factor': 1,
           'transaction.state.log.replication.factor': 1,
           'transaction.state.log.min.isr': 1,
+          'auto.create.topics.enable': false,
         },
       },
       entityOperator: { topicOperator: {}, userOperator: {} },
@@ -81,6 +82,7 @@ describe('KafkaCluster', () => {
       'offsets.topic.replication.factor': rf,
       'transaction.state.log.replication.factor': rf,
       'transaction.state.log.min.isr': isr,
+      'auto.create.topics.enable': false,
     });
     expect(derivedBrokerConfig(brokers)['default.replication.factor']).toBe(rf);
   });
@@ -250,6 +252,14 @@ describe('KafkaCluster', () => {
       expect(messageOf(() => new KafkaCluster(Testing.chart(), 'Kafka', { config: { 'zookeeper.connect': 'zk:2181' } }))).toBe(
         "'config.zookeeper.connect' (\"zk:2181\") of KafkaCluster 'klaxon' is a ZooKeeper-era setting that Kafka 4 (KRaft) no longer has; remove it.",
       );
+    });
+
+    test('fails if the broker config sets a key Strimzi manages', () => {
+      expect(messageOf(() => new KafkaCluster(Testing.chart(), 'Kafka', { config: { 'listeners': 'PLAINTEXT://:9092' } }))).toBe(
+        "'config.listeners' (\"PLAINTEXT://:9092\") of KafkaCluster 'klaxon' is managed by Strimzi (listeners, security, node ids, storage) and would be ignored; use the KafkaCluster props instead.",
+      );
+      expect(messageOf(() => new KafkaCluster(Testing.chart(), 'Kafka', { config: { 'process.roles': 'broker' } }))).toContain("'config.process.roles'");
+      expect(() => new KafkaCluster(Testing.chart(), 'Kafka', { config: { 'ssl.cipher.suites': 'TLS_AES_256_GCM_SHA384', 'controller.quorum.fetch.timeout.ms': 4000 } })).not.toThrow();
     });
 
     test('fails if a config replication factor exceeds the brokers', () => {

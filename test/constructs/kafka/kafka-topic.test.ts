@@ -187,6 +187,20 @@ describe('KafkaTopic', () => {
       );
     });
 
+    test('fails if raw config has a key that is not a topic config', () => {
+      const cluster = new KafkaCluster(Testing.chart(), 'Kafka');
+      expect(messageOf(() => new KafkaTopic(cluster, 'Logs', { partitions: 1, config: { 'retention.hours': 2 } }))).toBe(
+        "'config.retention.hours' (2) of KafkaTopic 'logs' is not a Kafka topic config; Kafka would reject the topic. Use a topic-level key such as 'retention.ms' (broker keys belong in the KafkaCluster 'config').",
+      );
+    });
+
+    test('fails if the segment size is below the 1 MiB Kafka 4 accepts', () => {
+      const cluster = new KafkaCluster(Testing.chart(), 'Kafka');
+      expect(messageOf(() => new KafkaTopic(cluster, 'Logs', { partitions: 1, segmentSize: Size.kibibytes(512) }))).toBe(
+        "'segmentSize' (\"524288 bytes\") of KafkaTopic 'logs' is below 1048576 bytes (1 MiB), the smallest segment Kafka 4 accepts.",
+      );
+    });
+
     test('fails if there is no cluster', () => {
       expect(messageOf(() => new KafkaTopic(Testing.chart(), 'Logs', { partitions: 1 }))).toBe(
         "'cluster' (undefined) of KafkaTopic 'Logs' must be set when the topic is not created inside a KafkaCluster.",
