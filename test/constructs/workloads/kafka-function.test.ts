@@ -1,0 +1,385 @@
+import { ApiObject, Chart, Duration, Size, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { DEFAULT_HTTP_PORT, WorkloadEnv } from '../../../functions/contracts/workload-env';
+import { KafkaUser } from '../../../constructs/kafka/kafka-user';
+import { FunctionCode } from '../../../constructs/workloads/function-code';
+import { CONTENT_HASH_ANNOTATION, KafkaFunction, KafkaFunctionProps, renderedEnv } from '../../../constructs/workloads/kafka-function';
+import { formatProblem, validateObjects } from '../../schema/validator';
+import { envOf, kafkaFixture, messageOf, namespacedChart, objectsOf, onlyObject } from './helpers';
+
+const CODE = FunctionCode.fromBundle('"use strict";console.log("audit");');
+
+function audit(props: Partial<KafkaFunctionProps> = {}, namespace = 'klaxon') {
+  const chart = namespacedChart(namespace);
+  const kafka = kafkaFixture(chart);
+  const fn = new KafkaFunction(chart, 'OrdersAudit', { code: CODE, ...kafka, ...props });
+  return { chart, fn, ...kafka };
+}
+
+function podTemplate(chart: Chart): any {
+  return onlyObject(chart as any, 'Deployment').spec.template;
+}
+
+describe('KafkaFunction', () => {
+  test('brokers, topics and group in the env come from the cluster, topic and group objects', () => {
+    // GIVEN
+    const { chart, fn, cluster, source, deadLetter, group } = audit();
+    // WHEN
+    const container = podTemplate(chart).spec.containers[0];
+    // THEN
+    expect(container.env).toEqual([
+      { name: 'KAFKA_BROKERS', value: 'klaxon-kafka-bootstrap.klaxon.svc:9092' },
+      { name: 'KAFKA_SOURCE_TOPIC', value: 'orders' },
+      { name: 'KAFKA_GROUP_ID', value: 'orders-audit' },
+      { name: 'KAFKA_DEAD_LETTER_TOPIC', value: 'orders.dead-letter' },
+      { name: 'KAFKA_CLIENT_ID', value: 'orders-audit' },
+      { name: 'HTTP_PORT', value: '8080' },
+      { name: 'LOG_LEVEL', value: 'info' },
+    ]);
+    expect(envOf(container)).toEqual({
+      [WorkloadEnv.BROKERS]: cluster.bootstrapServers,
+      [WorkloadEnv.SOURCE_TOPIC]: source.topicName,
+      [WorkloadEnv.GROUP_ID]: group.groupId,
+      [WorkloadEnv.DEAD_LETTER_TOPIC]: deadLetter.topicName,
+      [WorkloadEnv.CLIENT_ID]: fn.workloadName,
+      [WorkloadEnv.HTTP_PORT]: String(DEFAULT_HTTP_PORT),
+      [WorkloadEnv.LOG_LEVEL]: 'info',
+    });
+    expect(fn.env).toEqual(envOf(container));
+    expect(fn.cluster).toBe(cluster);
+  });
+
+  test('renderedEnv gives the env of a pod with test overrides such as the test broker', () => {
+    // GIVEN
+    const { fn } = audit();
+    // WHEN
+    const env = renderedEnv(fn, { [WorkloadEnv.BROKERS]: '127.0.0.1:39092' });
+    // THEN
+    expect(env).toEqual({ ...fn.env, KAFKA_BROKERS: '127.0.0.1:39092' });
+    env.KAFKA_GROUP_ID = 'changed';
+    expect(fn.env.KAFKA_GROUP_ID).toBe('orders-audit');
+  });
+
+  test('a function is a Deployment, a ServiceAccount without API token and a code ConfigMap, all labelled alike', () => {
+    // GIVEN
+    const { chart, fn } = audit();
+    // WHEN
+    const objects = Testing.synth(chart).filter((o: any) => !o.apiVersion.startsWith('kafka.strimzi.io'));
+    // THEN
+    expect(objects.map((o: any) => `${o.kind} ${o.metadata.name}`)).toEqual([
+      `ServiceAccount ${fn.serviceAccount.name}`,
+      `ConfigMap ${fn.codeConfigMap!.name}`,
+      `Deployment ${fn.deployment.name}`,
+    ]);
+    const labels = {
+      'app.kubernetes.io/name': 'orders-audit',
+      'app.kubernetes.io/instance': fn.selectorLabels['app.kubernetes.io/instance'],
+      'app.kubernetes.io/component': 'kafka-function',
+      'app.kubernetes.io/part-of': 'klaxon',
+    };
+    for (const o of objects) expect(o.metadata.labels).toEqual(labels);
+    for (const o of objects) expect(o.metadata.namespace).toBe('klaxon');
+    expect(objects[0].automountServiceAccountToken).toBe(false);
+    const deployment = objects[2];
+    expect(deployment.spec.replicas).toBe(1);
+    expect(deployment.spec.selector).toEqual({ matchLabels: fn.selectorLabels });
+    expect(Object.keys(fn.selectorLabels)).toEqual(['app.kubernetes.io/name', 'app.kubernetes.io/instance']);
+    expect(deployment.spec.template.metadata.labels).toEqual(labels);
+    const pod = deployment.spec.template.spec;
+    expect(pod.serviceAccountName).toBe(fn.serviceAccount.name);
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.enableServiceLinks).toBe(false);
+    expect(pod.terminationGracePeriodSeconds).toBe(30);
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['orders-audit']);
+    expect(pod.containers[0].imagePullPolicy).toBe('IfNotPresent');
+    expect(ApiObject.of(fn)).toBe(fn.deployment);
+  });
+
+  test('pods meet Pod Security "restricted": non-root uid 1000, read-only root, no privilege escalation, no capabilities, RuntimeDefault seccomp, writable /tmp', () => {
+    // GIVEN
+    const { chart } = audit();
+    // WHEN
+    const pod = podTemplate(chart).spec;
+    // THEN
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+    const restricted = {
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    };
+    expect(pod.containers[0].securityContext).toEqual(restricted);
+    expect(pod.initContainers[0].securityContext).toEqual(restricted);
+    expect(pod.containers[0].volumeMounts[0]).toEqual({ name: 'tmp', mountPath: '/tmp' });
+    expect(pod.volumes[0]).toEqual({ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } });
+    expect(pod.volumes.every((v: any) => v.emptyDir || v.configMap)).toBe(true);
+    expect(pod.hostNetwork ?? pod.hostPID ?? pod.hostIPC).toBeUndefined();
+  });
+
+  test('liveness probes /livez and readiness /readyz on the named http port, which Prometheus scrapes', () => {
+    // GIVEN
+    const { chart } = audit();
+    // WHEN
+    const template = podTemplate(chart);
+    const container = template.spec.containers[0];
+    // THEN
+    expect(container.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(container.livenessProbe).toEqual({
+      httpGet: { path: '/livez', port: 'http', scheme: 'HTTP' },
+      periodSeconds: 10,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+      successThreshold: 1,
+    });
+    expect(container.readinessProbe).toEqual({
+      httpGet: { path: '/readyz', port: 'http', scheme: 'HTTP' },
+      periodSeconds: 5,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+      successThreshold: 1,
+    });
+    expect(template.metadata.annotations).toEqual({
+      [CONTENT_HASH_ANNOTATION]: expect.stringMatching(/^[0-9a-f]{64}$/),
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '8080',
+      'prometheus.io/path': '/metrics',
+    });
+  });
+
+  test('resources default to a small consumer: requests 50m/96Mi, limits 500m/256Mi, for the function and the unpacking', () => {
+    // GIVEN
+    const { chart } = audit();
+    // WHEN
+    const pod = podTemplate(chart).spec;
+    // THEN
+    const resources = { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '500m', memory: '256Mi' } };
+    expect(pod.containers[0].resources).toEqual(resources);
+    expect(pod.initContainers[0].resources).toEqual(resources);
+  });
+
+  test('every prop reaches the manifest', () => {
+    // GIVEN
+    const { chart, fn } = audit({
+      workloadName: 'audit',
+      clientId: 'audit-eu1',
+      replicas: 3,
+      resources: { cpu: { request: kplus.Cpu.millis(100) }, memory: { limit: Size.mebibytes(512) }, ephemeralStorage: { limit: Size.gibibytes(1) } },
+      env: { AUDIT_MODE: 'strict', TZ: 'UTC' },
+      logLevel: 'debug',
+      terminationGracePeriod: Duration.seconds(45),
+      metricsService: true,
+    });
+    // WHEN
+    const deployment = onlyObject(chart, 'Deployment');
+    const pod = deployment.spec.template.spec;
+    const container = pod.containers[0];
+    // THEN
+    expect(deployment.spec.replicas).toBe(3);
+    expect(container.name).toBe('audit');
+    expect(deployment.metadata.labels['app.kubernetes.io/name']).toBe('audit');
+    expect(envOf(container)).toEqual({
+      KAFKA_BROKERS: 'klaxon-kafka-bootstrap.klaxon.svc:9092',
+      KAFKA_SOURCE_TOPIC: 'orders',
+      KAFKA_GROUP_ID: 'orders-audit',
+      KAFKA_DEAD_LETTER_TOPIC: 'orders.dead-letter',
+      KAFKA_CLIENT_ID: 'audit-eu1',
+      HTTP_PORT: '8080',
+      LOG_LEVEL: 'debug',
+      AUDIT_MODE: 'strict',
+      TZ: 'UTC',
+    });
+    expect(container.resources).toEqual({
+      requests: { cpu: '100m', memory: '96Mi' },
+      limits: { cpu: '500m', memory: '512Mi', 'ephemeral-storage': '1Gi' },
+    });
+    expect(pod.terminationGracePeriodSeconds).toBe(45);
+    const service = onlyObject(chart, 'Service');
+    expect(service.metadata.name).toBe(fn.service!.name);
+    expect(service.spec).toEqual({
+      type: 'ClusterIP',
+      selector: fn.selectorLabels,
+      ports: [{ name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP' }],
+    });
+  });
+
+  test('env added after construction reaches the manifest and the content hash', () => {
+    // GIVEN
+    const { chart, fn } = audit();
+    const before = fn.contentHash;
+    // WHEN
+    fn.addEnv('REGION', 'eu-1');
+    let late = 'a';
+    fn.addEnv('LATE', () => late);
+    late = 'b';
+    // THEN
+    const template = podTemplate(chart);
+    expect(envOf(template.spec.containers[0])).toMatchObject({ REGION: 'eu-1', LATE: 'b' });
+    expect(template.metadata.annotations[CONTENT_HASH_ANNOTATION]).toBe(fn.contentHash);
+    expect(fn.contentHash).not.toBe(before);
+  });
+
+  test('the content hash changes when the bundle changes, and only when the code or the rendered config changes', () => {
+    // GIVEN
+    const hashOf = (code: FunctionCode, props: Partial<KafkaFunctionProps> = {}) =>
+      podTemplate(audit({ code, ...props }).chart).metadata.annotations[CONTENT_HASH_ANNOTATION];
+    const v1 = FunctionCode.fromBundle('console.log(1)');
+    // WHEN
+    const base = hashOf(v1);
+    // THEN
+    expect(hashOf(FunctionCode.fromBundle('console.log(1)'))).toBe(base);
+    expect(hashOf(v1, { replicas: 4, terminationGracePeriod: Duration.minutes(1) })).toBe(base);
+    expect(hashOf(FunctionCode.fromBundle('console.log(2)'))).not.toBe(base);
+    expect(hashOf(v1, { logLevel: 'warn' })).not.toBe(base);
+    expect(hashOf(v1, { env: { X: '1' } })).not.toBe(base);
+    expect(hashOf(FunctionCode.fromImage('example/audit:1.0.0'))).not.toBe(hashOf(FunctionCode.fromImage('example/audit:1.0.1')));
+  });
+
+  test('a scaler takes over the replica count: replicas is omitted from the Deployment', () => {
+    // GIVEN
+    const { chart, fn } = audit({ replicas: 2 });
+    const scaler = new Construct(chart, 'LagScaler');
+    // WHEN
+    fn.scaleExternally(scaler);
+    fn.scaleExternally(scaler);
+    // THEN
+    expect(onlyObject(chart, 'Deployment').spec.replicas).toBeUndefined();
+    expect('replicas' in onlyObject(chart, 'Deployment').spec).toBe(false);
+    expect(fn.replicas).toBeUndefined();
+    expect(fn.scaler).toBe(scaler);
+  });
+
+  test('fails if a second scaler is attached', () => {
+    const { chart, fn } = audit();
+    fn.scaleExternally(new Construct(chart, 'LagScaler'));
+    expect(messageOf(() => fn.scaleExternally(new Construct(chart, 'CpuScaler')))).toBe(
+      "KafkaFunction 'orders-audit' is already scaled by 'test/LagScaler'; two autoscalers would fight over 'replicas'. Attach one scaler.",
+    );
+  });
+
+  test('a user gets exactly Read on the source in the group and Write on the dead-letter topic', () => {
+    // GIVEN
+    const { fn, cluster } = audit();
+    const user = new KafkaUser(cluster, 'User', { userName: 'orders-audit', authentication: 'scram-sha-512' });
+    // WHEN
+    fn.grantTo(user);
+    // THEN
+    expect(user.aclRules).toEqual([
+      { resourceType: 'topic', name: 'orders', patternType: 'literal', operations: ['Read', 'Describe'] },
+      { resourceType: 'group', name: 'orders-audit', patternType: 'literal', operations: ['Read', 'Describe'] },
+      { resourceType: 'topic', name: 'orders.dead-letter', patternType: 'literal', operations: ['Write', 'Describe'] },
+    ]);
+  });
+
+  test('every object validates against the Kubernetes 1.27 schema', () => {
+    const { chart } = audit({ metricsService: true, resources: { ephemeralStorage: { request: Size.mebibytes(100) } } });
+    expect(validateObjects(Testing.synth(chart)).map(formatProblem)).toEqual([]);
+  });
+
+  describe('validation', () => {
+    test('fails if the grace period does not exceed the runtime shutdown bound of 10 s', () => {
+      expect(messageOf(() => audit({ terminationGracePeriod: Duration.seconds(10) }))).toBe(
+        "'terminationGracePeriod' (\"10 seconds\") of KafkaFunction 'orders-audit' must exceed the runtime's shutdown bound (10 seconds), " +
+        'or Kubernetes kills the pod before it leaves the group and commits its offsets. Use at least 11 seconds.',
+      );
+    });
+
+    test('fails if the grace period is not whole seconds', () => {
+      expect(messageOf(() => audit({ terminationGracePeriod: Duration.millis(12500) }))).toBe(
+        "'terminationGracePeriod' (\"12 seconds 500 millis\") of KafkaFunction 'orders-audit' must be a whole number of seconds (terminationGracePeriodSeconds).",
+      );
+    });
+
+    test('fails if the dead-letter topic is the source topic', () => {
+      const chart = namespacedChart();
+      const { source, group } = kafkaFixture(chart);
+      expect(messageOf(() => new KafkaFunction(chart, 'Audit', { code: CODE, source, group, deadLetter: source }))).toBe(
+        "'deadLetter' (\"orders\") of KafkaFunction 'audit' is the source topic; a record that fails would be consumed and fail again forever. Use a dedicated dead-letter topic (KlaxonTopics.deadLetter).",
+      );
+    });
+
+    test('fails if a topic or the group belongs to another cluster', () => {
+      const chart = namespacedChart();
+      const a = kafkaFixture(chart, 'alpha');
+      const b = kafkaFixture(chart, 'beta');
+      expect(messageOf(() => new KafkaFunction(chart, 'Audit', { code: CODE, ...a, deadLetter: b.deadLetter }))).toBe(
+        "'deadLetter' (topic 'orders.dead-letter') of KafkaFunction 'audit' belongs to cluster 'beta', not to the function's cluster 'alpha'; a function reads, commits and dead-letters on one cluster. Pass objects of the same KafkaCluster.",
+      );
+      expect(messageOf(() => new KafkaFunction(chart, 'Audit2', { code: CODE, ...a, group: b.group }))).toBe(
+        "'group' (group 'orders-audit') of KafkaFunction 'audit2' belongs to cluster 'beta', not to the function's cluster 'alpha'; a function reads, commits and dead-letters on one cluster. Pass objects of the same KafkaCluster.",
+      );
+      expect(messageOf(() => new KafkaFunction(chart, 'Audit3', { code: CODE, ...a, cluster: b.cluster }))).toBe(
+        "'source' (topic 'orders') of KafkaFunction 'audit3' belongs to cluster 'alpha', not to the function's cluster 'beta'; a function reads, commits and dead-letters on one cluster. Pass objects of the same KafkaCluster.",
+      );
+    });
+
+    test('fails if extra env sets a key rendered from the wiring', () => {
+      expect(messageOf(() => audit({ env: { KAFKA_BROKERS: 'localhost:9092' } }))).toBe(
+        "'env' (\"KAFKA_BROKERS\") of KafkaFunction 'orders-audit' is rendered from the function's cluster, topics and props; set it through them, not as extra env.",
+      );
+    });
+
+    test('fails if an env variable is set twice', () => {
+      const { fn } = audit({ env: { TZ: 'UTC' } });
+      expect(messageOf(() => fn.addEnv('TZ', 'CET'))).toBe("'env' (\"TZ\") of KafkaFunction 'orders-audit' is already set; each variable is set once.");
+    });
+
+    test('fails if an env name is not a variable name', () => {
+      expect(messageOf(() => audit({ env: { '1X': 'y' } }))).toBe(
+        "'env' (\"1X\") of KafkaFunction 'orders-audit' is not an environment variable name (letters, digits and '_', not starting with a digit).",
+      );
+    });
+
+    test('fails if replicas is negative', () => {
+      expect(messageOf(() => audit({ replicas: -1 }))).toBe("'replicas' (-1) of KafkaFunction 'orders-audit' must be at least 0.");
+    });
+
+    test('fails if the log level is unknown', () => {
+      expect(messageOf(() => audit({ logLevel: 'trace' as never }))).toBe(
+        "'logLevel' (\"trace\") of KafkaFunction 'orders-audit' must be one of 'debug', 'info', 'warn', 'error'.",
+      );
+    });
+
+    test('fails if a request exceeds its limit', () => {
+      expect(messageOf(() => audit({ resources: { cpu: { request: kplus.Cpu.units(1) } } }))).toBe(
+        "'resources.cpu.request' (\"1\") of KafkaFunction 'orders-audit' exceeds 'resources.cpu.limit' (\"500m\"); Kubernetes rejects such a pod. Lower the request or raise the limit.",
+      );
+      expect(messageOf(() => audit({ resources: { memory: { request: Size.mebibytes(300) } } }))).toBe(
+        "'resources.memory.request' (\"300Mi\") of KafkaFunction 'orders-audit' exceeds 'resources.memory.limit' (\"256Mi\"); Kubernetes rejects such a pod. Lower the request or raise the limit.",
+      );
+    });
+
+    test('fails if the workload name is not a DNS label', () => {
+      expect(messageOf(() => audit({ workloadName: 'Orders_Audit' }))).toBe(
+        "'workloadName' (\"Orders_Audit\") of KafkaFunction must be a DNS label: 1 to 63 lowercase letters, digits and '-', starting and ending with a letter or digit.",
+      );
+    });
+
+    test('fails if the client id is blank', () => {
+      expect(messageOf(() => audit({ clientId: ' ' }))).toBe("'clientId' (\" \") of KafkaFunction 'orders-audit' must not be empty.");
+    });
+
+    test('fails if a user of another cluster is granted', () => {
+      const chart = namespacedChart();
+      const a = kafkaFixture(chart, 'alpha');
+      const b = kafkaFixture(chart, 'beta');
+      const fn = new KafkaFunction(chart, 'Audit', { code: CODE, ...a });
+      const user = new KafkaUser(b.cluster, 'User', { userName: 'audit' });
+      expect(messageOf(() => fn.grantTo(user))).toBe(
+        "'user' (\"audit\") belongs to cluster 'beta' but KafkaFunction 'audit' to cluster 'alpha'; grant only within one cluster.",
+      );
+    });
+  });
+
+  test('a chart without a namespace renders brokers without one', () => {
+    const chart = Testing.chart();
+    const kafka = kafkaFixture(chart);
+    const fn = new KafkaFunction(chart, 'Audit', { code: CODE, ...kafka });
+    expect(fn.env.KAFKA_BROKERS).toBe('klaxon-kafka-bootstrap:9092');
+    expect(objectsOf(chart, 'Deployment')[0].metadata.namespace).toBeUndefined();
+  });
+});
