@@ -7,7 +7,11 @@ import { KlaxonTopics, KlaxonTopicsProps } from '../../../constructs/kafka/klaxo
 import { DEFAULT_FANOUT_GROUP_ID, EventsFanout, EventsFanoutProps } from '../../../constructs/workloads/events-fanout';
 import { FunctionCode } from '../../../constructs/workloads/function-code';
 import { CONTENT_HASH_ANNOTATION } from '../../../constructs/workloads/kafka-function';
-import { formatProblem, validateObjects } from '../../schema/validator';
+import * as fs from 'fs';
+import { bundlePath } from '../../../functions/build';
+import { fanoutSettings, eventsFanout } from '../../../functions/events-fanout/workload';
+import { loadConfig, readSettings } from '../../../functions/runtime/config';
+import { annotationBytes, formatProblem, MAX_ANNOTATIONS_BYTES, validateObjects } from '../../schema/validator';
 import { envOf, messageOf, namespacedChart, onlyObject } from './helpers';
 
 const CODE = FunctionCode.fromBundle('"use strict";console.log("fanout");');
@@ -184,5 +188,45 @@ describe('EventsFanout', () => {
   test('the whole fanout with its Kafka objects validates against Kubernetes 1.27 and Strimzi', () => {
     const { chart } = fanout();
     expect(validateObjects(Testing.synth(chart)).map(formatProblem)).toEqual([]);
+  });
+
+  test('the runtime reads the rendered env as the fanout construct meant it', () => {
+    // GIVEN
+    const { fanout: f } = fanout({ namespaces: ['shop', 'billing'] });
+    // WHEN
+    const config = loadConfig(f.env, eventsFanout.defaults);
+    const settings = readSettings(fanoutSettings, f.env);
+    // THEN
+    expect(config).toMatchObject({
+      brokers: ['klaxon-kafka-bootstrap.klaxon.svc:9092'],
+      sourceTopic: 'cluster-events',
+      groupId: 'klaxon-events-fanout',
+      deadLetterTopic: 'klaxon.dead-letter',
+      clientId: 'events-fanout',
+      httpPort: 8080,
+      logLevel: 'info',
+    });
+    expect(settings).toEqual({
+      namespaceTopicPrefix: 'events.',
+      namespaces: ['shop', 'billing'],
+      clusterScopedTopic: 'cluster-events.cluster-scoped',
+      unroutedTopic: 'cluster-events.unrouted',
+    });
+  });
+});
+
+const built = fs.existsSync(bundlePath('events-fanout'));
+const whenBuilt = built ? test : test.skip;
+
+describe('EventsFanout with the real bundle (after npm run build:functions)', () => {
+  whenBuilt('the events-fanout bundle fits its ConfigMap under the kubectl apply annotation limit', () => {
+    // GIVEN
+    const bytes = fs.readFileSync(bundlePath('events-fanout'));
+    // WHEN
+    const { chart } = fanout(undefined, { code: FunctionCode.fromBundle(bytes) });
+    // THEN
+    const configMap = onlyObject(chart, 'ConfigMap');
+    expect(annotationBytes(configMap)).toBeLessThan(MAX_ANNOTATIONS_BYTES);
+    expect(validateObjects([configMap]).map(formatProblem)).toEqual([]);
   });
 });
