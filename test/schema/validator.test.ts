@@ -201,8 +201,14 @@ describe('Strimzi objects validate against both Strimzi 0.51.0 and 1.2.0', () =>
 
   test('Strimzi oneOf alternatives are still enforced', () => {
     expect(problems((chart) => kafkaV1(chart), { Kafka: [JsonPatch.add('/spec/kafka/template', { kafkaContainer: { env: [{ name: 'A' }] } })] })).toEqual([
-      "Kafka/klaxon: strimzi-0.51.0 Kafka v1: /spec/kafka/template/kafkaContainer/env/0: must match exactly one of its alternatives (must have required property 'value' | must have required property 'valueFrom')",
-      "Kafka/klaxon: strimzi-1.2.0 Kafka v1: /spec/kafka/template/kafkaContainer/env/0: must match exactly one of its alternatives (must have required property 'value' | must have required property 'valueFrom')",
+      "Kafka/klaxon: strimzi-0.51.0 Kafka v1: /spec/kafka/template/kafkaContainer/env/0: must set exactly one of 'value', 'valueFrom' (sets none)",
+      "Kafka/klaxon: strimzi-1.2.0 Kafka v1: /spec/kafka/template/kafkaContainer/env/0: must set exactly one of 'value', 'valueFrom' (sets none)",
+    ]);
+    expect(problems((chart) => kafkaV1(chart), {
+      Kafka: [JsonPatch.add('/spec/kafka/template', { kafkaContainer: { env: [{ name: 'A', value: '1', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] } })],
+    })).toEqual([
+      "Kafka/klaxon: strimzi-0.51.0 Kafka v1: /spec/kafka/template/kafkaContainer/env/0: must set exactly one of 'value', 'valueFrom' (sets 'value' and 'valueFrom')",
+      "Kafka/klaxon: strimzi-1.2.0 Kafka v1: /spec/kafka/template/kafkaContainer/env/0: must set exactly one of 'value', 'valueFrom' (sets 'value' and 'valueFrom')",
     ]);
   });
 

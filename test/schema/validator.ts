@@ -109,6 +109,7 @@ export class SchemaValidator {
     this.ajv = new Ajv({
       strict: false, // x-kubernetes-* keywords and OpenAPI formats are not standard JSON Schema
       allErrors: true,
+      verbose: true, // errors carry their schema and data, for readable oneOf/anyOf messages
       validateSchema: false,
       addUsedSchema: false,
       unicodeRegExp: false, // patterns are Go regular expressions, not always valid with the u flag
@@ -406,6 +407,13 @@ function describe(e: ErrorObject, branchErrors: ErrorObject[]): { path: string; 
       return { path: at, message: `must be equal to one of the allowed values: ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
     case 'anyOf':
     case 'oneOf': {
+      const required = Array.isArray(e.schema) ? (e.schema as any[]).map((b) => (Array.isArray(b?.required) && b.required.length === 1 ? b.required[0] : undefined)) : [];
+      if (required.length > 1 && required.every((r) => typeof r === 'string')) {
+        // Strimzi's "exactly one of" unions: [{ required: ['value'] }, { required: ['valueFrom'] }]
+        const set = required.filter((r) => isRecord(e.data) && r in e.data);
+        const names = required.map((r) => `'${r}'`).join(', ');
+        return { path: at, message: `must set ${e.keyword === 'oneOf' ? 'exactly' : 'at least'} one of ${names} (sets ${set.length ? set.map((r) => `'${r}'`).join(' and ') : 'none'})` };
+      }
       if (e.keyword === 'oneOf' && Array.isArray(e.params.passingSchemas)) {
         return { path: at, message: `must match exactly one schema in oneOf, but matches branches ${e.params.passingSchemas.join(' and ')}` };
       }
