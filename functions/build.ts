@@ -63,6 +63,15 @@ export interface BundleManifest {
   readonly format: 'cjs';
   /** The esbuild version that produced the bundle. */
   readonly esbuild: string;
+  /** npm packages inside the bundle (their licenses travel with the code), sorted by name. */
+  readonly packages: readonly BundledPackage[];
+}
+
+/** One npm package bundled into a workload. */
+export interface BundledPackage {
+  readonly name: string;
+  readonly version: string;
+  readonly license: string;
 }
 
 /** The outcome for one workload folder. */
@@ -112,6 +121,7 @@ export async function bundleWorkload(workload: string, root: string = PROJECT_RO
     write: false,
     outfile: 'index.js',
     logLevel: 'silent',
+    metafile: true,
   });
   if (result.errors.length > 0) {
     throw new Error(result.errors.map((e) => e.text).join('\n'));
@@ -127,8 +137,25 @@ export async function bundleWorkload(workload: string, root: string = PROJECT_RO
     target: BUNDLE_TARGET,
     format: 'cjs',
     esbuild: esbuild.version,
+    packages: bundledPackages(Object.keys(result.metafile?.inputs ?? {}), root),
   };
   return { code, manifest };
+}
+
+/** The npm packages that esbuild inputs (`node_modules/<name>/...`) come from, with version and license. */
+function bundledPackages(inputs: readonly string[], root: string): BundledPackage[] {
+  const dirs = new Set<string>();
+  for (const input of inputs) {
+    const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input.split(path.sep).join('/'));
+    if (m) dirs.add(input.slice(0, m.index + m[0].length));
+  }
+  const packages = new Map<string, BundledPackage>();
+  for (const dir of dirs) {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, dir, 'package.json'), 'utf8'));
+    const license = typeof pkg.license === 'string' ? pkg.license : 'UNKNOWN';
+    packages.set(`${pkg.name}@${pkg.version}`, { name: pkg.name, version: pkg.version, license });
+  }
+  return [...packages.values()].sort((a, b) => (a.name === b.name ? a.version.localeCompare(b.version) : a.name.localeCompare(b.name)));
 }
 
 /**

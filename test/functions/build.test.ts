@@ -93,7 +93,7 @@ describe('build:functions', () => {
     expect(bundle.split('\n').length).toBeLessThan(50); // minified
   });
 
-  test('the manifest gives the size, gzip size and sha256 of the bundle', async () => {
+  test('the manifest gives the size, gzip size and sha256 of the bundle and the npm packages inside it', async () => {
     // GIVEN
     const root = fixtureProject();
     // WHEN
@@ -111,6 +111,7 @@ describe('build:functions', () => {
       target: 'node20',
       format: 'cjs',
       esbuild: require('esbuild').version,
+      packages: [{ name: 'kafkajs', version: '2.2.4', license: 'MIT' }],
     });
   });
 
