@@ -1,0 +1,279 @@
+/**
+ * eventrouter: watches Kubernetes Events and writes each one, wrapped as `{"verb", "event",
+ * "old_event"?}`, to a Kafka topic (see functions/contracts/event-formats.ts for the record).
+ *
+ * The config.json keys are the ones the program reads (sinks/interfaces.go of openshift/eventrouter
+ * and heptiolabs/eventrouter), not the documented ones: `kafkaBrokers` is read with
+ * viper.GetStringSlice (a JSON array; a comma-separated string would be one broker), and the
+ * async switch is read from the misspelt key `kakfkaAsync` (`kafkaAsync` is never read).
+ */
+import { Lazy, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import type { IKafkaTopic } from '../kafka/kafka-topic';
+import { checkInteger, checkNonEmpty, describeProp, PropError } from '../validation';
+import { brokerList, checkKafkaClientCompat, KafkaClientInfo } from './kafka-client-compat';
+import {
+  chartNamespace,
+  CONFIG_HASH_ANNOTATION,
+  configHash,
+  renderResources,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+  secretEnv,
+  selectorLabels,
+} from './pod-support';
+
+/** An eventrouter image and what its Kafka sink can do. */
+export class EventrouterImage {
+  /**
+   * openshift/eventrouter built from master after the switch to IBM/sarama v1.46.3 (commit b45b2160,
+   * merged in PR #61), whose default protocol version (2.1.0) Kafka 4 serves. Its Kafka sink has no
+   * SASL. The Makefile tags every master build `v0.5.0`, including builds from before the switch:
+   * pin this tag by digest after checking the image's sarama version (`go version -m /bin/eventrouter`).
+   */
+  public static readonly OPENSHIFT_V0_5_0 = new EventrouterImage(
+    'quay.io/openshift/logging-eventrouter:v0.5.0',
+    { library: 'IBM/sarama v1.46.3', protocol: 'kafka4-compatible' },
+    false,
+  );
+
+  /** heptiolabs/eventrouter v0.3 (Shopify/sarama v1.23.1): Kafka < 4 only; its Kafka sink has SASL/PLAIN. */
+  public static readonly HEPTIO_V0_3 = new EventrouterImage(
+    'gcr.io/heptio-images/eventrouter:v0.3',
+    { library: 'Shopify/sarama v1.23.1', protocol: 'legacy-0.8.2' },
+    true,
+  );
+
+  /** Any other build; say which Kafka client it has and whether its Kafka sink reads SASL keys. */
+  public static custom(image: string, options: { readonly kafkaClient: KafkaClientInfo; readonly supportsSasl: boolean }): EventrouterImage {
+    return new EventrouterImage(checkNonEmpty('image', image, 'EventrouterImage'), options.kafkaClient, options.supportsSasl);
+  }
+
+  private constructor(
+    /** Image reference. */
+    public readonly image: string,
+    /** The Kafka client inside. */
+    public readonly kafkaClient: KafkaClientInfo,
+    /** Whether its Kafka sink reads `kafkaSaslUser`/`kafkaSaslPwd`. */
+    public readonly supportsSasl: boolean,
+  ) {}
+}
+
+/** SASL/PLAIN credentials of eventrouter's Kafka sink, from Secret keys. */
+export interface EventrouterSasl {
+  /** The user name. */
+  readonly username: kplus.SecretValue;
+  /** The password. */
+  readonly password: kplus.SecretValue;
+}
+
+/** Props of an Eventrouter. */
+export interface EventrouterProps {
+  /** The topic events are written to; the brokers come from its cluster. */
+  readonly topic: IKafkaTopic;
+  /** The eventrouter image. @default EventrouterImage.OPENSHIFT_V0_5_0 */
+  readonly image?: EventrouterImage;
+  /** `kafkaRetryMax`: sarama producer retries per record. @default 5 */
+  readonly retryMax?: number;
+  /** Use sarama's async producer (written to the key the program reads, `kakfkaAsync`). @default false - sync producer, errors are logged per record */
+  readonly async?: boolean;
+  /** SASL/PLAIN credentials (only images whose sink reads them). @default - no SASL */
+  readonly sasl?: EventrouterSasl;
+  /** Container resources. @default - requests 50m CPU / 64Mi, limit 128Mi memory */
+  readonly resources?: kplus.ContainerResources;
+  /** Image for the init container that adds SASL credentials to config.json. @default 'busybox:1.37.0' */
+  readonly initImage?: string;
+}
+
+/** eventrouter's HTTP port (`-listen-address`, default :8080): Prometheus /metrics. */
+export const EVENTROUTER_METRICS_PORT = 8080;
+
+/** Where eventrouter looks for config.json. */
+export const EVENTROUTER_CONFIG_DIR = '/etc/eventrouter';
+/** Where the SASL init container reads the ConfigMap's config.json. */
+export const EVENTROUTER_TEMPLATE_DIR = '/etc/eventrouter-template';
+const SASL_USER_ENV = 'EVENTROUTER_SASL_USER';
+const SASL_PASSWORD_ENV = 'EVENTROUTER_SASL_PASSWORD';
+const USER_ID = 65534;
+
+/**
+ * eventrouter writing Kubernetes Events to a Kafka topic: ServiceAccount, ClusterRole (events
+ * list/watch) and binding, ConfigMap with config.json, and a one-replica Deployment (id 'Resource').
+ */
+export class Eventrouter extends Construct {
+  /** The topic written to. */
+  public readonly topic: IKafkaTopic;
+  /** The image. */
+  public readonly image: EventrouterImage;
+  /** Producer retries. */
+  public readonly retryMax: number;
+  /** Whether the async producer is used. */
+  public readonly async: boolean;
+  /** The Deployment. */
+  public readonly deployment: k8s.KubeDeployment;
+  /** The ConfigMap holding config.json. */
+  public readonly configMap: k8s.KubeConfigMap;
+  /** The ServiceAccount. */
+  public readonly serviceAccount: k8s.KubeServiceAccount;
+  /** The ClusterRole. */
+  public readonly clusterRole: k8s.KubeClusterRole;
+
+  private readonly owner: string;
+  private readonly sasl?: EventrouterSasl;
+  private readonly resources: kplus.ContainerResources;
+  private readonly initImage: string;
+
+  constructor(scope: Construct, id: string, props: EventrouterProps) {
+    super(scope, id);
+    this.owner = `Eventrouter '${id}'`;
+    this.topic = props.topic;
+    this.image = props.image ?? EventrouterImage.OPENSHIFT_V0_5_0;
+    this.retryMax = checkInteger('retryMax', props.retryMax ?? 5, { min: 0, max: 100, owner: this.owner });
+    this.async = props.async ?? false;
+    this.sasl = props.sasl;
+    this.initImage = checkNonEmpty('initImage', props.initImage ?? 'busybox:1.37.0', this.owner);
+    this.resources = props.resources ?? {
+      cpu: { request: kplus.Cpu.millis(50) },
+      memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
+    };
+
+    brokerList(this.topic, this.owner);
+    if (this.sasl && !this.image.supportsSasl) {
+      throw new PropError(
+        `${describeProp('sasl', 'set', this.owner)} cannot be honoured: image ${JSON.stringify(this.image.image)} has a Kafka sink without SASL `
+        + '(openshift/eventrouter dropped kafkaSaslUser/kafkaSaslPwd). Remove \'sasl\' and use a listener without authentication, or use KubeEventer with a Kafka sink.',
+      );
+    }
+    checkKafkaClientCompat({
+      owner: this.owner,
+      prop: 'image',
+      image: this.image.image,
+      client: this.image.kafkaClient,
+      cluster: this.topic.cluster,
+      waysOut: [
+        `use EventrouterImage.OPENSHIFT_V0_5_0 (IBM/sarama v1.46.3, no SASL) or another build whose sarama sets a protocol version, declared with EventrouterImage.custom(image, { kafkaClient: { library, protocol: 'kafka4-compatible' }, supportsSasl });`,
+        'write to a cluster that runs Kafka 3.x.',
+      ],
+    });
+
+    const namespace = chartNamespace(this, this.owner);
+    const labels = selectorLabels(this, 'eventrouter');
+
+    this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: { labels },
+      automountServiceAccountToken: true,
+    });
+    this.clusterRole = new k8s.KubeClusterRole(this, 'ClusterRole', {
+      metadata: { labels },
+      // The shared informer lists and watches Events in all namespaces; nothing else is read.
+      rules: [{ apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] }],
+    });
+    new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
+      metadata: { labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: this.clusterRole.name },
+      subjects: [{ kind: 'ServiceAccount', name: this.serviceAccount.name, namespace }],
+    });
+    this.configMap = new k8s.KubeConfigMap(this, 'Config', {
+      metadata: { labels },
+      data: { 'config.json': this.configJson() },
+    });
+    this.deployment = new k8s.KubeDeployment(this, 'Resource', {
+      metadata: { labels },
+      spec: Lazy.any({ produce: () => this._toDeploymentSpec(labels) }),
+    });
+  }
+
+  /** The config.json eventrouter reads (no credentials: those are added in the pod from a Secret). */
+  public configJson(): string {
+    const config: Record<string, unknown> = {
+      'sink': 'kafka',
+      'kafkaBrokers': brokerList(this.topic, this.owner),
+      'kafkaTopic': this.topic.topicName,
+      'kafkaRetryMax': this.retryMax,
+      // Sic: the program reads "kakfkaAsync"; "kafkaAsync" is never read.
+      'kakfkaAsync': this.async,
+      'enable-prometheus': true,
+    };
+    return `${JSON.stringify(config, null, 2)}\n`;
+  }
+
+  /** @internal */
+  public _toDeploymentSpec(labels: Record<string, string>): k8s.DeploymentSpec {
+    const config = this.configJson();
+    const configVolume: k8s.Volume = { name: 'config', configMap: { name: this.configMap.name } };
+    const volumes: k8s.Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } }];
+    const initContainers: k8s.Container[] = [];
+    if (this.sasl) {
+      // eventrouter reads credentials only from config.json: an init container appends them from
+      // the Secret into a memory-backed emptyDir, so they never sit in the ConfigMap.
+      volumes.push(configVolume, { name: 'rendered-config', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } });
+      initContainers.push({
+        name: 'add-sasl-credentials',
+        image: this.initImage,
+        imagePullPolicy: 'IfNotPresent',
+        command: ['/bin/sh', '-c', EVENTROUTER_SASL_SCRIPT],
+        env: [secretEnv(SASL_USER_ENV, this.sasl.username), secretEnv(SASL_PASSWORD_ENV, this.sasl.password)],
+        volumeMounts: [
+          { name: 'config', mountPath: EVENTROUTER_TEMPLATE_DIR, readOnly: true },
+          { name: 'rendered-config', mountPath: EVENTROUTER_CONFIG_DIR },
+        ],
+        resources: renderResources({ cpu: { request: kplus.Cpu.millis(10) }, memory: { request: Size.mebibytes(16), limit: Size.mebibytes(32) } }),
+        securityContext: restrictedContainerSecurityContext(),
+      });
+    } else {
+      volumes.push(configVolume);
+    }
+    return {
+      // eventrouter has no leader election: two replicas would write every event twice.
+      replicas: 1,
+      strategy: { type: 'Recreate' },
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels, annotations: { [CONFIG_HASH_ANNOTATION]: configHash(config, this.image.image) } },
+        spec: {
+          serviceAccountName: this.serviceAccount.name,
+          securityContext: restrictedPodSecurityContext(USER_ID),
+          ...(initContainers.length ? { initContainers } : {}),
+          containers: [{
+            name: 'eventrouter',
+            image: this.image.image,
+            imagePullPolicy: 'IfNotPresent',
+            ports: [{ name: 'metrics', containerPort: EVENTROUTER_METRICS_PORT }],
+            // eventrouter serves only /metrics: the probe shows the process and its HTTP server are
+            // alive, not that Kafka accepts records (the program has no such endpoint).
+            livenessProbe: {
+              httpGet: { path: '/metrics', port: k8s.IntOrString.fromString('metrics') },
+              initialDelaySeconds: 10,
+              periodSeconds: 30,
+              timeoutSeconds: 5,
+              failureThreshold: 3,
+            },
+            resources: renderResources(this.resources),
+            securityContext: restrictedContainerSecurityContext(),
+            volumeMounts: [
+              { name: this.sasl ? 'rendered-config' : 'config', mountPath: EVENTROUTER_CONFIG_DIR, readOnly: true },
+              { name: 'tmp', mountPath: '/tmp' },
+            ],
+          }],
+          volumes,
+        },
+      },
+    };
+  }
+}
+
+/**
+ * Appends `kafkaSaslUser`/`kafkaSaslPwd` to the rendered config.json. Values are passed to printf
+ * as arguments (never as format), `\` and `"` are escaped for JSON, and control characters are
+ * refused so the file stays valid JSON.
+ */
+export const EVENTROUTER_SASL_SCRIPT = [
+  'set -eu',
+  `for v in "$${SASL_USER_ENV}" "$${SASL_PASSWORD_ENV}"; do case "$v" in *[[:cntrl:]]*) echo "eventrouter SASL credentials must not contain control characters" >&2; exit 1;; esac; done`,
+  `u=$(printf '%s' "$${SASL_USER_ENV}" | sed -e 's/[\\\\"]/\\\\&/g')`,
+  `p=$(printf '%s' "$${SASL_PASSWORD_ENV}" | sed -e 's/[\\\\"]/\\\\&/g')`,
+  `sed -e '$ s/}$//' ${EVENTROUTER_TEMPLATE_DIR}/config.json > ${EVENTROUTER_CONFIG_DIR}/config.json`,
+  `printf ',\\n  "kafkaSaslUser": "%s",\\n  "kafkaSaslPwd": "%s"\\n}\\n' "$u" "$p" >> ${EVENTROUTER_CONFIG_DIR}/config.json`,
+].join('\n');
