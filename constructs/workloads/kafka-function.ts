@@ -4,12 +4,18 @@
  * object. The env the runtime reads (functions/contracts/workload-env.ts) is rendered from those
  * objects, so the Deployment, the topics and a KEDA scaler cannot disagree.
  *
- * For tests (and the fanout integration test): run the bundle with exactly the env a pod gets,
- * pointing at the test broker:
+ * For tests (e.g. the fanout integration tests in test/integration/fanout-*.test.ts): run the bundle
+ * with exactly the env a pod gets, pointed at the test broker and a free port:
  *
- *   const fn = new EventsFanout(Testing.chart(), 'Fanout', { topics, code });   // or any KafkaFunction
- *   const env = renderedEnv(fn.function, { [WorkloadEnv.BROKERS]: process.env.KAFKA_BROKERS! });
+ *   const chart = Testing.chart();
+ *   const cluster = new KafkaCluster(chart, 'Kafka');
+ *   const topics = new KlaxonTopics(cluster, 'Topics', { namespaces: ['shop'], clusterEventsTopicName: uniqueName('events') });
+ *   const fanout = new EventsFanout(chart, 'Fanout', { topics, code: FunctionCode.fromBundle('//') });
+ *   const env = renderedEnv(fanout.function, { KAFKA_BROKERS: process.env.KAFKA_BROKERS!, HTTP_PORT: '0' });
  *   spawn(process.execPath, [bundlePath('events-fanout')], { env: { ...env, PATH: process.env.PATH } });
+ *
+ * (`bundlePath` is in functions/build.ts; the placeholder bundle '//' is fine when only the env is
+ * wanted. Any KafkaFunction works the same: `renderedEnv(fn, overrides)`.)
  *
  * A scaler (the KEDA work to come) calls `fn.scaleExternally(scaler)`: the Deployment then omits
  * `replicas` so `kubectl apply` never fights the autoscaler; it reads `source`, `group`,
@@ -57,7 +63,7 @@ export const TMP_VOLUME_SIZE_LIMIT = '64Mi';
 
 /** Props of any KafkaFunction-based workload (everything but the wiring). */
 export interface KafkaFunctionOptions {
-  /** Pod count; omitted from the manifest once a scaler is attached (`scaleExternally`). @default 1 */
+  /** Pod count, at most the source topic's partitions; omitted from the manifest once a scaler is attached (`scaleExternally`). @default 1 */
   readonly replicas?: number;
   /** Requests and limits of the function container; fields not given keep their default. @default requests 50m CPU / 96Mi memory, limits 500m CPU / 256Mi memory */
   readonly resources?: kplus.ContainerResources;
@@ -156,6 +162,9 @@ export class KafkaFunction extends Construct {
     }
 
     this._replicas = checkInteger('replicas', props.replicas ?? 1, { min: 0, owner });
+    if (this._replicas > this.source.partitions) {
+      throw new PropError(`${describeProp('replicas', this._replicas, owner)} exceeds the partitions of topic '${this.source.topicName}' (${this.source.partitions}); the extra consumers would sit idle. Lower 'replicas' or raise the topic's 'partitions'.`);
+    }
     this.logLevel = checkOneOf('logLevel', props.logLevel ?? 'info', LOG_LEVELS, owner);
     this.resources = resolveResources(props.resources, owner);
     this.terminationGracePeriod = checkGracePeriod(props.terminationGracePeriod ?? Duration.seconds(30), owner);

@@ -338,6 +338,12 @@ describe('KafkaFunction', () => {
       expect(messageOf(() => audit({ replicas: -1 }))).toBe("'replicas' (-1) of KafkaFunction 'orders-audit' must be at least 0.");
     });
 
+    test('fails if replicas exceed the partitions of the source topic', () => {
+      expect(messageOf(() => audit({ replicas: 7 }))).toBe(
+        "'replicas' (7) of KafkaFunction 'orders-audit' exceeds the partitions of topic 'orders' (6); the extra consumers would sit idle. Lower 'replicas' or raise the topic's 'partitions'.",
+      );
+    });
+
     test('fails if the log level is unknown', () => {
       expect(messageOf(() => audit({ logLevel: 'trace' as never }))).toBe(
         "'logLevel' (\"trace\") of KafkaFunction 'orders-audit' must be one of 'debug', 'info', 'warn', 'error'.",
