@@ -285,6 +285,15 @@ describe('other CRDs', () => {
     ]);
   });
 
+  test('a validator that parses the CRD files afresh (no JSON cache) finds the same problems', () => {
+    const fresh = new SchemaValidator({ cacheDir: false });
+    const chart = Testing.chart();
+    scaledObject(chart);
+    const objs = Testing.synth(chart).map((o) => JsonPatch.apply(o, JsonPatch.add('/spec/maxReplicas', 10)));
+    expect(fresh.validateObjects(objs)).toEqual(validator.validateObjects(objs));
+    expect(fresh.validateObjects(objs)).toHaveLength(1);
+  });
+
   test('CRD metadata is validated as Kubernetes ObjectMeta', () => {
     expect(problems((chart) => receiver(chart), {
       Receiver: [JsonPatch.add('/metadata/lables', { a: 'b' }), JsonPatch.add('/metadata/labels/replicas', 3)],

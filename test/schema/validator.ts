@@ -12,7 +12,9 @@
  *
  * Schema files are parsed on first use of their kind, and validators are compiled once and cached.
  */
+import { createHash } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import * as YAML from 'yaml';
@@ -32,6 +34,8 @@ export interface SchemaValidatorOptions {
   readonly crdsDir?: string;
   /** Limit for the bytes of all annotations once `kubectl apply` adds the last-applied one. @default MAX_ANNOTATIONS_BYTES (262144) */
   readonly maxAnnotationsBytes?: number;
+  /** Where parsed CRD files are cached as JSON, keyed by content hash (YAML parsing is the slow part of loading); `false` to disable. @default - `klaxon-schema-cache` in the OS temp folder */
+  readonly cacheDir?: string | false;
 }
 
 /** One reason why an object would not be accepted. */
@@ -76,7 +80,7 @@ export class SchemaValidator {
 
   /** A validator shared by every caller with the same options (schemas load and compile once). */
   public static shared(options: SchemaValidatorOptions = {}): SchemaValidator {
-    const key = JSON.stringify([path.resolve(options.crdsDir ?? DEFAULT_CRDS_DIR), options.maxAnnotationsBytes]);
+    const key = JSON.stringify([path.resolve(options.crdsDir ?? DEFAULT_CRDS_DIR), options.maxAnnotationsBytes, options.cacheDir]);
     let v = SchemaValidator.instances.get(key);
     if (!v) {
       v = new SchemaValidator(options);
@@ -87,6 +91,7 @@ export class SchemaValidator {
 
   public readonly crdsDir: string;
   public readonly maxAnnotationsBytes: number;
+  public readonly cacheDir: string | false;
   /** Sources found under crdsDir, e.g. `k8s-1.27.0`, `strimzi-0.51.0`. */
   public readonly sources: string[];
 
@@ -103,6 +108,7 @@ export class SchemaValidator {
   constructor(options: SchemaValidatorOptions = {}) {
     this.crdsDir = path.resolve(options.crdsDir ?? DEFAULT_CRDS_DIR);
     this.maxAnnotationsBytes = options.maxAnnotationsBytes ?? MAX_ANNOTATIONS_BYTES;
+    this.cacheDir = options.cacheDir === undefined ? path.join(os.tmpdir(), 'klaxon-schema-cache') : options.cacheDir;
     if (!fs.existsSync(this.crdsDir)) {
       throw new Error(`schema folder ${this.crdsDir} does not exist; the repo must sit beside shared/ (../shared/crds) or pass 'crdsDir'.`);
     }
@@ -245,7 +251,7 @@ export class SchemaValidator {
   /** Parses a CRD file, registers each version's closed schema, returns the versions. */
   private loadCrd(file: CrdFile): string[] {
     if (file.loaded) return file.loaded.versions;
-    const docs = parseYamlDocuments(fs.readFileSync(file.file, 'utf-8'), file.file).filter((d) => d);
+    const docs = this.readYamlCached(file.file).filter((d) => d);
     const crd: any = docs.find((d: any) => d.kind === 'CustomResourceDefinition');
     if (!crd || crd.spec?.group !== file.group || crd.spec?.names?.kind !== file.kind) {
       throw new Error(`${file.file}: expected a CustomResourceDefinition of ${file.kind}.${file.group}`);
@@ -266,6 +272,29 @@ export class SchemaValidator {
     }
     file.loaded = { versions };
     return versions;
+  }
+
+  /** The documents of a YAML file, from a JSON copy keyed by the file's content hash when there is one. */
+  private readYamlCached(file: string): unknown[] {
+    const text = fs.readFileSync(file, 'utf-8');
+    if (this.cacheDir === false) return parseYamlDocuments(text, file);
+    const hash = createHash('sha256').update('klaxon-crd-json-v1\n').update(text).digest('hex');
+    const cached = path.join(this.cacheDir, `${hash}.json`);
+    try {
+      return JSON.parse(fs.readFileSync(cached, 'utf-8'));
+    } catch {
+      // not cached yet (or unreadable): parse and cache
+    }
+    const docs = parseYamlDocuments(text, file);
+    try {
+      fs.mkdirSync(this.cacheDir, { recursive: true });
+      const tmp = `${cached}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(docs));
+      fs.renameSync(tmp, cached); // atomic: parallel jest workers never read half a file
+    } catch {
+      // a read-only temp folder only costs speed
+    }
+    return docs;
   }
 
   /**
