@@ -133,7 +133,7 @@ export class KafkaFunction extends Construct {
   /** The metrics Service, when `metricsService` is set. */
   public readonly service?: k8s.KubeService;
   /** Labels that select this function's pods. */
-  public readonly selectorLabels: Record<string, string>;
+  public readonly selectorLabels: Readonly<Record<string, string>>;
 
   private readonly _replicas: number;
   private readonly codeConfig: FunctionCodeConfig;
