@@ -62,12 +62,19 @@ function processStartTicks(pid: number): string | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** True while `pid` exists and is not a zombie (a killed process waiting for its reaper). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
   }
 }
 

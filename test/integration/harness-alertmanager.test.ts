@@ -12,6 +12,9 @@ import {
   Alertmanager,
 } from '../harness';
 
+// The project-level testTimeout in jest.config.js is not applied by jest 29; real processes need more than 5 s.
+jest.setTimeout(60_000);
+
 describe('the harness Alertmanager (ALERTMANAGER_URL)', () => {
   test('returns an alert POSTed to /api/v2/alerts from its GET, and routes it to the webhook recorder', async () => {
     // GIVEN an alert with a unique name

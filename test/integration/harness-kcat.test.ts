@@ -1,6 +1,9 @@
 import { Kafka } from 'kafkajs';
 import { createTopics, kafka, kcatConsume, kcatConsumeJson, kcatProduce, uniqueName } from '../harness';
 
+// The project-level testTimeout in jest.config.js is not applied by jest 29; real processes need more than 5 s.
+jest.setTimeout(60_000);
+
 /** Every byte value, plus the bytes that break line- or text-based tools. */
 const AWKWARD = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), Buffer.from('\n\t\r\0"\\{}\xff', 'latin1')]);
 

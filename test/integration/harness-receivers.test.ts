@@ -1,5 +1,8 @@
 import { Receiver, genericWebhook, notificationManager, slackWebhook } from '../harness';
 
+// The project-level testTimeout in jest.config.js is not applied by jest 29; real processes need more than 5 s.
+jest.setTimeout(60_000);
+
 const post = (url: string, body: unknown): Promise<Response> =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 

@@ -1,6 +1,9 @@
 import { Kafka } from 'kafkajs';
 import { brokers, createTopics, kafka, readBrokerInfo, uniqueName } from '../harness';
 
+// The project-level testTimeout in jest.config.js is not applied by jest 29; real processes need more than 5 s.
+jest.setTimeout(60_000);
+
 describe('the test harness broker', () => {
   let client: Kafka;
   beforeAll(() => {
