@@ -294,6 +294,22 @@ describe('other CRDs', () => {
     expect(fresh.validateObjects(objs)).toHaveLength(1);
   });
 
+  test('CRD lists of x-kubernetes-list-type map must not repeat their keys', () => {
+    const fluentBit = (env: object[], ports: object[]) => ({
+      apiVersion: 'fluentbit.fluent.io/v1alpha2',
+      kind: 'FluentBit',
+      metadata: { name: 'fluent-bit', namespace: 'logging' },
+      spec: { initContainers: [{ name: 'init', image: 'busybox', env, ports }] },
+    });
+    expect(validator.validateObjects([fluentBit([{ name: 'A', value: '1' }, { name: 'B', value: '2' }], [{ containerPort: 80 }, { containerPort: 80, protocol: 'UDP' }])])).toEqual([]);
+    expect(validator.validateObjects([
+      fluentBit([{ name: 'A', value: '1' }, { name: 'A', value: '2' }], [{ containerPort: 80 }, { containerPort: 80, protocol: 'TCP' }]),
+    ]).map(formatProblem)).toEqual([
+      'FluentBit/fluent-bit: fluent-operator-3.10.0 FluentBit v1alpha2: /spec/initContainers/0/env: must NOT have duplicate keys: items 0 and 1 both have name="A"',
+      'FluentBit/fluent-bit: fluent-operator-3.10.0 FluentBit v1alpha2: /spec/initContainers/0/ports: must NOT have duplicate keys: items 0 and 1 both have containerPort=80, protocol="TCP"',
+    ]);
+  });
+
   test('CRD metadata is validated as Kubernetes ObjectMeta', () => {
     expect(problems((chart) => receiver(chart), {
       Receiver: [JsonPatch.add('/metadata/lables', { a: 'b' }), JsonPatch.add('/metadata/labels/replicas', 3)],

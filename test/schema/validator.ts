@@ -123,6 +123,7 @@ export class SchemaValidator {
       logger: { log: () => undefined, warn: () => undefined, error: (...args: unknown[]) => console.error(...args) },
     });
     this.addFormats();
+    this.ajv.addKeyword({ keyword: UNIQUE_KEYS, type: 'array', schemaType: 'array', errors: true, validate: uniqueListMapKeys });
 
     const dirs = fs.readdirSync(this.crdsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
     const k8s = dirs.filter((d) => /^k8s-/.test(d));
@@ -243,7 +244,7 @@ export class SchemaValidator {
   private loadK8s(): void {
     if (this.k8sLoaded) return;
     const schema = this.k8sSchema();
-    for (const def of Object.values<any>(schema.definitions)) this.close(def, false);
+    for (const def of Object.values<any>(schema.definitions)) this.close(def, false, false);
     this.ajv.addSchema({ ...schema, $id: this.k8sId });
     this.k8sLoaded = true;
   }
@@ -261,7 +262,7 @@ export class SchemaValidator {
       if (v.served === false) continue;
       const schema = v.schema?.openAPIV3Schema;
       if (!schema) throw new Error(`${file.file}: version ${v.name} has no openAPIV3Schema`);
-      this.close(schema, false);
+      this.close(schema, false, true);
       const props = schema.properties ?? (schema.properties = {});
       const meta = props.metadata;
       const metaRef = { $ref: `${this.k8sId}#/definitions/${OBJECT_META}` };
@@ -302,9 +303,16 @@ export class SchemaValidator {
    * `properties` (unless it has `additionalProperties` or preserves unknown fields), keeping the
    * properties that `allOf`/`anyOf`/`oneOf` branches name; int-or-string becomes `integer | string`.
    * Branches themselves stay open (they only add constraints to the closed parent).
+   * In CRDs, `x-kubernetes-list-type` `set` and `map` lists must not repeat items or keys (the API
+   * server enforces this for custom resources).
    */
-  private close(schema: any, branch: boolean): void {
+  private close(schema: any, branch: boolean, crd: boolean): void {
     if (!isRecord(schema)) return;
+    if (crd && schema.type === 'array' && schema['x-kubernetes-list-type'] === 'set') schema.uniqueItems = true;
+    if (crd && schema.type === 'array' && schema['x-kubernetes-list-type'] === 'map' && Array.isArray(schema['x-kubernetes-list-map-keys'])) {
+      // keys with a default count as set to it (the API server defaults before it validates)
+      schema[UNIQUE_KEYS] = schema['x-kubernetes-list-map-keys'].map((k: string) => [k, schema.items?.properties?.[k]?.default]);
+    }
     if (schema['x-kubernetes-int-or-string'] === true || schema.format === 'int-or-string') {
       delete schema.type;
       if (schema.format === 'int-or-string') delete schema.format;
@@ -327,13 +335,13 @@ export class SchemaValidator {
       }
     }
     for (const key of ['properties', 'patternProperties']) {
-      if (isRecord(schema[key])) for (const sub of Object.values(schema[key])) this.close(sub, false);
+      if (isRecord(schema[key])) for (const sub of Object.values(schema[key])) this.close(sub, false, crd);
     }
-    if (Array.isArray(schema.items)) schema.items.forEach((s: unknown) => this.close(s, false));
-    else this.close(schema.items, false);
-    this.close(schema.additionalProperties, false);
-    for (const b of combinators) this.close(b, true);
-    this.close(schema.not, true);
+    if (Array.isArray(schema.items)) schema.items.forEach((s: unknown) => this.close(s, false, crd));
+    else this.close(schema.items, false, crd);
+    this.close(schema.additionalProperties, false, crd);
+    for (const b of combinators) this.close(b, true, crd);
+    this.close(schema.not, true, crd);
   }
 
   private addFormats(): void {
@@ -380,6 +388,27 @@ export function annotationBytes(obj: Record<string, any>): number {
   let total = Buffer.byteLength(json, 'utf-8') + escapes * 5 + LAST_APPLIED_KEY.length;
   for (const [k, v] of Object.entries(annotations)) total += k.length + Buffer.byteLength(String(v), 'utf-8');
   return total;
+}
+
+const UNIQUE_KEYS = 'x-klaxon-unique-list-map-keys';
+
+/** `x-kubernetes-list-type: map`: no two items may have the same values of the list-map keys. */
+function uniqueListMapKeys(this: unknown, keys: [string, unknown][], data: unknown[]): boolean {
+  const seen = new Map<string, number>();
+  const errors: Partial<ErrorObject>[] = [];
+  data.forEach((item, i) => {
+    if (!isRecord(item)) return;
+    const values = keys.map(([k, dflt]) => item[k] ?? dflt);
+    const key = JSON.stringify(values);
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, i);
+    else {
+      const shown = keys.map(([k], j) => `${k}=${JSON.stringify(values[j])}`).join(', ');
+      errors.push({ keyword: UNIQUE_KEYS, params: { keys: keys.map(([k]) => k), i, first }, message: `must NOT have duplicate keys: items ${first} and ${i} both have ${shown}` });
+    }
+  });
+  (uniqueListMapKeys as any).errors = errors;
+  return errors.length === 0;
 }
 
 function crdId(source: string, group: string, version: string, kind: string): string {
