@@ -71,6 +71,8 @@ export class KafkaWorker {
       allowAutoTopicCreation: false,
       sessionTimeout: config.sessionTimeoutMs,
       heartbeatInterval: config.heartbeatIntervalMs,
+      // Short idle fetches, so a stop (which waits for the fetch in flight) is quick.
+      maxWaitTimeInMs: 1000,
       retry: {
         restartOnFailure: async (error: Error) => {
           this.restartsInARow += 1;
