@@ -13,7 +13,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { checkInteger, checkNonEmpty, describeProp, PropError } from '../validation';
-import { brokerList, checkKafkaClientCompat, KafkaClientInfo } from './kafka-client-compat';
+import { bootstrapBrokers, checkKafkaClientCompat, KafkaClientInfo } from './kafka-client-compat';
 import {
   chartNamespace,
   CONFIG_HASH_ANNOTATION,
@@ -139,7 +139,7 @@ export class Eventrouter extends Construct {
       memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
     };
 
-    brokerList(this.topic, this.owner);
+    bootstrapBrokers(this.topic, this.owner);
     if (this.sasl && !this.image.supportsSasl) {
       throw new PropError(
         `${describeProp('sasl', 'set', this.owner)} cannot be honoured: image ${JSON.stringify(this.image.image)} has a Kafka sink without SASL `
@@ -189,7 +189,7 @@ export class Eventrouter extends Construct {
   public configJson(): string {
     const config: Record<string, unknown> = {
       'sink': 'kafka',
-      'kafkaBrokers': brokerList(this.topic, this.owner),
+      'kafkaBrokers': bootstrapBrokers(this.topic, this.owner),
       'kafkaTopic': this.topic.topicName,
       'kafkaRetryMax': this.retryMax,
       // Sic: the program reads "kakfkaAsync"; "kafkaAsync" is never read.

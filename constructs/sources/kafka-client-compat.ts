@@ -65,13 +65,18 @@ export function checkKafkaClientCompat(check: KafkaClientCompatCheck): void {
   );
 }
 
-/** The cluster's bootstrap servers as a list; fails when there are none. */
-export function brokerList(topic: IKafkaTopic, owner: string): string[] {
-  const servers = (topic.cluster.bootstrapServers ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (servers.length === 0) {
+/**
+ * The bootstrap servers of the topic's cluster (of one listener when given) as a list; fails when
+ * there are none.
+ */
+export function bootstrapBrokers(topic: IKafkaTopic, owner: string, listener?: string): string[] {
+  const cluster = topic.cluster;
+  const servers = listener === undefined ? cluster.bootstrapServers : cluster.bootstrapServersFor(listener);
+  const brokers = (servers ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (brokers.length === 0) {
     throw new PropError(
-      `${describeProp('bootstrapServers', topic.cluster.bootstrapServers, `KafkaCluster '${topic.cluster.clusterName}'`)} lists no brokers, so ${owner} has nowhere to write topic '${topic.topicName}'. Give the cluster a listener.`,
+      `${describeProp('bootstrapServers', servers, `KafkaCluster '${cluster.clusterName}'`)} lists no brokers, so ${owner} has nowhere to write topic '${topic.topicName}'. Give the cluster a listener.`,
     );
   }
-  return servers;
+  return brokers;
 }

@@ -14,6 +14,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
+import { bootstrapBrokers } from './kafka-client-compat';
 import { checkInteger, checkNonEmpty, checkNonEmptyList, checkOneOf, checkUrl, describeProp, PropError } from '../validation';
 
 /** Event types kube-eventer filters on. `Normal` lets Normal and Warning events through. */
@@ -436,14 +437,7 @@ class KafkaSink extends KubeEventerSink {
   /** @internal */
   public _bind(context: KubeEventerSinkContext): KubeEventerSinkBinding {
     const { topic, listener, sasl, tls } = this.options;
-    const cluster = topic.cluster;
-    const servers = listener === undefined ? cluster.bootstrapServers : cluster.bootstrapServersFor(listener);
-    const brokers = (servers ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-    if (brokers.length === 0) {
-      throw new PropError(
-        `${describeProp('bootstrapServers', servers, `KafkaCluster '${cluster.clusterName}'`)} lists no brokers, so the Kafka sink of ${context.owner} has nowhere to write topic '${topic.topicName}'.`,
-      );
-    }
+    const brokers = bootstrapBrokers(topic, `the Kafka sink of ${context.owner}`, listener);
     const query = new Query(this.owner);
     for (const broker of brokers) query.add('brokers', broker);
     query.add('eventstopic', topic.topicName);

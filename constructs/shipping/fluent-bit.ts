@@ -1,0 +1,260 @@
+/**
+ * Fluent Bit as a plain DaemonSet: tails the container log files of every node, adds Kubernetes
+ * metadata and writes one JSON record per log line to a Kafka topic (the record is
+ * functions/contracts/log-record.ts). Classic INI configuration; option names are Fluent Bit 4.2's.
+ *
+ * Fluent Bit runs as root (uid 0) because container log files on the node are readable by root
+ * only; every capability is dropped, privilege escalation is off and the root filesystem is
+ * read-only. hostPath volumes make this pod need the `privileged` Pod Security level: put it in a
+ * namespace of its own.
+ */
+import { Duration, Lazy, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import type { IKafkaTopic } from '../kafka/kafka-topic';
+import { checkAbsolutePath, checkInteger, checkNonEmpty, checkOneOf } from '../validation';
+import {
+  chartNamespace,
+  CONFIG_HASH_ANNOTATION,
+  configHash,
+  renderResources,
+  selectorLabels,
+} from '../sources/pod-support';
+import { fluentSize, ILogShipper, LogShippingOptions, registerLogShipper, ResolvedLogShipping, resolveLogShipping, tagPrefix } from './log-shipping';
+
+/** Fluent Bit's log levels. */
+export type FluentBitLogLevel = 'off' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/** Props of a FluentBit DaemonSet. */
+export interface FluentBitProps extends LogShippingOptions {
+  /** The Fluent Bit image (its kafka output is librdkafka 2.15, which negotiates protocol versions with Kafka 4). @default 'cr.fluentbit.io/fluent/fluent-bit:4.2.8' */
+  readonly image?: string;
+  /** tail `db`: file that remembers read offsets across restarts (on the node, absolute). @default '/var/lib/fluent-bit/klaxon-tail.db' */
+  readonly dbPath?: string;
+  /** Also mount /var/lib/docker/containers (nodes whose runtime is Docker keep the log files there). @default false */
+  readonly mountDockerContainers?: boolean;
+  /** service `flush`: seconds between flushes. @default Duration.seconds(1) */
+  readonly flush?: Duration;
+  /** service `log_level`. @default 'info' */
+  readonly logLevel?: FluentBitLogLevel;
+  /** Pod tolerations. @default - tolerate every taint, so every node's logs are shipped */
+  readonly tolerations?: k8s.Toleration[];
+  /** Container resources. @default - requests 100m CPU / 128Mi, limit 256Mi memory */
+  readonly resources?: kplus.ContainerResources;
+  /** priorityClassName of the pods. @default - none */
+  readonly priorityClassName?: string;
+}
+
+/** Fluent Bit's HTTP port (`http_port`): /api/v1/health, /api/v1/metrics. */
+export const FLUENT_BIT_HTTP_PORT = 2020;
+
+const CONFIG_DIR = '/fluent-bit/etc/klaxon';
+const TAG = 'kube';
+
+/**
+ * Fluent Bit shipping container logs to Kafka: ServiceAccount, ClusterRole (pods and namespaces
+ * get/list/watch) and binding, ConfigMap with fluent-bit.conf, and a DaemonSet (id 'Resource')
+ * whose pod template carries a hash of the configuration.
+ */
+export class FluentBit extends Construct implements ILogShipper {
+  /** The topic written to. */
+  public readonly topic: IKafkaTopic;
+  /** Whether another shipper may write the same topic. */
+  public readonly allowDuplicateShipping: boolean;
+  /** For messages. */
+  public readonly shipperDescription: string;
+  /** The effective shipping settings. */
+  public readonly settings: ResolvedLogShipping;
+  /** The image. */
+  public readonly image: string;
+  /** The tail offsets database on the node. */
+  public readonly dbPath: string;
+  /** The DaemonSet. */
+  public readonly daemonSet: k8s.KubeDaemonSet;
+  /** The ConfigMap with fluent-bit.conf. */
+  public readonly configMap: k8s.KubeConfigMap;
+  /** The ServiceAccount. */
+  public readonly serviceAccount: k8s.KubeServiceAccount;
+  /** The ClusterRole. */
+  public readonly clusterRole: k8s.KubeClusterRole;
+
+  private readonly props: FluentBitProps;
+
+  constructor(scope: Construct, id: string, props: FluentBitProps) {
+    super(scope, id);
+    this.shipperDescription = `FluentBit '${id}'`;
+    const owner = this.shipperDescription;
+    this.props = props;
+    this.settings = resolveLogShipping(props, owner);
+    this.topic = props.topic;
+    this.allowDuplicateShipping = this.settings.allowDuplicateShipping;
+    this.image = checkNonEmpty('image', props.image ?? 'cr.fluentbit.io/fluent/fluent-bit:4.2.8', owner);
+    this.dbPath = checkAbsolutePath('dbPath', props.dbPath ?? '/var/lib/fluent-bit/klaxon-tail.db', owner);
+    checkInteger('flush', (props.flush ?? Duration.seconds(1)).toSeconds(), { min: 1, owner });
+    checkOneOf<FluentBitLogLevel>('logLevel', props.logLevel ?? 'info', ['off', 'error', 'warn', 'info', 'debug', 'trace'], owner);
+
+    const namespace = chartNamespace(this, owner);
+    const labels = selectorLabels(this, 'fluent-bit');
+    this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: { labels } });
+    this.clusterRole = new k8s.KubeClusterRole(this, 'ClusterRole', {
+      metadata: { labels },
+      // The kubernetes filter reads pod metadata and (for namespace labels/annotations) namespaces.
+      rules: [{ apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] }],
+    });
+    new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
+      metadata: { labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: this.clusterRole.name },
+      subjects: [{ kind: 'ServiceAccount', name: this.serviceAccount.name, namespace }],
+    });
+    this.configMap = new k8s.KubeConfigMap(this, 'Config', {
+      metadata: { labels },
+      data: { 'fluent-bit.conf': this.configuration() },
+    });
+    this.daemonSet = new k8s.KubeDaemonSet(this, 'Resource', {
+      metadata: { labels },
+      spec: Lazy.any({ produce: () => this._toDaemonSetSpec(labels) }),
+    });
+    registerLogShipper(this);
+  }
+
+  /** The whole fluent-bit.conf. */
+  public configuration(): string {
+    const s = this.settings;
+    const p = this.props;
+    const sections: [string, [string, string][]][] = [
+      ['SERVICE', [
+        ['flush', String((p.flush ?? Duration.seconds(1)).toSeconds())],
+        ['log_level', p.logLevel ?? 'info'],
+        ['daemon', 'off'],
+        ['http_server', 'on'],
+        ['http_listen', '0.0.0.0'],
+        ['http_port', String(FLUENT_BIT_HTTP_PORT)],
+        ['health_check', 'on'],
+        ['hc_errors_count', '5'],
+        ['hc_retry_failure_count', '5'],
+        ['hc_period', '60'],
+      ]],
+      ['INPUT', [
+        ['name', 'tail'],
+        ['tag', `${TAG}.*`],
+        ['path', s.logPath],
+        ...(s.excludePaths.length ? [['exclude_path', s.excludePaths.join(',')] as [string, string]] : []),
+        ['multiline.parser', s.logFormats.join(', ')],
+        ['db', this.dbPath],
+        ['db.locking', 'true'],
+        ['mem_buf_limit', fluentSize(s.memBufLimit)],
+        ['skip_long_lines', 'on'],
+        ['refresh_interval', String(s.refreshInterval.toSeconds())],
+      ]],
+      ['FILTER', kubernetesFilter(s, `${TAG}.*`, tagPrefix(TAG, s.logPath))],
+      ['OUTPUT', kafkaOutput(s, `${TAG}.*`)],
+    ];
+    return sections.map(([name, entries]) => renderSection(name, entries)).join('\n');
+  }
+
+  /** @internal */
+  public _toDaemonSetSpec(labels: Record<string, string>): k8s.DaemonSetSpec {
+    const p = this.props;
+    const dbDir = this.dbPath.slice(0, this.dbPath.lastIndexOf('/')) || '/';
+    const volumes: k8s.Volume[] = [
+      { name: 'config', configMap: { name: this.configMap.name } },
+      { name: 'varlog', hostPath: { path: '/var/log', type: 'Directory' } },
+      { name: 'state', hostPath: { path: dbDir, type: 'DirectoryOrCreate' } },
+    ];
+    const mounts: k8s.VolumeMount[] = [
+      { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+      { name: 'varlog', mountPath: '/var/log', readOnly: true },
+      { name: 'state', mountPath: dbDir },
+    ];
+    if (p.mountDockerContainers) {
+      volumes.push({ name: 'dockercontainers', hostPath: { path: '/var/lib/docker/containers', type: 'Directory' } });
+      mounts.push({ name: 'dockercontainers', mountPath: '/var/lib/docker/containers', readOnly: true });
+    }
+    const probe = (initialDelaySeconds: number): k8s.Probe => ({
+      // 500 once the output has failed hc_errors_count times within hc_period (see [SERVICE]).
+      httpGet: { path: '/api/v1/health', port: k8s.IntOrString.fromString('http') },
+      initialDelaySeconds,
+      periodSeconds: 30,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    });
+    const resources = p.resources ?? {
+      cpu: { request: kplus.Cpu.millis(100) },
+      memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
+    };
+    return {
+      selector: { matchLabels: labels },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromString('10%') } },
+      template: {
+        metadata: { labels, annotations: { [CONFIG_HASH_ANNOTATION]: configHash(this.configuration(), this.image) } },
+        spec: {
+          serviceAccountName: this.serviceAccount.name,
+          ...(p.priorityClassName ? { priorityClassName: p.priorityClassName } : {}),
+          tolerations: p.tolerations ?? [{ operator: 'Exists' }],
+          securityContext: { runAsUser: 0, runAsGroup: 0, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [{
+            name: 'fluent-bit',
+            image: this.image,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['/fluent-bit/bin/fluent-bit'],
+            args: ['--config', `${CONFIG_DIR}/fluent-bit.conf`],
+            ports: [{ name: 'http', containerPort: FLUENT_BIT_HTTP_PORT }],
+            livenessProbe: probe(10),
+            readinessProbe: probe(5),
+            resources: renderResources(resources),
+            securityContext: {
+              // Root only to read the node's log files; no capabilities, no escalation, read-only root.
+              runAsNonRoot: false,
+              allowPrivilegeEscalation: false,
+              privileged: false,
+              readOnlyRootFilesystem: true,
+              capabilities: { drop: ['ALL'] },
+            },
+            volumeMounts: mounts,
+          }],
+          volumes,
+        },
+      },
+    };
+  }
+}
+
+/** The [FILTER] kubernetes entries (shared with fluent-operator's ClusterFilter by meaning). */
+export function kubernetesFilter(s: ResolvedLogShipping, match: string, kubeTagPrefix: string): [string, string][] {
+  const onOff = (b: boolean): string => (b ? 'on' : 'off');
+  return [
+    ['name', 'kubernetes'],
+    ['match', match],
+    ['kube_url', 'https://kubernetes.default.svc:443'],
+    ['kube_ca_file', '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt'],
+    ['kube_token_file', '/var/run/secrets/kubernetes.io/serviceaccount/token'],
+    ['kube_tag_prefix', kubeTagPrefix],
+    ['merge_log', onOff(s.mergeLog)],
+    ['merge_log_key', s.mergeLogKey],
+    ['keep_log', onOff(s.keepLog)],
+    ['labels', onOff(s.podLabels)],
+    ['annotations', onOff(s.podAnnotations)],
+    ['k8s-logging.parser', onOff(s.k8sLoggingParser)],
+    ['k8s-logging.exclude', onOff(s.k8sLoggingExclude)],
+  ];
+}
+
+/** The [OUTPUT] kafka entries. */
+export function kafkaOutput(s: ResolvedLogShipping, match: string): [string, string][] {
+  return [
+    ['name', 'kafka'],
+    ['match', match],
+    ['brokers', s.brokers.join(',')],
+    ['topics', s.topic.topicName],
+    ['format', 'json'],
+    ['timestamp_key', s.timestampKey],
+    ['timestamp_format', s.timestampFormat],
+    ...Object.entries(s.rdkafka).map(([k, v]) => [`rdkafka.${k}`, v] as [string, string]),
+  ];
+}
+
+function renderSection(name: string, entries: [string, string][]): string {
+  const width = Math.max(...entries.map(([k]) => k.length));
+  return `[${name}]\n${entries.map(([k, v]) => `    ${k.padEnd(width)} ${v}`).join('\n')}\n`;
+}

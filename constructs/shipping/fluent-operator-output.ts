@@ -1,0 +1,137 @@
+/**
+ * For clusters that already run fluent-operator: a ClusterOutput (fluentbit.fluent.io/v1alpha2)
+ * writing container log records to a Kafka topic, labelled so the operator's
+ * ClusterFluentBitConfig selects it, and by default its own ClusterInput (tail) and ClusterFilter
+ * (kubernetes) under a separate tag, so the records match what the FluentBit DaemonSet emits
+ * (functions/contracts/log-record.ts) whatever other filters the cluster has on `kube.*`.
+ *
+ * The Fluent Bit image is the operator's (its FluentBit resource), not Klaxon's: it must be a
+ * release whose librdkafka negotiates versions with Kafka 4 (Fluent Bit >= 2.x bundles librdkafka 2.x).
+ */
+import { Construct } from 'constructs';
+import { ClusterFilter } from '../../imports/fluentbit-clusterfilter-fluentbit.fluent.io';
+import { ClusterInput } from '../../imports/fluentbit-clusterinput-fluentbit.fluent.io';
+import { ClusterOutput, ClusterOutputSpec } from '../../imports/fluentbit-clusteroutput-fluentbit.fluent.io';
+import type { IKafkaTopic } from '../kafka/kafka-topic';
+import { checkAbsolutePath, checkNonEmpty, describeProp, PropError } from '../validation';
+import { ILogShipper, LogShippingOptions, registerLogShipper, ResolvedLogShipping, resolveLogShipping, tagPrefix } from './log-shipping';
+
+/** Props of a FluentOperatorKafkaOutput. */
+export interface FluentOperatorKafkaOutputProps extends LogShippingOptions {
+  /** Labels the operator's ClusterFluentBitConfig selects inputs, filters and outputs by. @default { 'fluentbit.fluent.io/enabled': 'true' } (fluent-operator's Helm chart) */
+  readonly selectorLabels?: Record<string, string>;
+  /** Also create the ClusterInput (tail) and ClusterFilter (kubernetes) with Klaxon's settings and tag. @default true */
+  readonly includeInputAndFilter?: boolean;
+  /** Tag prefix of Klaxon's tail input; the output matches `<tag>.*`. @default 'klaxon' */
+  readonly tag?: string;
+  /** Output `match` when `includeInputAndFilter` is false (the records then have whatever shape the cluster's own filters give). @default 'kube.*' */
+  readonly match?: string;
+  /** tail `db` inside the operator's Fluent Bit pod. @default '/fluent-bit/tail/klaxon-pos.db' */
+  readonly dbPath?: string;
+}
+
+const TAG = /^[a-z][a-z0-9-]*$/;
+
+/**
+ * fluent-operator resources that ship container logs to Kafka: a ClusterOutput (id 'Resource') and,
+ * unless disabled, the ClusterInput and ClusterFilter that produce Klaxon's record shape.
+ */
+export class FluentOperatorKafkaOutput extends Construct implements ILogShipper {
+  /** The topic written to. */
+  public readonly topic: IKafkaTopic;
+  /** Whether another shipper may write the same topic. */
+  public readonly allowDuplicateShipping: boolean;
+  /** For messages. */
+  public readonly shipperDescription: string;
+  /** The effective shipping settings. */
+  public readonly settings: ResolvedLogShipping;
+  /** Labels on every resource. */
+  public readonly selectorLabels: Record<string, string>;
+  /** The ClusterOutput. */
+  public readonly output: ClusterOutput;
+  /** The ClusterInput, when created. */
+  public readonly input?: ClusterInput;
+  /** The ClusterFilter, when created. */
+  public readonly filter?: ClusterFilter;
+
+  constructor(scope: Construct, id: string, props: FluentOperatorKafkaOutputProps) {
+    super(scope, id);
+    this.shipperDescription = `FluentOperatorKafkaOutput '${id}'`;
+    const owner = this.shipperDescription;
+    this.settings = resolveLogShipping(props, owner);
+    this.topic = props.topic;
+    this.allowDuplicateShipping = this.settings.allowDuplicateShipping;
+    this.selectorLabels = { ...(props.selectorLabels ?? { 'fluentbit.fluent.io/enabled': 'true' }) };
+    if (Object.keys(this.selectorLabels).length === 0) {
+      throw new PropError(`${describeProp('selectorLabels', {}, owner)} is empty: the operator's ClusterFluentBitConfig would select nothing of it.`);
+    }
+    const includeInputAndFilter = props.includeInputAndFilter ?? true;
+    const tag = props.tag ?? 'klaxon';
+    if (!TAG.test(tag)) throw new PropError(`${describeProp('tag', tag, owner)} must be a lowercase word (letters, digits, '-').`);
+    if (includeInputAndFilter && props.match !== undefined) {
+      throw new PropError(`${describeProp('match', props.match, owner)} applies only with 'includeInputAndFilter: false'; Klaxon's own input is matched by '${tag}.*'.`);
+    }
+    const match = includeInputAndFilter ? `${tag}.*` : checkNonEmpty('match', props.match ?? 'kube.*', owner);
+    const s = this.settings;
+    const metadata = { labels: this.selectorLabels };
+
+    this.output = new ClusterOutput(this, 'Resource', { metadata, spec: kafkaOutputSpec(s, match) });
+
+    if (includeInputAndFilter) {
+      const dbPath = checkAbsolutePath('dbPath', props.dbPath ?? '/fluent-bit/tail/klaxon-pos.db', owner);
+      this.input = new ClusterInput(this, 'Input', {
+        metadata,
+        spec: {
+          tail: {
+            tag: `${tag}.*`,
+            path: s.logPath,
+            ...(s.excludePaths.length ? { excludePath: s.excludePaths.join(',') } : {}),
+            multilineParser: s.logFormats.join(', '),
+            db: dbPath,
+            dbLocking: true,
+            memBufLimit: `${s.memBufLimit.toMebibytes()}MB`,
+            skipLongLines: true,
+            refreshIntervalSeconds: s.refreshInterval.toSeconds(),
+          },
+        },
+      });
+      this.filter = new ClusterFilter(this, 'Filter', {
+        metadata,
+        spec: {
+          match: `${tag}.*`,
+          filters: [{
+            kubernetes: {
+              kubeUrl: 'https://kubernetes.default.svc:443',
+              kubeCaFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+              kubeTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+              kubeTagPrefix: tagPrefix(tag, s.logPath),
+              mergeLog: s.mergeLog,
+              mergeLogKey: s.mergeLogKey,
+              keepLog: s.keepLog,
+              labels: s.podLabels,
+              annotations: s.podAnnotations,
+              k8SLoggingParser: s.k8sLoggingParser,
+              k8SLoggingExclude: s.k8sLoggingExclude,
+            },
+          }],
+        },
+      });
+    }
+    registerLogShipper(this);
+  }
+}
+
+/** The ClusterOutput spec (same settings as the DaemonSet's [OUTPUT]). */
+export function kafkaOutputSpec(s: ResolvedLogShipping, match: string): ClusterOutputSpec {
+  return {
+    match,
+    kafka: {
+      brokers: s.brokers.join(','),
+      topics: s.topic.topicName,
+      format: 'json',
+      timestampKey: s.timestampKey,
+      timestampFormat: s.timestampFormat,
+      rdkafka: { ...s.rdkafka },
+    },
+  };
+}

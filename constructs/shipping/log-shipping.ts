@@ -1,0 +1,193 @@
+/**
+ * What both log-shipping paths (the FluentBit DaemonSet and fluent-operator resources) share: the
+ * tail input, the kubernetes filter and the kafka output settings, resolved once, so both paths
+ * emit the same record (functions/contracts/log-record.ts). Option names are Fluent Bit's own
+ * (plugins/in_tail/tail.c, plugins/filter_kubernetes/kubernetes.c, plugins/out_kafka/kafka.c of
+ * Fluent Bit 4.2).
+ *
+ * Also the duplicate-shipping rule: two shippers writing container logs to the same topic would
+ * deliver every line twice, so each says `allowDuplicateShipping` or synth fails.
+ */
+import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
+import type { IKafkaTopic } from '../kafka/kafka-topic';
+import { bootstrapBrokers } from '../sources/kafka-client-compat';
+import { checkAbsolutePath, checkInteger, checkNonEmpty, checkNonEmptyList, checkOneOf, describeProp, PropError } from '../validation';
+
+/** Container log file formats Fluent Bit's built-in multiline parsers understand. */
+export type ContainerLogFormat = 'docker' | 'cri';
+
+/** Fluent Bit's kafka `timestamp_format` values. */
+export type KafkaTimestampFormat = 'double' | 'iso8601' | 'iso8601_ns';
+
+/** Settings of the tail input, kubernetes filter and kafka output shared by both shipping paths. */
+export interface LogShippingOptions {
+  /** The topic log records are written to; brokers come from its cluster. */
+  readonly topic: IKafkaTopic;
+  /** The cluster listener to connect to. @default - the cluster's workload listener (`cluster.bootstrapServers`) */
+  readonly listener?: string;
+  /** tail `path`: the container log files (absolute glob). @default '/var/log/containers/*.log' */
+  readonly logPath?: string;
+  /** tail `exclude_path` (absolute globs). @default - none */
+  readonly excludePaths?: string[];
+  /** tail `multiline.parser`: built-in parsers for the node's container runtime log format. @default ['docker', 'cri'] */
+  readonly logFormats?: ContainerLogFormat[];
+  /** tail `mem_buf_limit`: memory the input may buffer before pausing. @default Size.mebibytes(50) */
+  readonly memBufLimit?: Size;
+  /** tail `refresh_interval`: how often the path glob is re-scanned. @default Duration.seconds(10) */
+  readonly refreshInterval?: Duration;
+  /** kubernetes `merge_log`: parse a JSON `log` into a map. @default true */
+  readonly mergeLog?: boolean;
+  /** kubernetes `merge_log_key`: where the parsed map goes. @default 'log_processed' */
+  readonly mergeLogKey?: string;
+  /** kubernetes `keep_log`: keep the raw `log` string after merging (alert rules match on it). @default true */
+  readonly keepLog?: boolean;
+  /** kubernetes `labels`: add pod labels. @default false */
+  readonly podLabels?: boolean;
+  /** kubernetes `annotations`: add pod annotations. @default false */
+  readonly podAnnotations?: boolean;
+  /** kubernetes `k8s-logging.parser`: let pods pick a parser by annotation (changes record shapes). @default false */
+  readonly k8sLoggingParser?: boolean;
+  /** kubernetes `k8s-logging.exclude`: let pods opt out with `fluentbit.io/exclude: "true"`. @default true */
+  readonly k8sLoggingExclude?: boolean;
+  /** kafka `timestamp_key`. @default '@timestamp' */
+  readonly timestampKey?: string;
+  /** kafka `timestamp_format`. @default 'double' */
+  readonly timestampFormat?: KafkaTimestampFormat;
+  /** kafka `rdkafka.<property>` (librdkafka producer properties), merged over Klaxon's defaults. No credentials. @default - see DEFAULT_RDKAFKA */
+  readonly rdkafka?: Record<string, string>;
+  /** Ship to this topic even though another shipper in the app ships to it too. @default false */
+  readonly allowDuplicateShipping?: boolean;
+}
+
+/** librdkafka properties Klaxon sets unless overridden. */
+export const DEFAULT_RDKAFKA: Readonly<Record<string, string>> = {
+  'client.id': 'klaxon-fluent-bit',
+  // Wait for all in-sync replicas: a log line the broker acknowledged survives a broker loss.
+  'request.required.acks': '-1',
+  // Kafka closes idle connections; without this librdkafka logs each close as an error.
+  'log.connection.close': 'false',
+};
+
+/** The effective, validated shipping settings. */
+export interface ResolvedLogShipping {
+  readonly topic: IKafkaTopic;
+  readonly brokers: string[];
+  readonly logPath: string;
+  readonly excludePaths: string[];
+  readonly logFormats: ContainerLogFormat[];
+  readonly memBufLimit: Size;
+  readonly refreshInterval: Duration;
+  readonly mergeLog: boolean;
+  readonly mergeLogKey: string;
+  readonly keepLog: boolean;
+  readonly podLabels: boolean;
+  readonly podAnnotations: boolean;
+  readonly k8sLoggingParser: boolean;
+  readonly k8sLoggingExclude: boolean;
+  readonly timestampKey: string;
+  readonly timestampFormat: KafkaTimestampFormat;
+  readonly rdkafka: Record<string, string>;
+  readonly allowDuplicateShipping: boolean;
+}
+
+const FORBIDDEN_RDKAFKA = /(password|secret|\.key$|key\.pem|sasl\.jaas|oauthbearer\.config)/i;
+const OWNED_RDKAFKA = ['bootstrap.servers', 'metadata.broker.list', 'topic'];
+
+/** Validates and fills in the defaults. */
+export function resolveLogShipping(options: LogShippingOptions, owner: string): ResolvedLogShipping {
+  const topic = options.topic;
+  const brokers = bootstrapBrokers(topic, owner, options.listener);
+  const logPath = checkAbsolutePath('logPath', options.logPath ?? '/var/log/containers/*.log', owner);
+  checkPlain('logPath', logPath, owner);
+  const excludePaths = (options.excludePaths ?? []).map((p) => checkPlain('excludePaths', checkAbsolutePath('excludePaths', p, owner), owner));
+  const logFormats: ContainerLogFormat[] = [...checkNonEmptyList<ContainerLogFormat>('logFormats', options.logFormats ?? ['docker', 'cri'], owner)];
+  for (const f of logFormats) checkOneOf<ContainerLogFormat>('logFormats', f, ['docker', 'cri'], owner);
+  const memBufLimit = options.memBufLimit ?? Size.mebibytes(50);
+  checkInteger('memBufLimit', memBufLimit.toMebibytes({ rounding: SizeRoundingBehavior.NONE }), { min: 1, owner });
+  const refreshInterval = options.refreshInterval ?? Duration.seconds(10);
+  checkInteger('refreshInterval', refreshInterval.toSeconds(), { min: 1, owner });
+  const rdkafka: Record<string, string> = { ...DEFAULT_RDKAFKA };
+  for (const [key, value] of Object.entries(options.rdkafka ?? {})) {
+    if (FORBIDDEN_RDKAFKA.test(key)) {
+      throw new PropError(`${describeProp('rdkafka', key, owner)} would put a credential in the Fluent Bit configuration in clear. Klaxon ships only to listeners without client credentials.`);
+    }
+    if (OWNED_RDKAFKA.includes(key)) {
+      throw new PropError(`${describeProp('rdkafka', key, owner)} is set from the topic object; remove it.`);
+    }
+    rdkafka[checkPlain('rdkafka', checkNonEmpty('rdkafka', key, owner), owner)] = checkPlain('rdkafka', value, owner);
+  }
+  return {
+    topic,
+    brokers,
+    logPath,
+    excludePaths,
+    logFormats,
+    memBufLimit,
+    refreshInterval,
+    mergeLog: options.mergeLog ?? true,
+    mergeLogKey: checkPlain('mergeLogKey', checkNonEmpty('mergeLogKey', options.mergeLogKey ?? 'log_processed', owner), owner),
+    keepLog: options.keepLog ?? true,
+    podLabels: options.podLabels ?? false,
+    podAnnotations: options.podAnnotations ?? false,
+    k8sLoggingParser: options.k8sLoggingParser ?? false,
+    k8sLoggingExclude: options.k8sLoggingExclude ?? true,
+    timestampKey: checkPlain('timestampKey', checkNonEmpty('timestampKey', options.timestampKey ?? '@timestamp', owner), owner),
+    timestampFormat: checkOneOf<KafkaTimestampFormat>('timestampFormat', options.timestampFormat ?? 'double', ['double', 'iso8601', 'iso8601_ns'], owner),
+    rdkafka,
+    allowDuplicateShipping: options.allowDuplicateShipping ?? false,
+  };
+}
+
+/** A value that cannot break a Fluent Bit configuration line (no line breaks, no `${` expansion). */
+function checkPlain(prop: string, value: string, owner: string): string {
+  if (/[\r\n]/.test(value) || value.includes('${') || value.trim() !== value) {
+    throw new PropError(`${describeProp(prop, value, owner)} must be one line without leading/trailing spaces or '\${' (Fluent Bit would read it differently).`);
+  }
+  return value;
+}
+
+/** The tag prefix the tail input gives records (`kube.var.log.containers.` for the default path). */
+export function tagPrefix(prefix: string, logPath: string): string {
+  const dir = logPath.slice(0, logPath.lastIndexOf('/') + 1);
+  return `${prefix}.${dir.replace(/^\//, '').replace(/\//g, '.')}`;
+}
+
+/** Fluent Bit size text, in whole mebibytes (`50M`; Fluent Bit reads M as 1024*1024). */
+export function fluentSize(size: Size): string {
+  return `${size.toMebibytes({ rounding: SizeRoundingBehavior.NONE })}M`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Duplicate shipping
+
+const LOG_SHIPPER = Symbol.for('klaxon.shipping.LogShipper');
+
+/** A construct that ships container logs to a Kafka topic. */
+export interface ILogShipper extends IConstruct {
+  /** The topic it writes. */
+  readonly topic: IKafkaTopic;
+  /** Whether it accepts another shipper writing the same topic. */
+  readonly allowDuplicateShipping: boolean;
+  /** For messages: `FluentBit 'Logs'`. */
+  readonly shipperDescription: string;
+}
+
+/** Marks `shipper` and adds the validation that no other shipper in the app writes its topic unannounced. */
+export function registerLogShipper(shipper: ILogShipper & Construct): void {
+  Object.defineProperty(shipper, LOG_SHIPPER, { value: true });
+  shipper.node.addValidation({
+    validate: () => {
+      if (shipper.allowDuplicateShipping) return [];
+      const others = shipper.node.root.node.findAll()
+        .filter((c): c is ILogShipper & Construct => c !== shipper && (c as unknown as Record<symbol, unknown>)[LOG_SHIPPER] === true)
+        .filter((c) => sameTopic(c.topic, shipper.topic));
+      return others.map((other) =>
+        `${describeProp('allowDuplicateShipping', false, shipper.shipperDescription)}: ${other.shipperDescription} (${other.node.path}) also ships container logs to topic '${shipper.topic.topicName}' of cluster '${shipper.topic.cluster.clusterName}', so every log line would arrive twice. Remove one, or set 'allowDuplicateShipping: true' on both if that is what you want.`);
+    },
+  });
+}
+
+function sameTopic(a: IKafkaTopic, b: IKafkaTopic): boolean {
+  return a === b || (a.topicName === b.topicName && (a.cluster === b.cluster || a.cluster.bootstrapServers === b.cluster.bootstrapServers));
+}
