@@ -359,13 +359,15 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
   }
 
   private validateUsers(): string[] {
+    const problems: string[] = [];
     const scram = this._listeners.find((l) => l.authentication === 'scram-sha-512');
-    if (!scram) return [];
-    const users = _clusterRegistry(this).users;
-    if (users.some((u) => u.authentication === 'scram-sha-512')) return [];
-    return [
-      `'listeners' of KafkaCluster '${this.clusterName}' include listener '${scram.name}' with authentication 'scram-sha-512' but no KafkaUser with 'scram-sha-512' authentication belongs to the cluster; no client could connect. Add a KafkaUser or set the listener's 'authentication' to 'none'.`,
-    ];
+    if (scram && !_clusterRegistry(this).users.some((u) => u.authentication === 'scram-sha-512')) {
+      problems.push(`'listeners' of KafkaCluster '${this.clusterName}' include listener '${scram.name}' with authentication 'scram-sha-512' but no KafkaUser with 'scram-sha-512' authentication belongs to the cluster; no client could connect. Add a KafkaUser or set the listener's 'authentication' to 'none'.`);
+    }
+    if (this.authorization && this.workloadListener.authentication === 'none' && String(this.config['allow.everyone.if.no.acl.found']) !== 'true') {
+      problems.push(`${describeProp('authorization', true, `KafkaCluster '${this.clusterName}'`)} would deny every client of the workloads' listener '${this.workloadListener.name}', which does not authenticate (its clients are ANONYMOUS and have no ACLs). Authenticate that listener or pick another 'workloadListener'.`);
+    }
+    return problems;
   }
 
   /** @internal */

@@ -78,6 +78,8 @@ export class KafkaUser extends Construct {
     this.authentication = checkOneOf('authentication', props.authentication ?? defaultAuth, ['tls', 'scram-sha-512'], `KafkaUser '${this.userName}'`);
     _clusterRegistry(cluster).users.push({ authentication: this.authentication, path: this.node.path });
 
+    this.node.addValidation({ validate: () => this.validateAgainstCluster() });
+
     this.resource = new KafkaUserResource(this, 'Resource', {
       metadata: {
         name: this.userName,
@@ -112,6 +114,21 @@ export class KafkaUser extends Construct {
       patternType: acl.patternType,
       operations: OPERATIONS.filter((op) => operations.has(op)),
     }));
+  }
+
+  /** What the cluster must offer for this user to work: a listener with its authentication, an authorizer for its ACLs. */
+  private validateAgainstCluster(): string[] {
+    const cluster = this.cluster;
+    if (!(cluster instanceof KafkaCluster)) return [];
+    const problems: string[] = [];
+    const listeners = cluster.listeners;
+    if (!listeners.some((l) => l.authentication === this.authentication)) {
+      problems.push(`${describeProp('authentication', this.authentication, `KafkaUser '${this.userName}'`)} matches no listener of KafkaCluster '${cluster.clusterName}' (${listeners.map((l) => `'${l.name}': ${l.authentication}`).join(', ')}); its credentials could never be used. Add a listener with that authentication or change 'authentication'.`);
+    }
+    if (this.acls.size > 0 && !cluster.authorization) {
+      problems.push(`KafkaUser '${this.userName}' has ACLs but KafkaCluster '${cluster.clusterName}' has 'authorization' off; the user operator rejects ACLs on a cluster without an authorizer. Set 'authorization': true on the cluster (the default when the workloads' listener authenticates).`);
+    }
+    return problems;
   }
 
   /** @internal */

@@ -163,7 +163,7 @@ describe('KafkaCluster', () => {
       clusterName: 'k2',
       kafkaVersion: '4.2.0',
       brokers: 2,
-      listeners: [{ name: 'plain', port: 9092 }, { name: 'int', port: 9100, tls: true }],
+      listeners: [{ name: 'plain', port: 9092 }, { name: 'int', port: 9100, tls: true, authentication: 'tls' }],
       workloadListener: 'int',
       resources: { memory: { request: Size.gibibytes(1), limit: Size.gibibytes(3) } },
       config: { 'auto.create.topics.enable': false, 'num.network.threads': 5 },
@@ -176,7 +176,7 @@ describe('KafkaCluster', () => {
         version: '4.2.0',
         listeners: [
           { name: 'plain', port: 9092, type: 'internal', tls: false },
-          { name: 'int', port: 9100, type: 'internal', tls: true },
+          { name: 'int', port: 9100, type: 'internal', tls: true, authentication: { type: 'tls' } },
         ],
         config: {
           'default.replication.factor': 2,
@@ -240,6 +240,21 @@ describe('KafkaCluster', () => {
       const cluster = new KafkaCluster(chart, 'Kafka', { listeners: [{ name: 'scram', port: 9094, tls: true, authentication: 'scram-sha-512' }] });
       new KafkaUser(chart, 'User', { cluster, authentication: 'tls' });
       expect(messageOf(() => Testing.synth(chart))).toContain("no KafkaUser with 'scram-sha-512' authentication belongs to the cluster");
+    });
+
+    test('fails if authorization is on but the workloads listener does not authenticate', () => {
+      const chart = Testing.chart();
+      new KafkaCluster(chart, 'Kafka', { authorization: true });
+      expect(messageOf(() => Testing.synth(chart))).toBe(
+        'Validation failed with the following errors:\n  [test/Kafka] ' +
+        "'authorization' (true) of KafkaCluster 'klaxon' would deny every client of the workloads' listener 'plain', which does not authenticate (its clients are ANONYMOUS and have no ACLs). Authenticate that listener or pick another 'workloadListener'.",
+      );
+    });
+
+    test('authorization with an unauthenticated workloads listener is fine when the cluster allows everyone without ACLs', () => {
+      const chart = Testing.chart();
+      new KafkaCluster(chart, 'Kafka', { authorization: true, config: { 'allow.everyone.if.no.acl.found': true } });
+      expect(() => Testing.synth(chart)).not.toThrow();
     });
 
     test('fails if a ZooKeeper-era key is in the broker config', () => {

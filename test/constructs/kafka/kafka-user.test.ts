@@ -88,6 +88,29 @@ describe('KafkaUser', () => {
       );
     });
 
+    test('fails if no listener offers the user its authentication', () => {
+      const chart = Testing.chart();
+      new KafkaUser(new KafkaCluster(chart, 'Kafka'), 'User', { userName: 'u', authentication: 'scram-sha-512' });
+      expect(messageOf(() => Testing.synth(chart))).toBe(
+        'Validation failed with the following errors:\n  [test/Kafka/User] ' +
+        "'authentication' (\"scram-sha-512\") of KafkaUser 'u' matches no listener of KafkaCluster 'klaxon' ('plain': none, 'tls': none); its credentials could never be used. Add a listener with that authentication or change 'authentication'.",
+      );
+    });
+
+    test('fails if the user has ACLs but the cluster has no authorizer', () => {
+      const chart = Testing.chart();
+      const cluster = new KafkaCluster(chart, 'Kafka', {
+        listeners: [{ name: 'plain', port: 9092 }, { name: 'scram', port: 9094, tls: true, authentication: 'scram-sha-512' }],
+      });
+      const user = new KafkaUser(cluster, 'User', { userName: 'u' });
+      new KafkaTopic(cluster, 'Logs', { partitions: 1 }).grantWrite(user);
+      expect(cluster.authorization).toBe(false);
+      expect(messageOf(() => Testing.synth(chart))).toBe(
+        'Validation failed with the following errors:\n  [test/Kafka/User] ' +
+        "KafkaUser 'u' has ACLs but KafkaCluster 'klaxon' has 'authorization' off; the user operator rejects ACLs on a cluster without an authorizer. Set 'authorization': true on the cluster (the default when the workloads' listener authenticates).",
+      );
+    });
+
     test('fails if an ACL lists no operations', () => {
       const user = new KafkaUser(new KafkaCluster(Testing.chart(), 'Kafka'), 'User', { userName: 'u' });
       expect(messageOf(() => user.addAcl({ resourceType: 'topic', name: 'logs', operations: [] }))).toBe(
