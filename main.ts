@@ -4,17 +4,20 @@
  *
  *   npm run synth            # all environments
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { App, Size, YamlOutputType } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { KafkaStorage } from './constructs/kafka/kafka-cluster';
-import { KlaxonPipeline, KlaxonPipelineProps } from './constructs/pipeline';
+import { KlaxonFunctionCode, KlaxonPipeline, KlaxonPipelineProps } from './constructs/pipeline';
+import { FunctionCode } from './constructs/workloads/function-code';
+import { bundlePath } from './functions/build';
 
 /** The namespaces that get their own fanout topic in every environment. */
 const TENANT_NAMESPACES = ['default', 'kube-system', 'demo-project'];
 
 /** One typed config per environment. */
-export const environments: Record<string, KlaxonPipelineProps> = {
+export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
   /** One dual-role broker on ephemeral storage, small resources: a laptop or CI cluster. */
   dev: {
     kafka: {
@@ -26,6 +29,7 @@ export const environments: Record<string, KlaxonPipelineProps> = {
       },
     },
     topics: { namespaces: TENANT_NAMESPACES },
+    fanout: { replicas: 1 },
   },
   /** Three brokers with three dedicated controllers on persistent volumes. */
   prod: {
@@ -36,13 +40,27 @@ export const environments: Record<string, KlaxonPipelineProps> = {
       controllerStorage: KafkaStorage.persistentClaim({ size: Size.gibibytes(10), deleteClaim: false }),
     },
     topics: { namespaces: TENANT_NAMESPACES },
+    fanout: { replicas: 2 },
   },
 };
 
+/** The bundles `npm run build:functions` wrote (npm run synth builds them first). */
+function readFunctionCode(): KlaxonFunctionCode {
+  const read = (workload: string): FunctionCode => {
+    const file = bundlePath(workload);
+    if (!fs.existsSync(file)) {
+      throw new Error(`${file} is missing: run 'npm run build:functions' (npm run synth does it first).`);
+    }
+    return FunctionCode.fromBundle(fs.readFileSync(file));
+  };
+  return { eventsFanout: read('events-fanout') };
+}
+
 function synthAll(outdir: string): void {
+  const code = readFunctionCode();
   for (const [name, config] of Object.entries(environments)) {
     const app = new App({ outdir: path.join(outdir, name), yamlOutputType: YamlOutputType.FILE_PER_CHART });
-    new KlaxonPipeline(app, config);
+    new KlaxonPipeline(app, { ...config, code });
     app.synth();
   }
 }

@@ -11,6 +11,14 @@ import { KlaxonChart } from './klaxon-chart';
 import { KafkaCluster, KafkaClusterProps } from './kafka/kafka-cluster';
 import { KlaxonTopics, KlaxonTopicsProps } from './kafka/klaxon-topics';
 import { checkNamespaceName } from './validation';
+import { FunctionCode } from './workloads/function-code';
+import { EventsFanout, EventsFanoutProps } from './workloads/events-fanout';
+
+/** The code of each Klaxon workload (main.ts reads the bundles `npm run build:functions` writes). */
+export interface KlaxonFunctionCode {
+  /** Code of events-fanout. */
+  readonly eventsFanout: FunctionCode;
+}
 
 /** Props of a KlaxonPipeline. */
 export interface KlaxonPipelineProps {
@@ -20,6 +28,10 @@ export interface KlaxonPipelineProps {
   readonly kafka?: KafkaClusterProps;
   /** The standard topic set (logs, cluster-events, per-namespace fanout topics, dead letters). @default - KlaxonTopics defaults */
   readonly topics?: Omit<KlaxonTopicsProps, 'cluster'>;
+  /** Code of the workloads. */
+  readonly code: KlaxonFunctionCode;
+  /** events-fanout options (replicas, resources, log level, …). @default - EventsFanout defaults */
+  readonly fanout?: Omit<EventsFanoutProps, 'topics' | 'code'>;
 }
 
 /**
@@ -36,8 +48,12 @@ export class KlaxonPipeline {
   public readonly cluster: KafkaCluster;
   /** The standard topics. */
   public readonly topics: KlaxonTopics;
+  /** Chart with the workloads that read Kafka. */
+  public readonly workloadsChart: KlaxonChart;
+  /** events-fanout: cluster-events → one topic per namespace. */
+  public readonly fanout: EventsFanout;
 
-  constructor(app: Construct, props: KlaxonPipelineProps = {}) {
+  constructor(app: Construct, props: KlaxonPipelineProps) {
     this.namespace = checkNamespaceName('namespace', props.namespace ?? 'klaxon', 'KlaxonPipeline');
 
     this.kafkaChart = new KlaxonChart(app, 'kafka', { namespace: this.namespace });
@@ -54,5 +70,13 @@ export class KlaxonPipeline {
     });
     this.cluster = new KafkaCluster(this.kafkaChart, 'Kafka', props.kafka);
     this.topics = new KlaxonTopics(this.cluster, 'Topics', { ...props.topics, cluster: this.cluster });
+
+    this.workloadsChart = new KlaxonChart(app, 'workloads', { namespace: this.namespace });
+    this.workloadsChart.addDependency(this.kafkaChart);
+    this.fanout = new EventsFanout(this.workloadsChart, 'EventsFanout', {
+      ...props.fanout,
+      topics: this.topics,
+      code: props.code.eventsFanout,
+    });
   }
 }
