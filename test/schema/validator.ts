@@ -115,7 +115,6 @@ export class SchemaValidator {
     this.ajv = new Ajv({
       strict: false, // x-kubernetes-* keywords and OpenAPI formats are not standard JSON Schema
       allErrors: true,
-      verbose: true, // errors carry their schema and data, for readable oneOf/anyOf messages
       validateSchema: false,
       addUsedSchema: false,
       unicodeRegExp: false, // patterns are Go regular expressions, not always valid with the u flag
@@ -124,6 +123,7 @@ export class SchemaValidator {
     });
     this.addFormats();
     this.ajv.addKeyword({ keyword: UNIQUE_KEYS, type: 'array', schemaType: 'array', errors: true, validate: uniqueListMapKeys });
+    this.ajv.addKeyword({ keyword: EXACTLY_ONE_OF, type: 'object', schemaType: 'array', errors: true, validate: exactlyOneOf });
 
     const dirs = fs.readdirSync(this.crdsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
     const k8s = dirs.filter((d) => /^k8s-/.test(d));
@@ -322,6 +322,13 @@ export class SchemaValidator {
       this.ajv.addFormat(schema.format, true); // unknown formats are tolerated
       this.knownFormats.add(schema.format);
     }
+    if (Array.isArray(schema.oneOf) && schema.oneOf.length > 1 && schema.oneOf.every(isRequireOne)) {
+      // Strimzi's "exactly one of" unions, [{ properties: { value: {} }, required: ['value'] }, ...],
+      // checked by one keyword whose message names the fields (ajv's oneOf message does not)
+      schema[EXACTLY_ONE_OF] = schema.oneOf.map((b: any) => b.required[0]);
+      for (const name of schema[EXACTLY_ONE_OF]) if (isRecord(schema.properties) && !(name in schema.properties)) schema.properties[name] = {};
+      delete schema.oneOf;
+    }
     const combinators = ['allOf', 'anyOf', 'oneOf'].flatMap((k) => (Array.isArray(schema[k]) ? schema[k] : []));
     if (isRecord(schema.properties) && !branch) {
       for (const b of combinators) {
@@ -391,6 +398,26 @@ export function annotationBytes(obj: Record<string, any>): number {
 }
 
 const UNIQUE_KEYS = 'x-klaxon-unique-list-map-keys';
+const EXACTLY_ONE_OF = 'x-klaxon-exactly-one-of';
+
+/** A oneOf branch that only requires one property: `{ properties: { x: {} }, required: ['x'] }`. */
+function isRequireOne(b: unknown): boolean {
+  if (!isRecord(b) || !Array.isArray(b.required) || b.required.length !== 1 || typeof b.required[0] !== 'string') return false;
+  if (!Object.keys(b).every((k) => k === 'required' || k === 'properties' || k === 'description')) return false;
+  return !isRecord(b.properties) || Object.values(b.properties).every((p) => isRecord(p) && Object.keys(p).length === 0);
+}
+
+/** Exactly one of the named properties is set. */
+function exactlyOneOf(this: unknown, names: string[], data: Record<string, unknown>): boolean {
+  const set = names.filter((n) => data[n] !== undefined);
+  const ok = set.length === 1;
+  (exactlyOneOf as any).errors = ok ? [] : [{
+    keyword: EXACTLY_ONE_OF,
+    params: { names, set },
+    message: `must set exactly one of ${names.map((n) => `'${n}'`).join(', ')} (sets ${set.length ? set.map((n) => `'${n}'`).join(' and ') : 'none'})`,
+  }];
+  return ok;
+}
 
 /** `x-kubernetes-list-type: map`: no two items may have the same values of the list-map keys. */
 function uniqueListMapKeys(this: unknown, keys: [string, unknown][], data: unknown[]): boolean {
@@ -465,13 +492,6 @@ function describe(e: ErrorObject, branchErrors: ErrorObject[]): { path: string; 
       return { path: at, message: `must be equal to one of the allowed values: ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
     case 'anyOf':
     case 'oneOf': {
-      const required = Array.isArray(e.schema) ? (e.schema as any[]).map((b) => (Array.isArray(b?.required) && b.required.length === 1 ? b.required[0] : undefined)) : [];
-      if (required.length > 1 && required.every((r) => typeof r === 'string')) {
-        // Strimzi's "exactly one of" unions: [{ required: ['value'] }, { required: ['valueFrom'] }]
-        const set = required.filter((r) => isRecord(e.data) && r in e.data);
-        const names = required.map((r) => `'${r}'`).join(', ');
-        return { path: at, message: `must set ${e.keyword === 'oneOf' ? 'exactly' : 'at least'} one of ${names} (sets ${set.length ? set.map((r) => `'${r}'`).join(' and ') : 'none'})` };
-      }
       if (e.keyword === 'oneOf' && Array.isArray(e.params.passingSchemas)) {
         return { path: at, message: `must match exactly one schema in oneOf, but matches branches ${e.params.passingSchemas.join(' and ')}` };
       }
