@@ -6,6 +6,7 @@
  *   KAFKA_BROKERS                       e.g. 127.0.0.1:39xxx
  *   ALERTMANAGER_URL                    e.g. http://127.0.0.1:40xxx (API v2 at /api/v2)
  *   ALERTMANAGER_WEBHOOK_RECORDER_URL   what Alertmanager delivered (see alertmanagerDeliveries())
+ *   KLAXON_HARNESS_KAFKA_VERSION        e.g. 4.1.1 ('unknown' for an external broker)
  * Writes .cache/kafka/broker.json (version, startup seconds) for the benchmarks.
  * Handles are kept on globalThis for global-teardown.ts.
  */
@@ -52,6 +53,7 @@ export default async function globalSetup(): Promise<void> {
   const harnessStartupSeconds = (Date.now() - started) / 1000;
   process.env.ALERTMANAGER_URL = state.alertmanager!.url;
   process.env.ALERTMANAGER_WEBHOOK_RECORDER_URL = state.recorder!.baseUrl;
+  process.env.KLAXON_HARNESS_KAFKA_VERSION = state.broker?.version ?? 'unknown';
   if (state.broker) {
     process.env.KAFKA_BROKERS = state.broker.brokers;
     writeBrokerInfo({

@@ -158,6 +158,15 @@ function findSetpriv(): string | null {
   return setprivPath;
 }
 
+/**
+ * `[file, args]` that run `command args` through `setpriv --pdeathsig KILL`, so the kernel SIGKILLs
+ * it when the spawning process dies (unchanged if setpriv is missing).
+ */
+export function tiedToParent(command: string, args: readonly string[]): [string, string[]] {
+  const setpriv = findSetpriv();
+  return setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, [...args]];
+}
+
 /** Options of spawnOwned. */
 export interface SpawnOwnedOptions {
   /** The process's own dir (from ownedTempDir). */
@@ -177,8 +186,7 @@ export interface SpawnOwnedOptions {
 export function spawnOwned(command: string, args: readonly string[], options: SpawnOwnedOptions): ChildProcess {
   installExitHook();
   const out = fs.openSync(options.logFile, 'a');
-  const setpriv = findSetpriv();
-  const [file, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, [...args]];
+  const [file, argv] = tiedToParent(command, args);
   const child = spawn(file, argv, {
     cwd: options.dir,
     env: options.env ?? process.env,

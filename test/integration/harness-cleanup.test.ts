@@ -3,14 +3,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startKafkaBroker } from '../harness/kafka-broker';
-import { REPO_ROOT, isAlive, sweepOrphans } from '../harness/processes';
+import { REPO_ROOT, isAlive, sweepOrphans, tiedToParent } from '../harness/processes';
 
 // The project-level testTimeout in jest.config.js is not applied by jest 29; real processes need more than 5 s.
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
 
 /** Starts test/harness/hold.ts in a child Node process; resolves with the pid and dir it reports. */
 function hold(what: 'kafka' | 'alertmanager'): Promise<{ node: number; pid: number; dir: string }> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'node_modules', '.bin', 'ts-node'), '--transpile-only', path.join(REPO_ROOT, 'test', 'harness', 'hold.ts'), what], {
+  // Tied to this worker too, so a killed test run cannot leave the holder (and so its child) behind.
+  const [file, args] = tiedToParent(process.execPath, [path.join(REPO_ROOT, 'node_modules', '.bin', 'ts-node'), '--transpile-only', path.join(REPO_ROOT, 'test', 'harness', 'hold.ts'), what]);
+  const child = spawn(file, args, {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
