@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the integration tests need on a fresh Debian machine; safe to rerun.
-#   - Debian packages: prometheus-alertmanager (real Alertmanager), kcat (Kafka CLI client)
+#   - Debian packages: prometheus-alertmanager (real Alertmanager), kcat (Kafka CLI client),
+#     and Java 17 + Maven if missing
 #   - Apache Kafka broker jars from Maven Central (.ci/kafka/pom.xml) into .cache/kafka/libs
 # Everything it writes can be rebuilt by running it again (.cache/ is gitignored).
 set -euo pipefail
@@ -9,6 +10,9 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v prometheus-alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
 command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
+# The image ships Java 17 and Maven; install them only on a machine without them.
+command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -23,11 +27,17 @@ fi
 
 libs=.cache/kafka/libs
 if ! ls "$libs"/kafka_2.13-*.jar >/dev/null 2>&1 || [ .ci/kafka/pom.xml -nt "$libs" ]; then
-  rm -rf "$libs"
   echo "install.sh: resolving Apache Kafka broker jars into $libs"
-  args=(-q -B -f .ci/kafka/pom.xml dependency:copy-dependencies "-DoutputDirectory=$PWD/$libs")
+  # Resolve beside, then swap, so a broker starting meanwhile never sees a half-filled folder.
+  tmp="$libs.tmp.$$"
+  rm -rf "$tmp"
+  args=(-q -B -f .ci/kafka/pom.xml dependency:copy-dependencies "-DoutputDirectory=$PWD/$tmp")
   # Offline first: a rerun (or a machine whose ~/.m2 already has the jars) needs no network.
   mvn -o "${args[@]}" >/dev/null 2>&1 || mvn "${args[@]}"
+  rm -rf "$libs.old"
+  [ -d "$libs" ] && mv "$libs" "$libs.old"
+  mv "$tmp" "$libs"
+  rm -rf "$libs.old"
 fi
 kcat_version=$(dpkg-query -W -f='${Version}' kcat 2>/dev/null || echo '?')
 am_version=$(prometheus-alertmanager --version 2>&1 | head -1 | awk '{print $3}')
