@@ -228,6 +228,36 @@ export function _clusterRegistry(cluster: IKafkaCluster): ClusterRegistry {
   return registry;
 }
 
+const OBJECT_NAMES = new WeakMap<IConstruct, Map<string, string[]>>();
+
+/**
+ * @internal Records that the construct `owner` renders `kind`/`namespace`/`name`, and adds a
+ * validation that fails synth when another construct of the app renders the same object: two
+ * clusters in one namespace would otherwise both render node pool 'dual-role' or topic 'logs', and
+ * `kubectl apply` would silently keep only one. (A validation, not a throw, so that constructs may
+ * be built side by side in tests that never synthesize.)
+ */
+export function _claimObjectName(owner: IConstruct, kind: string, namespace: string | undefined, name: string): void {
+  const root = owner.node.root;
+  let names = OBJECT_NAMES.get(root);
+  if (!names) {
+    names = new Map();
+    OBJECT_NAMES.set(root, names);
+  }
+  const key = `${kind}/${namespace ?? ''}/${name}`;
+  const owners = names.get(key) ?? [];
+  owners.push(owner.node.path);
+  names.set(key, owners);
+  owner.node.addValidation({
+    validate: () => {
+      const first = owners[0];
+      if (first === owner.node.path) return [];
+      const where = namespace ? `namespace '${namespace}'` : 'the default namespace';
+      return [`${kind} '${name}' of '${owner.node.path}' is already rendered in ${where} by '${first}'; Kubernetes names are unique per kind and namespace. Give each Kafka cluster its own namespace.`];
+    },
+  });
+}
+
 const LISTENER_NAME = /^[a-z0-9]{1,11}$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -309,6 +339,7 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
       ...checkBrokerConfig(props.config ?? {}, this.brokerCount, owner),
     });
 
+    _claimObjectName(this, 'Kafka', this.namespace, this.clusterName);
     this.resource = new Kafka(this, 'Resource', {
       metadata: { name: this.clusterName },
       spec: Lazy.any({ produce: () => this._toKube() }) as unknown as KafkaSpec,
@@ -352,6 +383,7 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
       storage: storage._toKube(),
       resources: toPoolResources(resources),
     };
+    _claimObjectName(this, 'KafkaNodePool', this.namespace, name);
     return new KafkaNodePool(this, id, {
       metadata: { name, labels: { [STRIMZI_CLUSTER_LABEL]: this.clusterName } },
       spec,

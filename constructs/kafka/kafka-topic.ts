@@ -9,7 +9,7 @@ import { Construct, IConstruct } from 'constructs';
 import { KafkaTopic as KafkaTopicResource, KafkaTopicSpec } from '../../imports/strimzi-kafkatopic-kafka.strimzi.io';
 import { checkInteger, checkTopicName, describeProp, formatValue, PropError } from '../validation';
 import type { ConsumerGroup } from './consumer-group';
-import { _clusterRegistry, IKafkaCluster, KafkaCluster, STRIMZI_CLUSTER_LABEL } from './kafka-cluster';
+import { _claimObjectName, _clusterRegistry, IKafkaCluster, KafkaCluster, STRIMZI_CLUSTER_LABEL } from './kafka-cluster';
 import type { KafkaUser } from './kafka-user';
 
 /** A Kafka topic other constructs read from or write to. */
@@ -155,6 +155,7 @@ export class KafkaTopic extends Construct implements IKafkaTopic {
     registry.set(key, { topicName: this.topicName, path: this.node.path });
 
     this.metadataName = kubernetesName(this.topicName);
+    _claimObjectName(this, 'KafkaTopic', cluster.namespace, this.metadataName);
     this.resource = new KafkaTopicResource(this, 'Resource', {
       metadata: {
         name: this.metadataName,

@@ -14,7 +14,7 @@ import {
   KafkaUserSpecAuthorizationType,
 } from '../../imports/strimzi-kafkauser-kafka.strimzi.io';
 import { checkNonEmpty, checkOneOf, describeProp, PropError } from '../validation';
-import { _clusterRegistry, IKafkaCluster, KafkaCluster, STRIMZI_CLUSTER_LABEL } from './kafka-cluster';
+import { _claimObjectName, _clusterRegistry, IKafkaCluster, KafkaCluster, STRIMZI_CLUSTER_LABEL } from './kafka-cluster';
 
 /** How a KafkaUser authenticates. */
 export type KafkaUserAuthentication = 'tls' | 'scram-sha-512';
@@ -76,6 +76,7 @@ export class KafkaUser extends Construct {
     const listenerAuth = cluster instanceof KafkaCluster ? cluster.workloadListener.authentication : 'none';
     const defaultAuth: KafkaUserAuthentication = listenerAuth === 'tls' ? 'tls' : 'scram-sha-512';
     this.authentication = checkOneOf('authentication', props.authentication ?? defaultAuth, ['tls', 'scram-sha-512'], `KafkaUser '${this.userName}'`);
+    _claimObjectName(this, 'KafkaUser', cluster.namespace, this.userName);
     _clusterRegistry(cluster).users.push({ authentication: this.authentication, path: this.node.path });
 
     this.node.addValidation({ validate: () => this.validateAgainstCluster() });

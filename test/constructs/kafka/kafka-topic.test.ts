@@ -1,4 +1,4 @@
-import { Duration, Size, Testing } from 'cdk8s';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
 import { kebabCase, KafkaTopic, kubernetesName } from '../../../constructs/kafka/kafka-topic';
 import { messageOf, namespacedChart, objectNamed, objectsOf } from './helpers';
@@ -174,10 +174,24 @@ describe('KafkaTopic', () => {
       );
     });
 
-    test('one topic name in two clusters is fine', () => {
-      const chart = Testing.chart();
+    test('one topic name in two clusters in two namespaces is fine', () => {
+      const app = Testing.app();
+      const a = new Chart(app, 'a', { namespace: 'team-a' });
+      const b = new Chart(app, 'b', { namespace: 'team-b' });
+      new KafkaTopic(new KafkaCluster(a, 'Kafka'), 'Logs', { partitions: 1 });
+      new KafkaTopic(new KafkaCluster(b, 'Kafka'), 'Logs', { partitions: 1 });
+      expect(() => app.synthYaml()).not.toThrow();
+    });
+
+    test('fails if two clusters in one namespace render objects of one name', () => {
+      const chart = namespacedChart('klaxon');
       new KafkaTopic(new KafkaCluster(chart, 'A', { clusterName: 'a' }), 'Logs', { partitions: 1 });
-      expect(() => new KafkaTopic(new KafkaCluster(chart, 'B', { clusterName: 'b' }), 'Logs', { partitions: 1 })).not.toThrow();
+      new KafkaTopic(new KafkaCluster(chart, 'B', { clusterName: 'b' }), 'Logs', { partitions: 1 });
+      expect(messageOf(() => Testing.synth(chart))).toBe(
+        'Validation failed with the following errors:\n' +
+        "  [test/B] KafkaNodePool 'dual-role' of 'test/B' is already rendered in namespace 'klaxon' by 'test/A'; Kubernetes names are unique per kind and namespace. Give each Kafka cluster its own namespace.\n" +
+        "  [test/B/Logs] KafkaTopic 'logs' of 'test/B/Logs' is already rendered in namespace 'klaxon' by 'test/A/Logs'; Kubernetes names are unique per kind and namespace. Give each Kafka cluster its own namespace.",
+      );
     });
 
     test('fails if raw config repeats a typed prop', () => {
