@@ -100,6 +100,11 @@ export function resolveLogShipping(options: LogShippingOptions, owner: string): 
   const brokers = bootstrapBrokers(topic, owner, options.listener);
   const logPath = checkAbsolutePath('logPath', options.logPath ?? '/var/log/containers/*.log', owner);
   checkPlain('logPath', logPath, owner);
+  if (/[*?[]/.test(logPath.slice(0, logPath.lastIndexOf('/')))) {
+    throw new PropError(
+      `${describeProp('logPath', logPath, owner)} has a wildcard in its directory: the kubernetes filter reads pod, namespace and container from file names (<pod>_<namespace>_<container>-<id>.log) under one fixed directory, which becomes the tag prefix.`,
+    );
+  }
   const excludePaths = (options.excludePaths ?? []).map((p) => checkPlain('excludePaths', checkAbsolutePath('excludePaths', p, owner), owner));
   const logFormats: ContainerLogFormat[] = [...checkNonEmptyList<ContainerLogFormat>('logFormats', options.logFormats ?? ['docker', 'cri'], owner)];
   for (const f of logFormats) checkOneOf<ContainerLogFormat>('logFormats', f, ['docker', 'cri'], owner);
