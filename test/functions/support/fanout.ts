@@ -324,3 +324,81 @@ export function pod(namespace: string, i: number): Subject {
 export function node(i: number): Subject {
   return { kind: 'Node', name: `node-${i}`, uid: `node-${i}` };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+const LOAD_FORMATS: SourceFormat[] = ['eventrouter', 'kube-eventer', 'core-v1', 'events-v1'];
+
+/**
+ * Writes `count` valid events about `subjects` Pods spread over `namespaces` to `topic` with a
+ * kafkajs producer (acks=-1), keyed by object name as eventrouter does; returns their sequence numbers.
+ */
+export async function produceLoad(kafka: Kafka, topic: string, namespaces: readonly string[], count: number, subjects = 100): Promise<Set<number>> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const seqs = new Set<number>();
+  try {
+    const all = Array.from({ length: subjects }, (_, s) => pod(namespaces[s % namespaces.length], s));
+    for (let start = 0; start < count; start += 1000) {
+      const messages = [];
+      for (let i = start; i < Math.min(count, start + 1000); i++) {
+        const subject = all[i % subjects];
+        const seq = i + 1;
+        seqs.add(seq);
+        messages.push({ key: subject.name, value: eventBytes(LOAD_FORMATS[i % LOAD_FORMATS.length], subject, seq) });
+      }
+      await producer.send({ topic, acks: -1, messages });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return seqs;
+}
+
+/** Every record of `topics` (to their current end), as [source seq, topic, partition, offset]. */
+export async function readSeqs(kafka: Kafka, topics: readonly string[]): Promise<Array<{ seq: number; topic: string; partition: number; offset: number }>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map<string, number>();
+  let remaining = 0;
+  try {
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        const n = Number(p.high) - Number(p.low);
+        if (n > 0) {
+          ends.set(`${topic}/${p.partition}`, Number(p.high));
+          remaining += n;
+        }
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const out: Array<{ seq: number; topic: string; partition: number; offset: number }> = [];
+  if (remaining === 0) return out;
+  const consumer = kafka.consumer({ groupId: `reader-${Date.now()}-${Math.random().toString(36).slice(2)}`, allowAutoTopicCreation: false });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${out.length} of ${remaining} records`)), 120_000);
+      consumer
+        .run({
+          eachMessage: async ({ topic, partition, message }) => {
+            const end = ends.get(`${topic}/${partition}`);
+            if (end === undefined || Number(message.offset) >= end) return;
+            out.push({ seq: seqOf(message.value ?? '') ?? -1, topic, partition, offset: Number(message.offset) });
+            if (out.length >= remaining) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
