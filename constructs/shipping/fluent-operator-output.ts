@@ -14,7 +14,7 @@ import { ClusterInput } from '../../imports/fluentbit-clusterinput-fluentbit.flu
 import { ClusterOutput, ClusterOutputSpec } from '../../imports/fluentbit-clusteroutput-fluentbit.fluent.io';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { checkAbsolutePath, checkNonEmpty, describeProp, PropError } from '../validation';
-import { ILogShipper, LogShippingOptions, registerLogShipper, ResolvedLogShipping, resolveLogShipping, tagPrefix } from './log-shipping';
+import { fluentSize, ILogShipper, LogShippingOptions, registerLogShipper, ResolvedLogShipping, resolveLogShipping, tagPrefix } from './log-shipping';
 
 /** Props of a FluentOperatorKafkaOutput. */
 export interface FluentOperatorKafkaOutputProps extends LogShippingOptions {
@@ -89,7 +89,7 @@ export class FluentOperatorKafkaOutput extends Construct implements ILogShipper 
             multilineParser: s.logFormats.join(', '),
             db: dbPath,
             dbLocking: true,
-            memBufLimit: `${s.memBufLimit.toMebibytes()}MB`,
+            memBufLimit: fluentSize(s.memBufLimit),
             skipLongLines: true,
             refreshIntervalSeconds: s.refreshInterval.toSeconds(),
           },

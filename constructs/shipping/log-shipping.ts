@@ -109,7 +109,7 @@ export function resolveLogShipping(options: LogShippingOptions, owner: string): 
   const logFormats: ContainerLogFormat[] = [...checkNonEmptyList<ContainerLogFormat>('logFormats', options.logFormats ?? ['docker', 'cri'], owner)];
   for (const f of logFormats) checkOneOf<ContainerLogFormat>('logFormats', f, ['docker', 'cri'], owner);
   const memBufLimit = options.memBufLimit ?? Size.mebibytes(50);
-  checkInteger('memBufLimit', memBufLimit.toMebibytes({ rounding: SizeRoundingBehavior.NONE }), { min: 1, owner });
+  checkInteger('memBufLimit', memBufLimit.toKibibytes({ rounding: SizeRoundingBehavior.NONE }), { min: 1024, owner });
   const refreshInterval = options.refreshInterval ?? Duration.seconds(10);
   checkInteger('refreshInterval', refreshInterval.toSeconds(), { min: 1, owner });
   const rdkafka: Record<string, string> = { ...DEFAULT_RDKAFKA };
@@ -158,9 +158,9 @@ export function tagPrefix(prefix: string, logPath: string): string {
   return `${prefix}.${dir.replace(/^\//, '').replace(/\//g, '.')}`;
 }
 
-/** Fluent Bit size text, in whole mebibytes (`50M`; Fluent Bit reads M as 1024*1024). */
+/** Fluent Bit size text in bytes: Fluent Bit reads `K`/`M`/`G` as powers of 1000 (flb_utils_size_to_bytes), so plain bytes are exact. */
 export function fluentSize(size: Size): string {
-  return `${size.toMebibytes({ rounding: SizeRoundingBehavior.NONE })}M`;
+  return String(size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) * 1024);
 }
 
 // ---------------------------------------------------------------------------------------------

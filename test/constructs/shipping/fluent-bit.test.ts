@@ -24,7 +24,7 @@ const EXPECTED_CONF = `[SERVICE]
     multiline.parser docker, cri
     db               /var/lib/fluent-bit/klaxon-tail.db
     db.locking       true
-    mem_buf_limit    50M
+    mem_buf_limit    52428800
     skip_long_lines  on
     refresh_interval 10
 
@@ -136,7 +136,7 @@ describe('FluentBit', () => {
       'flush                  2', 'log_level              warn',
       'tag              kube.*', 'path             /var/log/containers/shop-*.log',
       'exclude_path     /var/log/containers/*_kube-system_*.log,/var/log/containers/*_klaxon_*.log',
-      'multiline.parser cri', 'db               /var/lib/klaxon/tail.db', 'mem_buf_limit    20M', 'refresh_interval 5',
+      'multiline.parser cri', 'db               /var/lib/klaxon/tail.db', 'mem_buf_limit    20971520', 'refresh_interval 5',
       'kube_tag_prefix     kube.var.log.containers.', 'merge_log           off', 'merge_log_key       json', 'keep_log            off',
       'labels              on', 'annotations         on', 'k8s-logging.parser  on', 'k8s-logging.exclude off',
       'brokers                       a:9093,b:9093', 'topics                        app-logs', 'timestamp_key                 ts',

@@ -40,7 +40,7 @@ describe('FluentOperatorKafkaOutput', () => {
         multilineParser: 'docker, cri',
         db: '/fluent-bit/tail/klaxon-pos.db',
         dbLocking: true,
-        memBufLimit: '50MB',
+        memBufLimit: '52428800',
         skipLongLines: true,
         refreshIntervalSeconds: 10,
       },
@@ -104,7 +104,7 @@ describe('FluentOperatorKafkaOutput', () => {
     expect(oneOf(chart, 'ClusterOutput').spec.kafka.timestampKey).toBe('ts');
     expect(oneOf(chart, 'ClusterInput').spec.tail).toEqual({
       tag: 'shop.*', path: '/var/log/containers/shop-*.log', excludePath: '/var/log/containers/*_kube-system_*.log', multilineParser: 'cri',
-      db: '/fluent-bit/tail/shop.db', dbLocking: true, memBufLimit: '10MB', skipLongLines: true, refreshIntervalSeconds: 30,
+      db: '/fluent-bit/tail/shop.db', dbLocking: true, memBufLimit: '10485760', skipLongLines: true, refreshIntervalSeconds: 30,
     });
     expect(oneOf(chart, 'ClusterFilter').spec.match).toBe('shop.*');
     expect(oneOf(chart, 'ClusterFilter').spec.filters[0].kubernetes).toMatchObject({ kubeTagPrefix: 'shop.var.log.containers.', labels: true });
