@@ -227,10 +227,18 @@ export async function recordCount(kafka: Kafka, topics: readonly string[]): Prom
 /** Polls until `topics` hold at least `count` records; resolves with the count. */
 export async function waitForRecords(kafka: Kafka, topics: readonly string[], count: number, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
+  let n = -1;
+  let lastError: unknown;
   for (;;) {
-    const n = await recordCount(kafka, topics);
-    if (n >= count) return n;
-    if (Date.now() > deadline) throw new Error(`only ${n} of ${count} records in ${topics.join(', ')} after ${timeoutMs} ms`);
+    try {
+      n = await recordCount(kafka, topics);
+      if (n >= count) return n;
+    } catch (e) {
+      lastError = e; // e.g. a broker that is still starting: ask again
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`only ${n} of ${count} records in ${topics.join(', ')} after ${timeoutMs} ms${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -1,0 +1,83 @@
+/**
+ * events-fanout through a broker restart: the broker stops mid-stream and comes back on the same
+ * port and data dir; the fanout recovers by itself and loses nothing.
+ */
+import { createTopics, uniqueName } from '../harness';
+import { FanoutProcess, fanoutNames, produceLoad, readSeqs, startFanout, synthesizedFanoutEnv, testKafka, waitForRecords } from '../functions/support/fanout';
+import { RestartableBroker, createRestartableBroker } from '../functions/support/restartable-broker';
+
+jest.setTimeout(400_000);
+
+const NAMESPACES = ['shop', 'billing'];
+const LOAD = 40_000;
+
+describe('events-fanout through a broker restart', () => {
+  let broker: RestartableBroker | undefined;
+  let fanout: FanoutProcess | undefined;
+
+  afterAll(async () => {
+    if (fanout && fanout.child.exitCode === null && fanout.child.signalCode === null) {
+      fanout.kill('SIGKILL');
+      await fanout.exit;
+    }
+    await broker?.destroy();
+  });
+
+  test('the fanout recovers by itself after the broker restarts, and loses nothing', async () => {
+    // GIVEN a broker of its own, 40 000 events, and a fanout working through them
+    broker = await createRestartableBroker();
+    await broker.start();
+    const kafka = testKafka(broker.brokers);
+    const names = fanoutNames(uniqueName('fanout-restart'));
+    const admin = kafka.admin();
+    await admin.connect();
+    await createTopics(
+      [
+        { topic: names.source, partitions: 3 },
+        ...NAMESPACES.map((ns) => ({ topic: names.topic(ns), partitions: 3 })),
+        { topic: names.clusterScoped },
+        { topic: names.unrouted },
+        { topic: names.deadLetter },
+      ],
+      admin,
+    );
+    await admin.disconnect();
+    const seqs = await produceLoad(kafka, names.source, NAMESPACES, LOAD);
+    const outputs = [...NAMESPACES.map((ns) => names.topic(ns)), names.deadLetter];
+    fanout = await startFanout(await synthesizedFanoutEnv(names, NAMESPACES, broker.brokers));
+    await waitForRecords(kafka, outputs, 2000, 60_000);
+
+    // WHEN the broker dies mid-stream (SIGKILL) and comes back on the same port and data dir 8 s later
+    await broker.kill();
+    const atKill = await fanout.metric('klaxon_records_out_total');
+    expect(atKill).toBeLessThan(LOAD);
+    const readiness: number[] = [];
+    const downUntil = Date.now() + 8000;
+    while (Date.now() < downUntil) {
+      readiness.push((await fanout.get('/readyz')).status);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await broker.start();
+
+    // THEN the fanout finishes the stream by itself, without a restart of its own
+    await waitForRecords(kafka, outputs, LOAD, 240_000);
+    expect(fanout.child.exitCode).toBeNull();
+    const got = await readSeqs(kafka, outputs);
+    const delivered = new Set(got.map((r) => r.seq));
+    expect([...seqs].filter((s) => !delivered.has(s))).toEqual([]);
+    expect(await fanout.metric('klaxon_records_dead_lettered_total')).toBe(0);
+
+    // AND it is ready again
+    const deadline = Date.now() + 60_000;
+    while ((await fanout.get('/readyz')).status !== 200) {
+      if (Date.now() > deadline) throw new Error('not ready 60 s after the broker came back');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    process.stdout.write(
+      `fanout-restart: ${atKill} records out when the broker died; /readyz while the broker was down: ${readiness.join(',')}; ${got.length - LOAD} duplicates; ` +
+        `${await fanout.metric('klaxon_retries_total')} retries, ${await fanout.metric('klaxon_consumer_crashes_total')} consumer crashes\n`,
+    );
+    fanout.kill('SIGTERM');
+    expect((await fanout.exit).code).toBe(0);
+  });
+});
