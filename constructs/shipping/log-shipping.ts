@@ -10,6 +10,7 @@
  */
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
+import { DEFAULT_MERGE_LOG_KEY, DEFAULT_TIMESTAMP_KEY } from '../../functions/contracts/log-record';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { bootstrapBrokers } from '../sources/kafka-client-compat';
 import { checkAbsolutePath, checkInteger, checkNonEmpty, checkNonEmptyList, checkOneOf, describeProp, PropError } from '../validation';
@@ -131,13 +132,13 @@ export function resolveLogShipping(options: LogShippingOptions, owner: string): 
     memBufLimit,
     refreshInterval,
     mergeLog: options.mergeLog ?? true,
-    mergeLogKey: checkPlain('mergeLogKey', checkNonEmpty('mergeLogKey', options.mergeLogKey ?? 'log_processed', owner), owner),
+    mergeLogKey: checkPlain('mergeLogKey', checkNonEmpty('mergeLogKey', options.mergeLogKey ?? DEFAULT_MERGE_LOG_KEY, owner), owner),
     keepLog: options.keepLog ?? true,
     podLabels: options.podLabels ?? false,
     podAnnotations: options.podAnnotations ?? false,
     k8sLoggingParser: options.k8sLoggingParser ?? false,
     k8sLoggingExclude: options.k8sLoggingExclude ?? true,
-    timestampKey: checkPlain('timestampKey', checkNonEmpty('timestampKey', options.timestampKey ?? '@timestamp', owner), owner),
+    timestampKey: checkPlain('timestampKey', checkNonEmpty('timestampKey', options.timestampKey ?? DEFAULT_TIMESTAMP_KEY, owner), owner),
     timestampFormat: checkOneOf<KafkaTimestampFormat>('timestampFormat', options.timestampFormat ?? 'double', ['double', 'iso8601', 'iso8601_ns'], owner),
     rdkafka,
     allowDuplicateShipping: options.allowDuplicateShipping ?? false,
