@@ -310,6 +310,13 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
     this.kafkaVersion = checkOneOf('kafkaVersion', props.kafkaVersion ?? DEFAULT_KAFKA_VERSION, SUPPORTED_KAFKA_VERSIONS as unknown as string[], owner);
     this.brokerCount = checkInteger('brokers', props.brokers ?? 1, { min: 1, owner });
     this.controllerCount = props.controllers === undefined ? 0 : checkInteger('controllers', props.controllers, { min: 1, owner });
+    if (this.controllerCount === 0) {
+      for (const prop of ['controllerStorage', 'controllerResources'] as const) {
+        if (props[prop] !== undefined) {
+          throw new PropError(`'${prop}' of ${owner} applies only to dedicated controllers, and the brokers are dual-role; set 'controllers' or remove '${prop}'.`);
+        }
+      }
+    }
     this.namespace = Chart.of(this).namespace;
 
     this._listeners = resolveListeners(props.listeners ?? [...DEFAULT_LISTENERS], owner);

@@ -214,6 +214,18 @@ describe('KafkaCluster', () => {
       );
     });
 
+    test('fails if controller storage is given without dedicated controllers', () => {
+      expect(messageOf(() => new KafkaCluster(Testing.chart(), 'Kafka', { controllerStorage: KafkaStorage.ephemeral() }))).toBe(
+        "'controllerStorage' of KafkaCluster 'klaxon' applies only to dedicated controllers, and the brokers are dual-role; set 'controllers' or remove 'controllerStorage'.",
+      );
+    });
+
+    test('fails if controller resources are given without dedicated controllers', () => {
+      expect(messageOf(() => new KafkaCluster(Testing.chart(), 'Kafka', { controllerResources: {} }))).toBe(
+        "'controllerResources' of KafkaCluster 'klaxon' applies only to dedicated controllers, and the brokers are dual-role; set 'controllers' or remove 'controllerResources'.",
+      );
+    });
+
     test('fails if the Kafka version is one Strimzi 0.51 does not run', () => {
       expect(messageOf(() => new KafkaCluster(Testing.chart(), 'Kafka', { kafkaVersion: '3.9.0' }))).toBe(
         "'kafkaVersion' (\"3.9.0\") of KafkaCluster 'klaxon' must be one of '4.1.0', '4.1.1', '4.2.0'.",
