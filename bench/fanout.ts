@@ -1,0 +1,411 @@
+/**
+ * fanout: events-fanout throughput, latency, memory and shutdown on a real broker.
+ *
+ * 1. Per-run topics made from a KlaxonTopics object (the same object gives the fanout its env):
+ *    cluster-events, one topic per declared namespace, cluster-scoped, unrouted, dead-letter.
+ * 2. Backlog: BENCH_RECORDS (default 50 000) eventrouter records (~1.3 KB Events over 20
+ *    namespaces, 18 declared) are produced into cluster-events first.
+ * 3. The bundled fanout (`npm run build:functions` output, built into a temp dir; or
+ *    BENCH_FANOUT_BUNDLE) runs as `node index.js` with exactly the env of the synthesized
+ *    Deployment, brokers and HTTP port substituted. Throughput = records / (all records in the
+ *    output topics, counted by admin offsets − group joined).
+ * 4. Steady rate: BENCH_LATENCY_RECORDS (default 2 000) more records at BENCH_LATENCY_RATE/s
+ *    (default 500); per-record latency = output record timestamp − source record timestamp.
+ * 5. Peak RSS (/proc VmHWM), CPU seconds, /metrics figures; SIGTERM → exit time.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import * as http from 'http';
+import * as path from 'path';
+import { Testing } from 'cdk8s';
+import { Admin, CompressionTypes, Kafka, logLevel, Producer } from 'kafkajs';
+import { ConsumerGroup } from '../constructs/kafka/consumer-group';
+import { KafkaCluster } from '../constructs/kafka/kafka-cluster';
+import { KlaxonTopics } from '../constructs/kafka/klaxon-topics';
+import { EventsFanout } from '../constructs/workloads/events-fanout';
+import { FunctionCode } from '../constructs/workloads/function-code';
+import { renderedEnv } from '../constructs/workloads/kafka-function';
+import { buildFunctions, bundlePath } from '../functions/build';
+import { benchNamespaces, eventRecord, GeneratedRecord, seqOf } from './event-records';
+import { Benchmark, BenchContext, envInt, mib, now, procCpuSeconds, procStatusKb, ResultBuilder, sleep, stopProcess } from './lib';
+
+const NAMESPACE_COUNT = 20;
+/** Namespaces with a declared topic; the last two of the 20 go to the unrouted topic. */
+const DECLARED = 18;
+
+interface Topology {
+  readonly env: Record<string, string>;
+  readonly topics: Array<{ topic: string; partitions: number }>;
+  readonly source: string;
+  readonly outputs: string[];
+  readonly groupId: string;
+}
+
+/** Topic names, partitions and the fanout env, all from one KlaxonTopics object. */
+function topology(run: string, brokers: string): Topology {
+  const chart = Testing.chart();
+  const cluster = new KafkaCluster(chart, 'Kafka');
+  const namespaces = benchNamespaces(NAMESPACE_COUNT).slice(0, DECLARED);
+  const topics = new KlaxonTopics(cluster, 'Topics', {
+    namespaces,
+    namespacePrefix: `${run}.events.`,
+    clusterEventsTopicName: `${run}.cluster-events`,
+    deadLetterTopicName: `${run}.dead-letter`,
+    clusterScopedTopicName: `${run}.cluster-scoped`,
+    unroutedTopicName: `${run}.unrouted`,
+  });
+  const group = new ConsumerGroup(chart, 'Group', { cluster, groupId: `${run}-fanout` });
+  const fanout = new EventsFanout(chart, 'Fanout', { topics, group, code: FunctionCode.fromBundle('//') });
+  const env = renderedEnv(fanout.function, { KAFKA_BROKERS: brokers, HTTP_PORT: '0' });
+  const outputTopics = [...namespaces.map((ns) => topics.topicForNamespace(ns)!), topics.clusterScoped, topics.unrouted, topics.deadLetter];
+  return {
+    env,
+    source: topics.clusterEvents.topicName,
+    outputs: outputTopics.map((t) => t.topicName),
+    topics: [topics.clusterEvents, ...outputTopics].map((t) => ({ topic: t.topicName, partitions: t.partitions })),
+    groupId: group.groupId,
+  };
+}
+
+/** Sum of (high − low) over every partition of `topics`. */
+async function recordCount(admin: Admin, topics: readonly string[]): Promise<number> {
+  const offsets = await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
+  return offsets.flat().reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+}
+
+/** Partition → high watermark, per topic. */
+async function highWatermarks(admin: Admin, topics: readonly string[]): Promise<Map<string, Array<{ partition: number; offset: string }>>> {
+  const out = new Map<string, Array<{ partition: number; offset: string }>>();
+  for (const t of topics) out.set(t, (await admin.fetchTopicOffsets(t)).map((p) => ({ partition: p.partition, offset: p.high })));
+  return out;
+}
+
+/** Produces `records` with up to `inFlight` batches of `batch` records at once; returns seconds. */
+async function produceAll(producer: Producer, topic: string, records: readonly GeneratedRecord[], batch = 500, inFlight = 4): Promise<number> {
+  const started = now();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < records.length) {
+      const slice = records.slice(next, next + batch);
+      next += batch;
+      await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages: slice.map((r) => ({ key: r.key, value: r.value })) });
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return (now() - started) / 1000;
+}
+
+interface FanoutChild {
+  readonly child: ChildProcess;
+  readonly lines: Array<Record<string, unknown>>;
+  waitFor(predicate: (l: Record<string, unknown>) => boolean, timeoutMs: number): Promise<{ line: Record<string, unknown>; at: number }>;
+}
+
+function startFanout(bundle: string, env: Record<string, string>): FanoutChild {
+  const child = spawn(process.execPath, [bundle], { env: { ...env, PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const kill = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', kill);
+  child.once('exit', () => process.removeListener('exit', kill));
+  const lines: Array<Record<string, unknown>> = [];
+  const seen: Array<{ line: Record<string, unknown>; at: number }> = [];
+  let buffer = '';
+  const onData = (d: Buffer): void => {
+    buffer += d.toString('utf8');
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const text = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (!text.trim()) continue;
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        line = { raw: text };
+      }
+      lines.push(line);
+      seen.push({ line, at: now() });
+      if (seen.length > 2000) seen.splice(0, 1000);
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  return {
+    child,
+    lines,
+    async waitFor(predicate, timeoutMs) {
+      const deadline = now() + timeoutMs;
+      for (;;) {
+        const found = seen.find((s) => predicate(s.line));
+        if (found) return found;
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`fanout exited (${child.exitCode ?? child.signalCode}); last lines:\n${tailLines(lines)}`);
+        if (now() > deadline) throw new Error(`no matching fanout log line within ${timeoutMs} ms; last lines:\n${tailLines(lines)}`);
+        await sleep(20);
+      }
+    },
+  };
+}
+
+function tailLines(lines: Array<Record<string, unknown>>, n = 12): string {
+  return lines.slice(-n).map((l) => JSON.stringify(l).slice(0, 300)).join('\n');
+}
+
+function httpGet(port: number, p: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: p, timeout: 10_000 }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
+
+/** Prometheus text → name → samples ({labels, value}). */
+function parseMetrics(text: string): Map<string, Array<{ labels: Record<string, string>; value: number }>> {
+  const out = new Map<string, Array<{ labels: Record<string, string>; value: number }>>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([^{\s]+)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const part of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[part[1]] = part[2];
+    const list = out.get(m[1]) ?? [];
+    list.push({ labels, value: Number(m[3]) });
+    out.set(m[1], list);
+  }
+  return out;
+}
+
+function metricSum(metrics: ReturnType<typeof parseMetrics>, name: string, labels: Record<string, string> = {}): number | undefined {
+  const samples = metrics.get(name);
+  if (!samples) return undefined;
+  return samples.filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
+}
+
+/** Upper bound of the histogram bucket holding quantile `q` (Prometheus cumulative buckets). */
+function histogramQuantile(metrics: ReturnType<typeof parseMetrics>, name: string, q: number): number | undefined {
+  const buckets = (metrics.get(`${name}_bucket`) ?? []).map((s) => ({ le: s.labels.le === '+Inf' ? Infinity : Number(s.labels.le), n: s.value })).sort((a, b) => a.le - b.le);
+  const total = buckets.length ? buckets[buckets.length - 1].n : 0;
+  if (total === 0) return undefined;
+  return buckets.find((b) => b.n >= q * total)?.le;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+/** Builds the events-fanout bundle into a temp dir (the repo's .build/ may be in use by tests). */
+async function fanoutBundle(ctx: BenchContext): Promise<string> {
+  if (process.env.BENCH_FANOUT_BUNDLE) return path.resolve(process.env.BENCH_FANOUT_BUNDLE);
+  const outDir = ctx.tempDir('fanout-bundle');
+  const [result] = await buildFunctions({ workloads: ['events-fanout'], outDir });
+  if (!result || result.status !== 'built') throw new Error(`events-fanout bundle not built: ${JSON.stringify(result)}`);
+  // buildFunctions writes <outDir>/<workload>/index.js, as bundlePath() names it under .build/functions
+  return path.join(outDir, 'events-fanout', path.basename(bundlePath('events-fanout')));
+}
+
+export const fanoutBenchmark: Benchmark = {
+  name: 'fanout',
+  title: 'events-fanout on a real broker',
+  description: 'bundled events-fanout: records/s through a backlog, latency at a steady rate, peak RSS, /metrics, SIGTERM time',
+  async run(ctx: BenchContext, r: ResultBuilder): Promise<void> {
+    const total = envInt('BENCH_RECORDS', 50_000);
+    const latencyRecords = envInt('BENCH_LATENCY_RECORDS', 2_000);
+    const latencyRate = envInt('BENCH_LATENCY_RATE', 500);
+    const drainTimeoutMs = envInt('BENCH_FANOUT_TIMEOUT_MS', 240_000);
+
+    const broker = await ctx.broker();
+    const run = `klaxon-bench-${Date.now().toString(36)}`;
+    const topo = topology(run, broker.brokers);
+    r.detail('broker', broker);
+    r.detail('records', total);
+    r.detail('topics', { source: topo.source, partitions: topo.topics.find((t) => t.topic === topo.source)?.partitions, outputs: topo.outputs.length });
+    r.detail('env', Object.fromEntries(Object.entries(topo.env).filter(([k]) => k !== 'KAFKA_BROKERS')));
+
+    const bundle = await fanoutBundle(ctx);
+    r.detail('bundle', process.env.BENCH_FANOUT_BUNDLE ? bundle : 'functions/events-fanout built with buildFunctions() into a temp dir');
+
+    const kafka = new Kafka({ clientId: 'klaxon-bench', brokers: broker.brokers.split(','), logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    let fanout: FanoutChild | undefined;
+    ctx.onCleanup(async () => {
+      if (fanout && fanout.child.exitCode === null && fanout.child.signalCode === null) await stopProcess(fanout.child, 'SIGKILL', 5_000);
+      await producer.disconnect().catch(() => undefined);
+      if (broker.source === 'external') await admin.deleteTopics({ topics: topo.topics.map((t) => t.topic), timeout: 10_000 }).catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+    });
+
+    ctx.log(`fanout: creating ${topo.topics.length} topics (${run}.*) on ${broker.brokers}`);
+    await admin.createTopics({ waitForLeaders: true, topics: topo.topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })) });
+    await producer.connect();
+
+    // Backlog
+    const allNamespaces = benchNamespaces(NAMESPACE_COUNT);
+    const baseMs = Date.now();
+    const records: GeneratedRecord[] = [];
+    let bytes = 0;
+    for (let seq = 1; seq <= total; seq++) {
+      const rec = eventRecord(seq, allNamespaces, baseMs);
+      bytes += rec.value.length;
+      records.push(rec);
+    }
+    r.detail('recordBytesMean', Math.round(bytes / total));
+    ctx.log(`fanout: producing ${total} records (${(bytes / 1024 / 1024).toFixed(1)} MiB) into ${topo.source}`);
+    const produceSeconds = await produceAll(producer, topo.source, records);
+    records.length = 0;
+    r.add('fanout.produceRecordsPerSecond', 'bench producer into cluster-events (kafkajs, acks=all; not the fanout)', total / produceSeconds, 'records/s');
+
+    // Fanout drains the backlog
+    ctx.log(`fanout: starting node ${path.basename(path.dirname(bundle))}/index.js`);
+    const started = now();
+    fanout = startFanout(bundle, topo.env);
+    const f = fanout;
+    const pid = f.child.pid!;
+    const listening = await f.waitFor((l) => l.msg === 'http server listening', 60_000);
+    const port = Number(listening.line.port);
+    const joined = await f.waitFor((l) => l.msg === 'joined group', 60_000);
+    r.add('fanout.readySeconds', 'process start → consumer group joined', (joined.at - started) / 1000, 's', 'log line "joined group"');
+    let peakSampledRssKb = 0;
+    let out = 0;
+    const deadline = now() + drainTimeoutMs;
+    let lastLog = now();
+    while (out < total) {
+      peakSampledRssKb = Math.max(peakSampledRssKb, procStatusKb(pid, 'VmRSS') ?? 0);
+      out = await recordCount(admin, topo.outputs);
+      if (out >= total) break;
+      if (f.child.exitCode !== null || f.child.signalCode !== null) throw new Error(`fanout exited during the backlog (${f.child.exitCode ?? f.child.signalCode}):\n${tailLines(f.lines)}`);
+      if (now() > deadline) {
+        const secs = (now() - joined.at) / 1000;
+        r.add('fanout.recordsPerSecond', 'records/s through the backlog (group joined → all records in output topics)', out / secs, 'records/s', `timed out: only ${out} of ${total} after ${secs.toFixed(0)} s`);
+        throw new Error(`only ${out} of ${total} records in the output topics after ${drainTimeoutMs} ms`);
+      }
+      if (now() - lastLog > 10_000) {
+        ctx.log(`fanout: ${out}/${total} records out`);
+        lastLog = now();
+      }
+      await sleep(200);
+    }
+    const done = now();
+    const cpuBacklog = procCpuSeconds(pid);
+    const drainSeconds = (done - joined.at) / 1000;
+    r.add('fanout.recordsPerSecond', 'records/s through the backlog (group joined → all records in output topics)', total / drainSeconds, 'records/s', `${total} records, counted by admin offsets every 200 ms`);
+    r.add('fanout.endToEndRecordsPerSecond', 'records/s including process start and group join', total / ((done - started) / 1000), 'records/s');
+    if (cpuBacklog !== undefined) r.add('fanout.cpuMsPer1000', 'fanout CPU per 1 000 records (user+sys, start included)', (cpuBacklog * 1000 * 1000) / total, 'ms', 'load-independent-ish: CPU time, not wall time');
+    r.detail('drainSeconds', drainSeconds);
+    const m1 = parseMetrics(await httpGet(port, '/metrics'));
+    r.detail('metricsAfterBacklog', {
+      recordsIn: metricSum(m1, 'klaxon_records_in_total'),
+      recordsOut: metricSum(m1, 'klaxon_records_out_total'),
+      deadLettered: metricSum(m1, 'klaxon_records_dead_lettered_total'),
+      skipped: metricSum(m1, 'klaxon_records_skipped_total'),
+      retries: metricSum(m1, 'klaxon_retries_total'),
+    });
+
+    // Steady rate: per-record latency
+    const marks = await highWatermarks(admin, topo.outputs);
+    const sentAt = new Map<number, number>();
+    const interval = 50;
+    const perTick = Math.max(1, Math.round((latencyRate * interval) / 1000));
+    ctx.log(`fanout: ${latencyRecords} records at ${latencyRate}/s for latency`);
+    const steadyStart = Date.now();
+    for (let seq = total + 1, tick = 0; seq <= total + latencyRecords; tick++) {
+      const batch: GeneratedRecord[] = [];
+      for (let k = 0; k < perTick && seq <= total + latencyRecords; k++, seq++) batch.push(eventRecord(seq, allNamespaces, Date.now()));
+      const ts = Date.now();
+      for (const b of batch) sentAt.set(b.seq, ts);
+      await producer.send({ topic: topo.source, acks: -1, messages: batch.map((b) => ({ key: b.key, value: b.value, timestamp: String(ts) })) });
+      const wait = steadyStart + (tick + 1) * interval - Date.now();
+      if (wait > 0) await sleep(wait);
+    }
+    await recordCountAtLeast(admin, topo.outputs, total + latencyRecords, 60_000);
+    const latencies = await readLatencies(kafka, admin, `${run}-latency-reader`, marks, sentAt, latencyRecords);
+    latencies.sort((a, b) => a - b);
+    r.add('fanout.latencyP50Ms', `per-record latency p50 at ${latencyRate} records/s`, quantile(latencies, 0.5), 'ms', 'output record timestamp − source record timestamp');
+    r.add('fanout.latencyP99Ms', `per-record latency p99 at ${latencyRate} records/s`, quantile(latencies, 0.99), 'ms');
+    r.add('fanout.latencyMaxMs', `per-record latency max at ${latencyRate} records/s`, latencies[latencies.length - 1] ?? NaN, 'ms');
+    r.detail('latencySamples', latencies.length);
+
+    // Memory, CPU and /metrics at the end
+    const hwm = procStatusKb(pid, 'VmHWM');
+    r.add('fanout.peakRssMiB', 'fanout peak RSS (VmHWM)', hwm === undefined ? null : mib(hwm * 1024), 'MiB', `sampled VmRSS peak ${mib(peakSampledRssKb * 1024).toFixed(0)} MiB`);
+    const m2 = parseMetrics(await httpGet(port, '/metrics'));
+    const mHeap = metricSum(m2, 'nodejs_heap_size_used_bytes');
+    const mRss = metricSum(m2, 'process_resident_memory_bytes');
+    const p50 = histogramQuantile(m2, 'klaxon_record_handling_seconds', 0.5);
+    const p99 = histogramQuantile(m2, 'klaxon_record_handling_seconds', 0.99);
+    r.add('fanout.metrics.handlingP50Ms', '/metrics klaxon_record_handling_seconds p50 (bucket upper bound)', p50 === undefined ? null : p50 * 1000, 'ms', 'take → offset resolved, whole run');
+    r.add('fanout.metrics.handlingP99Ms', '/metrics klaxon_record_handling_seconds p99 (bucket upper bound)', p99 === undefined ? null : p99 * 1000, 'ms');
+    r.add('fanout.metrics.heapUsedMiB', '/metrics nodejs_heap_size_used_bytes at the end', mHeap === undefined ? null : mib(mHeap), 'MiB');
+    r.add('fanout.metrics.residentMiB', '/metrics process_resident_memory_bytes at the end', mRss === undefined ? null : mib(mRss), 'MiB');
+    r.add('fanout.metrics.eventLoopLagP99Ms', '/metrics nodejs_eventloop_lag_p99_seconds', (metricSum(m2, 'nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000, 'ms');
+    const recordsIn = metricSum(m2, 'klaxon_records_in_total') ?? 0;
+    const routed = Object.fromEntries((m2.get('klaxon_records_out_total') ?? []).map((s) => [s.labels.topic?.replace(`${run}.`, '') ?? '?', s.value]));
+    r.detail('metrics', {
+      recordsIn,
+      recordsOut: metricSum(m2, 'klaxon_records_out_total'),
+      deadLettered: metricSum(m2, 'klaxon_records_dead_lettered_total'),
+      skipped: metricSum(m2, 'klaxon_records_skipped_total'),
+      retries: metricSum(m2, 'klaxon_retries_total'),
+      crashes: metricSum(m2, 'klaxon_consumer_crashes_total'),
+      processCpuSeconds: metricSum(m2, 'process_cpu_seconds_total'),
+      outByTopic: routed,
+    });
+    if (recordsIn !== total + latencyRecords) r.detail('warning', `klaxon_records_in_total ${recordsIn} != ${total + latencyRecords} produced`);
+
+    // SIGTERM
+    const stop = await stopProcess(f.child, 'SIGTERM', 20_000);
+    r.add('fanout.shutdownSeconds', 'SIGTERM → process exit', stop.ms / 1000, 's', `exit ${stop.code ?? stop.signal}${stop.killed ? ', SIGKILLed after 20 s' : ''}`);
+    r.detail('exit', stop);
+    if (stop.code !== 0) throw new Error(`fanout exited ${stop.code ?? stop.signal} after SIGTERM:\n${tailLines(f.lines)}`);
+  },
+};
+
+async function recordCountAtLeast(admin: Admin, topics: readonly string[], count: number, timeoutMs: number): Promise<void> {
+  const deadline = now() + timeoutMs;
+  for (;;) {
+    const n = await recordCount(admin, topics);
+    if (n >= count) return;
+    if (now() > deadline) throw new Error(`only ${n} of ${count} records in the output topics after ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+/** Reads the output records after `marks` and returns output timestamp − sent time, per record. */
+async function readLatencies(
+  kafka: Kafka,
+  admin: Admin,
+  groupId: string,
+  marks: Map<string, Array<{ partition: number; offset: string }>>,
+  sentAt: Map<number, number>,
+  expected: number,
+): Promise<number[]> {
+  for (const [topic, partitions] of marks) await admin.setOffsets({ groupId, topic, partitions });
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
+  const latencies: number[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...marks.keys()], fromBeginning: false });
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          const seq = seqOf(m.value);
+          const sent = seq === undefined ? undefined : sentAt.get(seq);
+          if (sent !== undefined) latencies.push(Number(m.timestamp) - sent);
+        }
+        if (latencies.length >= expected) resolveDone();
+      },
+    });
+    await Promise.race([done, sleep(60_000)]);
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+  }
+  return latencies;
+}
