@@ -1,0 +1,124 @@
+/**
+ * The runtime's failure paths on the real broker, with small handlers run in-process through
+ * `runWorkload` (the same code the fanout bundle runs): a handler that fails and then succeeds is
+ * retried; one that keeps failing, or declares a permanent error, is dead-lettered; an output topic
+ * that does not exist is dead-lettered after KLAXON_MAX_ATTEMPTS.
+ */
+import { brokers, createTopics, kcatConsume, kcatProduce, uniqueName } from '../harness';
+import { ProcessPorts, WorkloadDefinition, runWorkload } from '../../functions/runtime/lifecycle';
+import { PermanentError } from '../../functions/runtime/handler';
+import { testKafka, waitForRecords } from '../functions/support/fanout';
+
+jest.setTimeout(180_000);
+
+interface Harnessed {
+  readonly lines: Array<Record<string, unknown>>;
+  readonly exitCode: Promise<number>;
+  sigterm(): void;
+}
+
+function run(definition: WorkloadDefinition<{}>, env: Record<string, string>): Harnessed {
+  const lines: Array<Record<string, unknown>> = [];
+  const listeners: Array<() => void> = [];
+  let exited!: (code: number) => void;
+  const exitCode = new Promise<number>((resolve) => (exited = resolve));
+  const ports: ProcessPorts = {
+    env,
+    logSink: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
+    stderr: () => undefined,
+    exit: (code) => exited(code),
+    onSignal: (signal, listener) => {
+      if (signal === 'SIGTERM') listeners.push(listener);
+    },
+  };
+  void runWorkload(definition, ports);
+  return { lines, exitCode, sigterm: () => listeners.forEach((l) => l()) };
+}
+
+describe('the function runtime on the real broker', () => {
+  test('a failing handler is retried until it succeeds; one that keeps failing or rejects is dead-lettered; a missing output topic is dead-lettered', async () => {
+    // GIVEN a source with four records and a handler that fails in four different ways
+    const run_ = uniqueName('runtime');
+    const source = `${run_}.in`;
+    const out = `${run_}.out`;
+    const dlt = `${run_}.dlt`;
+    await createTopics([{ topic: source }, { topic: out }, { topic: dlt }]);
+    await kcatProduce(source, [
+      { key: 'flaky', value: 'flaky' },
+      { key: 'broken', value: 'broken' },
+      { key: 'rejected', value: 'rejected' },
+      { key: 'nowhere', value: 'nowhere' },
+      { key: 'fine', value: 'fine' },
+    ]);
+    const calls = new Map<string, number>();
+    const definition: WorkloadDefinition<{}> = {
+      defaults: { sourceTopic: source, groupId: `${run_}-g`, clientId: 'runtime-test' },
+      settings: {},
+      createHandler: () => (record) => {
+        const value = record.value!.toString();
+        const n = (calls.get(value) ?? 0) + 1;
+        calls.set(value, n);
+        if (value === 'flaky' && n < 3) throw new Error(`flaky failure ${n}`);
+        if (value === 'broken') throw new Error('always broken');
+        if (value === 'rejected') throw new PermanentError('cannot ever handle this', 'rejected-by-test');
+        if (value === 'nowhere') return [{ topic: `${run_}.missing`, key: record.key, value: record.value }];
+        return [{ topic: out, key: record.key, value: record.value }];
+      },
+    };
+
+    // WHEN the runtime consumes them
+    const w = run(definition, {
+      KAFKA_BROKERS: brokers().join(','),
+      KAFKA_DEAD_LETTER_TOPIC: dlt,
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'warn',
+      KLAXON_MAX_ATTEMPTS: '3',
+      KLAXON_RETRY_INITIAL_MS: '50',
+      KLAXON_RETRY_MAX_MS: '200',
+    });
+    const kafka = testKafka(brokers().join(','));
+    await waitForRecords(kafka, [out], 2, 120_000);
+    await waitForRecords(kafka, [dlt], 3, 120_000);
+
+    // THEN the flaky record went out after its retries, the others are dead letters with their reasons
+    expect(calls.get('flaky')).toBe(3);
+    expect(calls.get('broken')).toBe(3);
+    expect(calls.get('rejected')).toBe(1);
+    expect((await kcatConsume(out)).map((r) => r.value!.toString())).toEqual(['flaky', 'fine']);
+    const dead = await kcatConsume(dlt);
+    expect(dead.map((r) => [r.value!.toString(), Object.fromEntries(r.headers)['klaxon.reason']])).toEqual([
+      ['broken', 'handler-failed'],
+      ['rejected', 'rejected-by-test'],
+      ['nowhere', 'topic-missing'],
+    ]);
+    expect(Object.fromEntries(dead[0].headers)['klaxon.error']).toBe('Error: always broken');
+    expect(Object.fromEntries(dead[1].headers)['klaxon.error']).toBe('cannot ever handle this');
+    expect(Object.fromEntries(dead[2].headers)['klaxon.error']).toContain('UNKNOWN_TOPIC_OR_PARTITION');
+    expect(w.lines.filter((l) => l.msg === 'handler failed; retrying')).toHaveLength(4);
+
+    // AND SIGTERM stops it with exit code 0
+    w.sigterm();
+    expect(await w.exitCode).toBe(0);
+  });
+
+  test('a source topic that does not exist: start fails and the process exits 1', async () => {
+    const w = run(
+      { defaults: { sourceTopic: uniqueName('runtime-absent'), groupId: uniqueName('g'), clientId: 'c' }, settings: {}, createHandler: () => () => [] },
+      { KAFKA_BROKERS: brokers().join(','), HTTP_PORT: '0', LOG_LEVEL: 'error' },
+    );
+    expect(await w.exitCode).toBe(1);
+    expect(w.lines.some((l) => l.msg === 'start failed')).toBe(true);
+  });
+
+  test('a configuration with problems exits 78 and lists every problem', async () => {
+    const w = run({ defaults: { sourceTopic: 'a', groupId: 'g', clientId: 'c' }, settings: {}, createHandler: () => () => [] }, {
+      KAFKA_BROKERS: 'nohost',
+      HTTP_PORT: '-1',
+    });
+    expect(await w.exitCode).toBe(78);
+    expect(w.lines.map((l) => l.problem)).toEqual([
+      "KAFKA_BROKERS=\"nohost\": 'nohost' must be host:port (comma-separated host:port list of Kafka bootstrap servers)",
+      'HTTP_PORT="-1": must be between 0 and 65535 (port of the /livez, /readyz and /metrics server (0: any free port))',
+    ]);
+  });
+});
