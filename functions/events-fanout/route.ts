@@ -17,7 +17,10 @@
  *    `klaxon_fanout_routed_total{route="unrouted"}` metric counts them). Otherwise → the namespace
  *    topic `namespaceTopicName(namespace, prefix)` (`events.<namespace>` by default).
  * 5. Key: the involved object's uid, or `kind/namespace/name` when it has none, so all events of
- *    one object land in one partition, in source order.
+ *    one object land in one partition, in source order. Order is kept as far as the source keeps
+ *    it: eventrouter keys its records by object name (one source partition per object), raw Events
+ *    should be keyed the same way; kube-eventer writes no key, so with a multi-partition source
+ *    topic its events of one object may already be out of order before the fanout sees them.
  * 6. Value: the original bytes, unchanged — consumers of a namespace topic see exactly what the
  *    source emitted, in its format; the `klaxon.format` header names the format.
  */
