@@ -40,6 +40,8 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
       controllerStorage: KafkaStorage.persistentClaim({ size: Size.gibibytes(10), deleteClaim: false }),
     },
     topics: { namespaces: TENANT_NAMESPACES },
+    // A production cluster (KubeSphere, as in the seed) usually runs fluent-operator already.
+    logShipping: { kind: 'fluent-operator' },
     fanout: { replicas: 2 },
   },
 };

@@ -1,18 +1,23 @@
 /**
  * The whole Klaxon stack for one environment: Kafka, the event sources and log shippers that
  * feed it, and the workloads that read it. Every part is a public field, so an environment in
- * main.ts can reach in and extend or replace it (`pipeline.topics.logs`, `pipeline.kafkaChart`).
+ * main.ts can reach in and extend it (`pipeline.topics.logs`, `pipeline.sourcesChart`).
  *
- * Charts are ordered with `addDependency`, so `dist/<env>/` files are numbered in apply order.
+ * Charts are ordered with `addDependency`, so `dist/<env>/` files are numbered in apply order:
+ * kafka (namespace, cluster, topics) → sources and logging → workloads.
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { KlaxonChart } from './klaxon-chart';
 import { KafkaCluster, KafkaClusterProps } from './kafka/kafka-cluster';
 import { KlaxonTopics, KlaxonTopicsProps } from './kafka/klaxon-topics';
-import { checkNamespaceName } from './validation';
-import { FunctionCode } from './workloads/function-code';
+import { KlaxonChart } from './klaxon-chart';
+import { FluentBit, FluentBitProps } from './shipping/fluent-bit';
+import { FluentOperatorKafkaOutput, FluentOperatorKafkaOutputProps } from './shipping/fluent-operator-output';
+import { Eventrouter, EventrouterProps } from './sources/eventrouter';
+import { KubeEventer, KubeEventerProps } from './sources/kube-eventer';
+import { checkNamespaceName, describeProp, PropError } from './validation';
 import { EventsFanout, EventsFanoutProps } from './workloads/events-fanout';
+import { FunctionCode } from './workloads/function-code';
 
 /** The code of each Klaxon workload (main.ts reads the bundles `npm run build:functions` writes). */
 export interface KlaxonFunctionCode {
@@ -20,14 +25,29 @@ export interface KlaxonFunctionCode {
   readonly eventsFanout: FunctionCode;
 }
 
+/** How container logs reach the `logs` topic. */
+export type LogShipping =
+  /** Klaxon's own Fluent Bit DaemonSet (in the logging namespace). */
+  | { readonly kind: 'fluent-bit'; readonly options?: Omit<FluentBitProps, 'topic'> }
+  /** ClusterInput/ClusterFilter/ClusterOutput for a cluster that already runs fluent-operator. */
+  | { readonly kind: 'fluent-operator'; readonly options?: Omit<FluentOperatorKafkaOutputProps, 'topic'> };
+
 /** Props of a KlaxonPipeline. */
 export interface KlaxonPipelineProps {
   /** Namespace of Kafka, the event sources and the workloads. @default 'klaxon' */
   readonly namespace?: string;
+  /** Namespace of the Fluent Bit DaemonSet; Pod Security `privileged`, since it mounts host paths. @default 'klaxon-logging' */
+  readonly loggingNamespace?: string;
   /** The Strimzi Kafka cluster. @default - KafkaCluster defaults: one dual-role broker, ephemeral storage */
   readonly kafka?: KafkaClusterProps;
   /** The standard topic set (logs, cluster-events, per-namespace fanout topics, dead letters). @default - KlaxonTopics defaults */
   readonly topics?: Omit<KlaxonTopicsProps, 'cluster'>;
+  /** eventrouter writing Kubernetes Events to `cluster-events`. @default - Eventrouter defaults */
+  readonly eventrouter?: Omit<EventrouterProps, 'topic'>;
+  /** kube-eventer with its own sinks (its Kafka sink cannot write to Kafka 4; see README). @default - none */
+  readonly kubeEventer?: KubeEventerProps;
+  /** How container logs reach the `logs` topic. @default { kind: 'fluent-bit' } */
+  readonly logShipping?: LogShipping;
   /** Code of the workloads. */
   readonly code: KlaxonFunctionCode;
   /** events-fanout options (replicas, resources, log level, …). @default - EventsFanout defaults */
@@ -42,12 +62,24 @@ export interface KlaxonPipelineProps {
 export class KlaxonPipeline {
   /** Namespace of Kafka, the event sources and the workloads. */
   public readonly namespace: string;
+  /** Namespace of the log shipper's pods. */
+  public readonly loggingNamespace: string;
   /** Chart with the Namespace, the Kafka cluster, its node pools, topics and users. */
   public readonly kafkaChart: KlaxonChart;
   /** The Kafka cluster. */
   public readonly cluster: KafkaCluster;
   /** The standard topics. */
   public readonly topics: KlaxonTopics;
+  /** Chart with the event sources (eventrouter, kube-eventer). */
+  public readonly sourcesChart: KlaxonChart;
+  /** eventrouter → cluster-events. */
+  public readonly eventrouter: Eventrouter;
+  /** kube-eventer, when configured. */
+  public readonly kubeEventer?: KubeEventer;
+  /** Chart with the log shipper (and its namespace, for the Fluent Bit DaemonSet). */
+  public readonly loggingChart: KlaxonChart;
+  /** The log shipper writing container logs to `logs`. */
+  public readonly logShipper: FluentBit | FluentOperatorKafkaOutput;
   /** Chart with the workloads that read Kafka. */
   public readonly workloadsChart: KlaxonChart;
   /** events-fanout: cluster-events → one topic per namespace. */
@@ -55,21 +87,32 @@ export class KlaxonPipeline {
 
   constructor(app: Construct, props: KlaxonPipelineProps) {
     this.namespace = checkNamespaceName('namespace', props.namespace ?? 'klaxon', 'KlaxonPipeline');
+    this.loggingNamespace = checkNamespaceName('loggingNamespace', props.loggingNamespace ?? 'klaxon-logging', 'KlaxonPipeline');
+    if (this.loggingNamespace === this.namespace) {
+      throw new PropError(`${describeProp('loggingNamespace', this.loggingNamespace, 'KlaxonPipeline')} must differ from 'namespace': the log shipper needs Pod Security 'privileged', the rest runs under 'baseline'/'restricted'.`);
+    }
 
     this.kafkaChart = new KlaxonChart(app, 'kafka', { namespace: this.namespace });
-    new k8s.KubeNamespace(this.kafkaChart, 'Namespace', {
-      metadata: {
-        name: this.namespace,
-        labels: {
-          'app.kubernetes.io/part-of': 'klaxon',
-          // Strimzi's Kafka pods meet "baseline"; Klaxon's own pods meet "restricted".
-          'pod-security.kubernetes.io/enforce': 'baseline',
-          'pod-security.kubernetes.io/warn': 'restricted',
-        },
-      },
-    });
+    namespace(this.kafkaChart, this.namespace, 'baseline');
     this.cluster = new KafkaCluster(this.kafkaChart, 'Kafka', props.kafka);
     this.topics = new KlaxonTopics(this.cluster, 'Topics', { ...props.topics, cluster: this.cluster });
+
+    this.sourcesChart = new KlaxonChart(app, 'sources', { namespace: this.namespace });
+    this.sourcesChart.addDependency(this.kafkaChart);
+    this.eventrouter = new Eventrouter(this.sourcesChart, 'Eventrouter', { ...props.eventrouter, topic: this.topics.clusterEvents });
+    if (props.kubeEventer) {
+      this.kubeEventer = new KubeEventer(this.sourcesChart, 'KubeEventer', props.kubeEventer);
+    }
+
+    this.loggingChart = new KlaxonChart(app, 'logging', { namespace: this.loggingNamespace });
+    this.loggingChart.addDependency(this.kafkaChart);
+    const shipping = props.logShipping ?? { kind: 'fluent-bit' };
+    if (shipping.kind === 'fluent-bit') {
+      namespace(this.loggingChart, this.loggingNamespace, 'privileged');
+      this.logShipper = new FluentBit(this.loggingChart, 'FluentBit', { ...shipping.options, topic: this.topics.logs });
+    } else {
+      this.logShipper = new FluentOperatorKafkaOutput(this.loggingChart, 'FluentOperator', { ...shipping.options, topic: this.topics.logs });
+    }
 
     this.workloadsChart = new KlaxonChart(app, 'workloads', { namespace: this.namespace });
     this.workloadsChart.addDependency(this.kafkaChart);
@@ -79,4 +122,18 @@ export class KlaxonPipeline {
       code: props.code.eventsFanout,
     });
   }
+}
+
+/** A Namespace object with the Pod Security level its pods need (warning on anything below 'restricted'). */
+function namespace(scope: Construct, name: string, enforce: 'privileged' | 'baseline' | 'restricted'): k8s.KubeNamespace {
+  return new k8s.KubeNamespace(scope, 'Namespace', {
+    metadata: {
+      name,
+      labels: {
+        'app.kubernetes.io/part-of': 'klaxon',
+        'pod-security.kubernetes.io/enforce': enforce,
+        'pod-security.kubernetes.io/warn': enforce === 'privileged' ? 'privileged' : 'restricted',
+      },
+    },
+  });
 }
