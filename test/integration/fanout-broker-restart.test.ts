@@ -80,4 +80,31 @@ describe('events-fanout through a broker restart', () => {
     fanout.kill('SIGTERM');
     expect((await fanout.exit).code).toBe(0);
   });
+
+  test('a consumer that crashed for good (no restarts left) makes the process exit non-zero', async () => {
+    // GIVEN a fanout allowed no consumer restarts, on a broker of its own
+    const own = await createRestartableBroker();
+    try {
+      await own.start();
+      const kafka = testKafka(own.brokers);
+      const names = fanoutNames(uniqueName('fanout-dead'));
+      const admin = kafka.admin();
+      await admin.connect();
+      await createTopics([{ topic: names.source }, { topic: names.topic('shop') }, { topic: names.deadLetter }], admin);
+      await admin.disconnect();
+      const env = await synthesizedFanoutEnv(names, ['shop'], own.brokers);
+      const dying = await startFanout({ ...env, KLAXON_MAX_RESTARTS: '0' });
+      await dying.waitForLine((l) => l.msg === 'started');
+
+      // WHEN the broker goes away for good
+      await own.kill();
+
+      // THEN the consumer crashes, kafkajs is told not to restart it, and the process exits 1
+      const exit = await dying.exit;
+      expect(exit.code).toBe(1);
+      expect(dying.lines.some((l) => l.msg === 'consumer crashed for good')).toBe(true);
+    } finally {
+      await own.destroy();
+    }
+  });
 });
