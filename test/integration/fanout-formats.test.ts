@@ -140,4 +140,36 @@ describe('events-fanout routes every source format', () => {
     fanout.kill('SIGTERM');
     expect((await fanout.exit).code).toBe(0);
   });
+
+  test('an event as large as its namespace topic allows (2 MiB) is written whole', async () => {
+    // GIVEN a source and a namespace topic that take 8 MiB records, and a 2 MiB events.k8s.io/v1 Event
+    const big = fanoutNames(uniqueName('fanout-big'));
+    const large = { 'max.message.bytes': String(8 * 1024 * 1024) };
+    await createTopics([
+      { topic: big.source, config: large },
+      { topic: big.topic('billing'), config: large },
+      { topic: big.clusterScoped },
+      { topic: big.unrouted },
+      { topic: big.deadLetter },
+    ]);
+    const subject = pod('billing', 7);
+    const value = Buffer.from(eventBytes('events-v1', subject, 4242).toString().replace('Pulling image', `Pulling image ${'z'.repeat(2 * 1024 * 1024)}`));
+    expect(value.length).toBeGreaterThan(2 * 1024 * 1024);
+    await kcatProduce(big.source, [{ key: subject.name, value }], { properties: { 'message.max.bytes': String(8 * 1024 * 1024) } });
+
+    // WHEN the fanout runs
+    const f = await startFanout(await synthesizedFanoutEnv(big, ['billing'], brokers().join(',')));
+    try {
+      await waitForRecords(kafka, [big.topic('billing'), big.deadLetter], 1, 60_000);
+
+      // THEN the record is in the namespace topic, byte for byte, and nothing was dead-lettered
+      const [record] = await kcatConsume(big.topic('billing'));
+      expect(record.value!.equals(value)).toBe(true);
+      expect(record.key!.toString()).toBe(subject.uid);
+      expect(await f.metric('klaxon_records_dead_lettered_total')).toBe(0);
+    } finally {
+      f.kill('SIGTERM');
+      expect((await f.exit).code).toBe(0);
+    }
+  });
 });
