@@ -63,7 +63,7 @@ export class KafkaWorker {
     this.kafka = new Kafka({
       clientId: config.clientId,
       brokers: [...config.brokers],
-      logLevel: KafkaLogLevel.INFO,
+      logLevel: KAFKA_LOG_LEVELS[config.logLevel],
       logCreator: kafkaLogCreator(options.logger.child({ component: 'kafkajs' })),
     });
     this.consumer = this.kafka.consumer({
@@ -429,6 +429,14 @@ function describe(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   return message.startsWith(label) ? message : `${label}: ${message}`;
 }
+
+/** kafkajs's level for each LOG_LEVEL. */
+const KAFKA_LOG_LEVELS: Record<LogLevel, KafkaLogLevel> = {
+  debug: KafkaLogLevel.DEBUG,
+  info: KafkaLogLevel.INFO,
+  warn: KafkaLogLevel.WARN,
+  error: KafkaLogLevel.ERROR,
+};
 
 /** Routes kafkajs's own log lines into the JSON logger. */
 function kafkaLogCreator(logger: Logger) {
