@@ -24,15 +24,17 @@ async function firstJoinSeconds(brokers: string): Promise<{ joinSeconds: number;
   }
   const consumer = kafka.consumer({ groupId: `${topic}-group`, allowAutoTopicCreation: false });
   const started = now();
+  let timer: NodeJS.Timeout | undefined;
   try {
     const joined = new Promise<number>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve(now())));
     await consumer.connect();
     const connected = now();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({ eachMessage: async () => undefined });
-    const joinedAt = await Promise.race([joined, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('no GROUP_JOIN within 60 s')), 60_000))]);
+    const joinedAt = await Promise.race([joined, new Promise<number>((_, reject) => (timer = setTimeout(() => reject(new Error('no GROUP_JOIN within 60 s')), 60_000)))]);
     return { joinSeconds: (joinedAt - started) / 1000, connectSeconds: (connected - started) / 1000 };
   } finally {
+    clearTimeout(timer);
     await consumer.disconnect().catch(() => undefined);
   }
 }

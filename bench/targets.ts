@@ -34,6 +34,7 @@ export const TARGETS: Readonly<Record<string, Target>> = {
   'fanout.recordsPerSecond': { op: '>=', value: 2000, why: 'one replica keeps up with a busy cluster on 2 cores' },
   'fanout.peakRssMiB': { op: '<', value: 150, why: 'the Deployment memory limit leaves headroom' },
   'fanout.latencyP99Ms': { op: '<', value: 1000, why: 'an event reaches its namespace topic within a second at a steady rate' },
+  'fanout.redelivered': { op: '<=', value: 0, why: 'one member, no restarts: nothing should be consumed twice' },
   'fanout.readySeconds': { op: '<', value: 10, why: 'a new pod consumes soon after it starts' },
   'fanout.shutdownSeconds': { op: '<', value: 10, why: "within the runtime's shutdown bound (terminationGracePeriod must exceed it)" },
 };
