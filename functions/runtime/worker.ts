@@ -15,7 +15,8 @@
  *   the broker may already have half-written is never mistaken for, or rejected as, a sequence
  *   duplicate. The price is a possible duplicate in the output: consumers must tolerate repeats.
  * - A missing output topic is retried KLAXON_MAX_ATTEMPTS times, then the record is dead-lettered
- *   (`topic-missing`). If the dead-letter topic refuses a truncated dead letter, the headers alone are
+ *   (`topic-missing`), and for MISSING_TOPIC_TTL_MS later records for that topic are dead-lettered
+ *   at once (so a missing topic costs one record's retries, not every record's). If the dead-letter topic refuses a truncated dead letter, the headers alone are
  *   sent; if it refuses that too (missing, not allowed), the runtime retries forever and says so in
  *   the log: dropping would lose the record.
  * - On stop (SIGTERM) retry loops end at once, unhandled records stay unresolved (they are consumed
@@ -29,6 +30,9 @@ import { HealthState } from './health';
 import { LogLevel, Logger } from './logger';
 import { RuntimeMetrics } from './metrics';
 import { backoffDelay, classifyProduceError, errorLabel, sleep } from './retry';
+
+/** How long a topic found missing is taken as missing without asking the broker again. */
+export const MISSING_TOPIC_TTL_MS = 5 * 60_000;
 
 export interface WorkerOptions {
   readonly config: RuntimeConfig;
@@ -54,6 +58,8 @@ export class KafkaWorker {
   private producer: Producer | undefined;
   private readonly stopping = new AbortController();
   private restartsInARow = 0;
+  /** Output topics found missing → until when they are taken as missing. */
+  private readonly missingTopics = new Map<string, number>();
   private fatal = false;
   private readonly log: Logger;
 
@@ -208,6 +214,10 @@ export class KafkaWorker {
       try {
         const result = await handler(record);
         if (isDeadLetter(result)) return this.deadLettered({ record, messages: [], startedAt }, result.reason, result.detail);
+        const missing = result.find((o) => (this.missingTopics.get(o.topic) ?? 0) > Date.now());
+        if (missing) {
+          return this.deadLettered({ record, messages: [], startedAt }, RuntimeReasons.TOPIC_MISSING, `topic '${missing.topic}' does not exist (found missing recently)`);
+        }
         return { record, messages: result, startedAt };
       } catch (e) {
         if (e instanceof PermanentError) return this.deadLettered({ record, messages: [], startedAt }, e.reason, e.message);
@@ -269,6 +279,8 @@ export class KafkaWorker {
     let headersOnly = false;
     for (let attempt = 1; ; attempt++) {
       if (!active()) return false;
+      const known = pending.deadLetter ? undefined : pending.messages.find((m) => (this.missingTopics.get(m.topic) ?? 0) > Date.now());
+      if (known) this.deadLettered(pending, RuntimeReasons.TOPIC_MISSING, `topic '${known.topic}' does not exist (found missing recently)`);
       try {
         if (pending.messages.length > 0) await this.send(pending.messages, p);
         this.resolve(pending, p);
@@ -286,6 +298,9 @@ export class KafkaWorker {
             this.log.warn('output topic missing; retrying', { ...where_, attempt, error: e });
           } else {
             const reason = failure === 'topic-missing' ? RuntimeReasons.TOPIC_MISSING : RuntimeReasons.PRODUCE_REJECTED;
+            const topics = new Set(pending.messages.map((m) => m.topic));
+            // Only a record with one output topic tells for sure which topic is missing.
+            if (failure === 'topic-missing' && topics.size === 1) this.missingTopics.set([...topics][0], Date.now() + MISSING_TOPIC_TTL_MS);
             this.log.warn('output refused; dead-lettering the record', { ...where_, reason, error: e });
             this.deadLettered(pending, reason, describe(e));
             attempt = 0;

@@ -36,7 +36,7 @@ function run(definition: WorkloadDefinition<{}>, env: Record<string, string>): H
 }
 
 describe('the function runtime on the real broker', () => {
-  test('a failing handler is retried until it succeeds; one that keeps failing or rejects is dead-lettered; a missing output topic is dead-lettered', async () => {
+  test('a failing handler is retried until it succeeds; one that keeps failing or rejects is dead-lettered; a missing output topic is dead-lettered, once retried', async () => {
     // GIVEN a source with four records and a handler that fails in four different ways
     const run_ = uniqueName('runtime');
     const source = `${run_}.in`;
@@ -48,6 +48,7 @@ describe('the function runtime on the real broker', () => {
       { key: 'broken', value: 'broken' },
       { key: 'rejected', value: 'rejected' },
       { key: 'nowhere', value: 'nowhere' },
+      { key: 'nowhere', value: 'nowhere again' },
       { key: 'fine', value: 'fine' },
     ]);
     const calls = new Map<string, number>();
@@ -61,7 +62,7 @@ describe('the function runtime on the real broker', () => {
         if (value === 'flaky' && n < 3) throw new Error(`flaky failure ${n}`);
         if (value === 'broken') throw new Error('always broken');
         if (value === 'rejected') throw new PermanentError('cannot ever handle this', 'rejected-by-test');
-        if (value === 'nowhere') return [{ topic: `${run_}.missing`, key: record.key, value: record.value }];
+        if (value.startsWith('nowhere')) return [{ topic: `${run_}.missing`, key: record.key, value: record.value }];
         return [{ topic: out, key: record.key, value: record.value }];
       },
     };
@@ -78,7 +79,7 @@ describe('the function runtime on the real broker', () => {
     });
     const kafka = testKafka(brokers().join(','));
     await waitForRecords(kafka, [out], 2, 120_000);
-    await waitForRecords(kafka, [dlt], 3, 120_000);
+    await waitForRecords(kafka, [dlt], 4, 120_000);
 
     // THEN the flaky record went out after its retries, the others are dead letters with their reasons
     expect(calls.get('flaky')).toBe(3);
@@ -90,10 +91,14 @@ describe('the function runtime on the real broker', () => {
       ['broken', 'handler-failed'],
       ['rejected', 'rejected-by-test'],
       ['nowhere', 'topic-missing'],
+      ['nowhere again', 'topic-missing'],
     ]);
     expect(Object.fromEntries(dead[0].headers)['klaxon.error']).toBe('Error: always broken');
     expect(Object.fromEntries(dead[1].headers)['klaxon.error']).toBe('cannot ever handle this');
     expect(Object.fromEntries(dead[2].headers)['klaxon.error']).toContain('UNKNOWN_TOPIC_OR_PARTITION');
+    // the second record for the missing topic is dead-lettered at once, without its own retries
+    expect(Object.fromEntries(dead[3].headers)['klaxon.error']).toBe(`topic '${run_}.missing' does not exist (found missing recently)`);
+    expect(w.lines.filter((l) => l.msg === 'output topic missing; retrying')).toHaveLength(2);
     expect(w.lines.filter((l) => l.msg === 'handler failed; retrying')).toHaveLength(4);
 
     // AND SIGTERM stops it with exit code 0
@@ -107,7 +112,8 @@ describe('the function runtime on the real broker', () => {
       { KAFKA_BROKERS: brokers().join(','), HTTP_PORT: '0', LOG_LEVEL: 'error' },
     );
     expect(await w.exitCode).toBe(1);
-    expect(w.lines.some((l) => l.msg === 'start failed')).toBe(true);
+    const failed = w.lines.find((l) => l.msg === 'start failed');
+    expect(failed).toMatchObject({ error: { type: 'UNKNOWN_TOPIC_OR_PARTITION' } });
   });
 
   test('a configuration with problems exits 78 and lists every problem', async () => {
