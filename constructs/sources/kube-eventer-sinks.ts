@@ -15,6 +15,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { bootstrapBrokers } from './kafka-client-compat';
+import { alertmanagerWebhookTemplate, KubeEventerAlertmanagerWebhookOptions } from './kube-eventer-alert-body';
 import { checkInteger, checkNonEmpty, checkNonEmptyList, checkOneOf, checkUrl, describeProp, PropError } from '../validation';
 
 /** Event types kube-eventer filters on. `Normal` lets Normal and Warning events through. */
@@ -176,6 +177,18 @@ export class KubeEventerWebhookBody {
   /** A template rendered into a ConfigMap the KubeEventer creates (changes roll the pod). */
   public static template(template: string): KubeEventerWebhookBody {
     return new KubeEventerWebhookBody(checkNonEmpty('template', template, 'KubeEventerWebhookBody'), undefined);
+  }
+
+  /**
+   * One Alertmanager webhook message per event (`{"receiver","status","alerts":[...],...}`), the body
+   * KubeSphere Notification Manager takes on `POST /api/v2/alerts`. The alert has labels alertname,
+   * severity, `extraLabels`, and from the involved object namespace, kind, name and reason (each left
+   * out when empty); annotations message, component and host; startsAt = the event's last timestamp
+   * (else its event time) in RFC 3339 UTC; fingerprint = the Event's UID. Every value is JSON-escaped
+   * by the template itself (see kube-eventer-alert-body.ts). kube-eventer drops `"` from messages.
+   */
+  public static alertmanagerWebhook(options: KubeEventerAlertmanagerWebhookOptions = {}): KubeEventerWebhookBody {
+    return new KubeEventerWebhookBody(alertmanagerWebhookTemplate(options), undefined);
   }
 
   /** An existing ConfigMap with the template in key `content`. */
