@@ -15,9 +15,13 @@ import { FluentBit, FluentBitProps } from './shipping/fluent-bit';
 import { FluentOperatorKafkaOutput, FluentOperatorKafkaOutputProps } from './shipping/fluent-operator-output';
 import { Eventrouter, EventrouterProps } from './sources/eventrouter';
 import { KubeEventer, KubeEventerProps } from './sources/kube-eventer';
+import { KubeEventerSink, KubeEventerWebhookBody } from './sources/kube-eventer-sinks';
 import { checkNamespaceName, describeProp, PropError } from './validation';
 import { EventsFanout, EventsFanoutProps } from './workloads/events-fanout';
 import { FunctionCode } from './workloads/function-code';
+
+/** In-cluster URL of KubeSphere Notification Manager's alert API (Alertmanager webhook shape). */
+export const NOTIFICATION_MANAGER_ALERTS_URL = 'http://notification-manager-svc.kubesphere-monitoring-system.svc:19093/api/v2/alerts';
 
 /** The code of each Klaxon workload (main.ts reads the bundles `npm run build:functions` writes). */
 export interface KlaxonFunctionCode {
@@ -44,7 +48,7 @@ export interface KlaxonPipelineProps {
   readonly topics?: Omit<KlaxonTopicsProps, 'cluster'>;
   /** eventrouter writing Kubernetes Events to `cluster-events`. @default - Eventrouter defaults */
   readonly eventrouter?: Omit<EventrouterProps, 'topic'>;
-  /** kube-eventer with its own sinks (its Kafka sink cannot write to Kafka 4; see README). @default - none */
+  /** kube-eventer with its own sinks (its Kafka sink cannot write to Kafka 4; see README). @default - Warning events as alerts to Notification Manager (NOTIFICATION_MANAGER_ALERTS_URL) */
   readonly kubeEventer?: KubeEventerProps;
   /** How container logs reach the `logs` topic. @default { kind: 'fluent-bit' } */
   readonly logShipping?: LogShipping;
@@ -74,8 +78,8 @@ export class KlaxonPipeline {
   public readonly sourcesChart: KlaxonChart;
   /** eventrouter → cluster-events. */
   public readonly eventrouter: Eventrouter;
-  /** kube-eventer, when configured. */
-  public readonly kubeEventer?: KubeEventer;
+  /** kube-eventer: Warning events straight to Notification Manager as alerts, unless configured otherwise. */
+  public readonly kubeEventer: KubeEventer;
   /** Chart with the log shipper (and its namespace, for the Fluent Bit DaemonSet). */
   public readonly loggingChart: KlaxonChart;
   /** The log shipper writing container logs to `logs`. */
@@ -100,9 +104,15 @@ export class KlaxonPipeline {
     this.sourcesChart = new KlaxonChart(app, 'sources', { namespace: this.namespace });
     this.sourcesChart.addDependency(this.kafkaChart);
     this.eventrouter = new Eventrouter(this.sourcesChart, 'Eventrouter', { ...props.eventrouter, topic: this.topics.clusterEvents });
-    if (props.kubeEventer) {
-      this.kubeEventer = new KubeEventer(this.sourcesChart, 'KubeEventer', props.kubeEventer);
-    }
+    this.kubeEventer = new KubeEventer(this.sourcesChart, 'KubeEventer', props.kubeEventer ?? {
+      sinks: [KubeEventerSink.webhook({
+        url: NOTIFICATION_MANAGER_ALERTS_URL,
+        method: 'POST',
+        level: 'Warning',
+        headers: { 'Content-Type': 'application/json' },
+        body: KubeEventerWebhookBody.alertmanagerWebhook(),
+      })],
+    });
 
     this.loggingChart = new KlaxonChart(app, 'logging', { namespace: this.loggingNamespace });
     this.loggingChart.addDependency(this.kafkaChart);

@@ -54,6 +54,20 @@ describe('KlaxonPipeline', () => {
     expect(fluentConf).toContain(p.cluster.bootstrapServers);
   });
 
+  test('kube-eventer sends Warning events to Notification Manager as alerts by default', () => {
+    // GIVEN / WHEN
+    const { pipeline: p } = pipeline();
+    const deployment = objects(p.sourcesChart, 'Deployment').find((d) => d.metadata.name.includes('kubeeventer'));
+    const container = deployment.spec.template.spec.containers[0];
+    const sinks = [...(container.command ?? []), ...(container.args ?? [])].filter((a: string) => a.startsWith('--sink='));
+
+    // THEN
+    expect(sinks).toHaveLength(1);
+    const [sink] = sinks;
+    expect(sink).toMatch(/^--sink=webhook:http:\/\/notification-manager-svc\.kubesphere-monitoring-system\.svc:19093\/api\/v2\/alerts\?level=Warning&method=POST&/);
+    expect(sink).toContain('custom_body_configmap=');
+  });
+
   test('the Fluent Bit DaemonSet runs in its own privileged namespace; everything else under baseline', () => {
     // GIVEN / WHEN
     const { pipeline: p } = pipeline();
