@@ -383,6 +383,10 @@ export const fanoutBenchmark: Benchmark = {
     r.add('fanout.metrics.handlingP50Ms', '/metrics klaxon_record_handling_seconds p50 (bucket upper bound)', p50 === undefined ? null : p50 * 1000, 'ms', 'take → offset resolved, whole run');
     r.add('fanout.metrics.handlingP99Ms', '/metrics klaxon_record_handling_seconds p99 (bucket upper bound)', p99 === undefined ? null : p99 * 1000, 'ms');
     r.add('fanout.metrics.heapUsedMiB', '/metrics nodejs_heap_size_used_bytes at the end', mHeap === undefined ? null : mib(mHeap), 'MiB');
+    const mHeapTotal = metricSum(m2, 'nodejs_heap_size_total_bytes');
+    const mExternal = metricSum(m2, 'nodejs_external_memory_bytes');
+    r.add('fanout.metrics.heapTotalMiB', '/metrics nodejs_heap_size_total_bytes at the end', mHeapTotal === undefined ? null : mib(mHeapTotal), 'MiB');
+    r.add('fanout.metrics.externalMiB', '/metrics nodejs_external_memory_bytes at the end (Buffers)', mExternal === undefined ? null : mib(mExternal), 'MiB');
     r.add('fanout.metrics.residentMiB', '/metrics process_resident_memory_bytes at the end', mRss === undefined ? null : mib(mRss), 'MiB');
     r.add('fanout.metrics.eventLoopLagP99Ms', '/metrics nodejs_eventloop_lag_p99_seconds', (metricSum(m2, 'nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000, 'ms');
     const recordsIn = metricSum(m2, 'klaxon_records_in_total') ?? 0;

@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { readBrokerInfo } from '../test/harness/broker-info';
 import { REPO_ROOT } from './lib';
 
 export interface MachineFacts {
@@ -18,6 +19,8 @@ export interface MachineFacts {
   readonly loadAverageAtEnd?: number[];
   readonly java?: string;
   readonly kafkajs?: string;
+  /** What the last jest harness start recorded (.cache/kafka/broker.json), for comparison. */
+  readonly lastHarnessStart?: { readonly version: string; readonly startupSeconds?: number; readonly startedAt: string };
   /** Apache Kafka version of the broker the run used, and where that came from. */
   readonly kafkaBroker?: { readonly version: string; readonly source: string };
 }
@@ -47,7 +50,9 @@ function javaVersionLine(): string | undefined {
 }
 
 export function machineFacts(): MachineFacts {
+  const info = readBrokerInfo();
   return {
+    ...(info && !info.external ? { lastHarnessStart: { version: info.version, startupSeconds: info.startupSeconds, startedAt: info.startedAt } } : {}),
     nproc: Number(run('nproc', [])) || os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     totalMemGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,

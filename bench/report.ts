@@ -112,6 +112,7 @@ function markdown(file: LatestFile, ranNow: ReadonlySet<string>): string {
     `- Memory: ${m.totalMemGiB} GiB`,
     `- Node ${m.node}, kafkajs ${m.kafkajs ?? '?'}, ${m.java ?? 'java ?'}, ${m.kernel}`,
     `- Kafka broker: ${m.kafkaBroker ? `Apache Kafka ${m.kafkaBroker.version} (${m.kafkaBroker.source})` : 'none used in this run'}`,
+    `- Last jest harness start (.cache/kafka/broker.json): ${m.lastHarnessStart ? `Apache Kafka ${m.lastHarnessStart.version}, ${m.lastHarnessStart.startupSeconds ?? '?'} s to serve, at ${m.lastHarnessStart.startedAt}` : 'none recorded'}`,
     `- Load average (1/5/15 min): ${m.loadAverageAtStart.join(' / ')} at start, ${m.loadAverageAtEnd?.join(' / ') ?? '?'} at end`,
     '',
   ];

@@ -132,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupted) return;
     interrupted = true;
-    ctx.log(`bench: ${signal}, cleaning up`);
+    ctx.log(`bench: ${signal}, cleaning up (results of this run are not written)`);
     void ctx.close().finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
@@ -145,6 +145,7 @@ async function main(argv: string[]): Promise<number> {
   let kafkaBroker: MachineFacts['kafkaBroker'];
   try {
     for (const b of selected) {
+      if (interrupted) break;
       const measuredAt = new Date().toISOString();
       const t = now();
       const builder = new ResultBuilder();
@@ -176,6 +177,10 @@ async function main(argv: string[]): Promise<number> {
     kafkaBroker = used
       ? { version: used.version, source: used.source === 'external' ? `KAFKA_BROKERS ${used.brokers}` : 'started by the harness for this run' }
       : lastHarnessBroker();
+  }
+  if (interrupted) {
+    console.error('bench: interrupted; results not written');
+    return 130;
   }
   const finalMachine: MachineFacts = { ...machine, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100), ...(kafkaBroker ? { kafkaBroker } : {}) };
   const withBroker = stored.map((s) => ({ ...s, machine: { ...s.machine, ...(finalMachine.kafkaBroker ? { kafkaBroker: finalMachine.kafkaBroker } : {}) } }));
