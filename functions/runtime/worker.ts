@@ -201,6 +201,7 @@ export class KafkaWorker {
       }
       chunk.push(pending);
       chunkBytes += bytes;
+      await p.heartbeat(); // throttled by kafkajs to the heartbeat interval
     }
     if (chunk.length > 0 && !(await this.flush(chunk, p, active))) return;
     await p.commitOffsetsIfNecessary();
@@ -212,7 +213,9 @@ export class KafkaWorker {
     const startedAt = process.hrtime.bigint();
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await handler(record);
+        const returned = handler(record);
+        // A slow async handler (a sink call) must not cost the group membership.
+        const result = returned instanceof Promise ? await this.withHeartbeats(p, returned) : returned;
         if (isDeadLetter(result)) return this.deadLettered({ record, messages: [], startedAt }, result.reason, result.detail);
         const missing = result.find((o) => (this.missingTopics.get(o.topic) ?? 0) > Date.now());
         if (missing) {
@@ -349,12 +352,22 @@ export class KafkaWorker {
       if (!list) byTopic.set(m.topic, (list = []));
       list.push({ key: m.key, value: m.value, headers: m.headers ? { ...m.headers } : undefined });
     }
+    await this.withHeartbeats(
+      p,
+      (async () => {
+        const producer = await this.connectProducer();
+        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+      })(),
+    );
+  }
+
+  /** Awaits `work`, heartbeating every heartbeat interval meanwhile (heartbeat errors are logged, not thrown). */
+  private async withHeartbeats<T>(p: EachBatchPayload, work: Promise<T>): Promise<T> {
     const timer = setInterval(() => {
-      p.heartbeat().catch((e: unknown) => this.log.debug('heartbeat while producing failed', { error: e }));
+      p.heartbeat().catch((e: unknown) => this.log.debug('heartbeat while waiting failed', { error: e }));
     }, this.options.config.heartbeatIntervalMs);
     try {
-      const producer = await this.connectProducer();
-      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+      return await work;
     } finally {
       clearInterval(timer);
     }

@@ -106,6 +106,45 @@ describe('the function runtime on the real broker', () => {
     expect(await w.exitCode).toBe(0);
   });
 
+  test('a handler call longer than the session timeout keeps the group membership (heartbeats while waiting)', async () => {
+    // GIVEN a 6 s session timeout and a handler whose first call takes 8 s
+    const run_ = uniqueName('runtime-slow');
+    const source = `${run_}.in`;
+    const out = `${run_}.out`;
+    await createTopics([{ topic: source }, { topic: out }, { topic: `${run_}.dlt` }]);
+    await kcatProduce(source, ['a', 'b', 'c'].map((v) => ({ key: v, value: v })));
+    const calls: string[] = [];
+    const definition: WorkloadDefinition<{}> = {
+      defaults: { sourceTopic: source, groupId: `${run_}-g`, clientId: 'runtime-slow' },
+      settings: {},
+      createHandler: () => async (record) => {
+        const value = record.value!.toString();
+        calls.push(value);
+        if (calls.length === 1) await new Promise((r) => setTimeout(r, 8000));
+        return [{ topic: out, key: record.key, value: record.value }];
+      },
+    };
+
+    // WHEN the runtime consumes them
+    const w = run(definition, {
+      KAFKA_BROKERS: brokers().join(','),
+      KAFKA_DEAD_LETTER_TOPIC: `${run_}.dlt`,
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'debug',
+      KLAXON_SESSION_TIMEOUT_MS: '6000',
+      KLAXON_HEARTBEAT_INTERVAL_MS: '1000',
+    });
+    await waitForRecords(testKafka(brokers().join(',')), [out], 3, 60_000);
+    await new Promise((r) => setTimeout(r, 2000));
+
+    // THEN every record was handled once: the member was never dropped, nothing was consumed again
+    expect(calls).toEqual(['a', 'b', 'c']);
+    expect(w.lines.filter((l) => l.msg === 'joined group')).toHaveLength(1);
+    expect(w.lines.some((l) => l.msg === 'not a group member' && l.why === 'rebalancing')).toBe(false);
+    w.sigterm();
+    expect(await w.exitCode).toBe(0);
+  });
+
   test('a source topic that does not exist: start fails and the process exits 1', async () => {
     const w = run(
       { defaults: { sourceTopic: uniqueName('runtime-absent'), groupId: uniqueName('g'), clientId: 'c' }, settings: {}, createHandler: () => () => [] },
