@@ -102,7 +102,6 @@ export function discoverWorkloads(root: string = PROJECT_ROOT): string[] {
 /** The bytes and manifest of one bundle, built in memory. Throws on esbuild errors. */
 export async function bundleWorkload(workload: string, root: string = PROJECT_ROOT): Promise<{ code: Buffer; manifest: BundleManifest }> {
   // Loaded here so that importing the path helpers above does not load esbuild.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild: typeof import('esbuild') = require('esbuild');
   const entry = path.posix.join('functions', workload, WORKLOAD_ENTRY);
   const result = await esbuild.build({
