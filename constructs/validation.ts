@@ -74,6 +74,14 @@ export function checkNamespaceName(prop: string, value: string, owner?: string):
   return value;
 }
 
+/** A DNS label (RFC 1123): a container name, a label value that is also a name. */
+export function checkDnsLabel(prop: string, value: string, owner?: string): string {
+  if (typeof value !== 'string' || value.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value)) {
+    throw new PropError(`${describeProp(prop, value, owner)} must be a DNS label: 1 to 63 lowercase letters, digits and '-', starting and ending with a letter or digit.`);
+  }
+  return value;
+}
+
 /** An absolute filesystem path. */
 export function checkAbsolutePath(prop: string, value: string, owner?: string): string {
   if (typeof value !== 'string' || !value.startsWith('/')) {

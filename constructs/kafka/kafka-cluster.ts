@@ -10,7 +10,7 @@
  * from it, so a one-broker dev cluster and a three-broker prod cluster are both correct by
  * construction. ZooKeeper-era keys are refused.
  */
-import { Chart, Lazy, Size, SizeRoundingBehavior } from 'cdk8s';
+import { Chart, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import {
@@ -31,6 +31,7 @@ import {
   KafkaNodePoolSpecStorageKraftMetadata,
   KafkaNodePoolSpecStorageType,
 } from '../../imports/strimzi-kafkanodepool-kafka.strimzi.io';
+import { quantity, resolveResources } from '../pod-support';
 import { checkInteger, checkNonEmpty, checkOneOf, describeProp, PropError } from '../validation';
 
 /** Kafka versions Strimzi 0.51 runs (and 1.x keeps running). */
@@ -331,11 +332,12 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
 
     this.storage = props.storage ?? KafkaStorage.ephemeral();
     this.controllerStorage = props.controllerStorage ?? this.storage;
-    this.resources = props.resources ?? {
+    // Given resources replace the defaults whole (a broker without a memory limit is a choice).
+    this.resources = props.resources ? resolveResources(props.resources, {}, owner) : {
       cpu: { request: kplus.Cpu.millis(500) },
       memory: { request: Size.gibibytes(2), limit: Size.gibibytes(2) },
     };
-    this.controllerResources = props.controllerResources ?? {
+    this.controllerResources = props.controllerResources ? resolveResources(props.controllerResources, {}, owner, 'controllerResources') : {
       cpu: { request: kplus.Cpu.millis(250) },
       memory: { request: Size.gibibytes(1), limit: Size.gibibytes(1) },
     };
@@ -512,13 +514,4 @@ function toPoolResources(r: kplus.ContainerResources): KafkaNodePoolSpec['resour
     ...(Object.keys(requests).length ? { requests } : {}),
     ...(Object.keys(limits).length ? { limits } : {}),
   };
-}
-
-/** A Size as a Kubernetes quantity in the largest binary unit that keeps it whole (`10Gi`, `512Mi`). */
-export function quantity(size: Size): string {
-  const kib = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
-  for (const [unit, factor] of [['Ti', 1024 ** 3], ['Gi', 1024 ** 2], ['Mi', 1024], ['Ki', 1]] as const) {
-    if (Number.isInteger(kib / factor) && kib / factor >= 1) return `${kib / factor}${unit}`;
-  }
-  return `${Math.round(kib * 1024)}`;
 }

@@ -14,13 +14,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { checkAbsolutePath, checkInteger, checkNonEmpty, checkOneOf } from '../validation';
-import {
-  chartNamespace,
-  CONFIG_HASH_ANNOTATION,
-  configHash,
-  renderResources,
-  selectorLabels,
-} from '../sources/pod-support';
+import { clusterReader, CONFIG_HASH_ANNOTATION, configHash, renderResources, resolveResources, selectorLabels } from '../pod-support';
 import { fluentSize, ILogShipper, LogShippingOptions, registerLogShipper, ResolvedLogShipping, resolveLogShipping, tagPrefix } from './log-shipping';
 
 /** Fluent Bit's log levels. */
@@ -40,7 +34,7 @@ export interface FluentBitProps extends LogShippingOptions {
   readonly logLevel?: FluentBitLogLevel;
   /** Pod tolerations. @default - tolerate every taint, so every node's logs are shipped */
   readonly tolerations?: k8s.Toleration[];
-  /** Container resources. @default - requests 100m CPU / 128Mi, limit 256Mi memory */
+  /** Container resources; fields not given keep their default. @default - requests 100m CPU / 128Mi, limit 256Mi memory */
   readonly resources?: kplus.ContainerResources;
   /** priorityClassName of the pods. @default - none */
   readonly priorityClassName?: string;
@@ -80,6 +74,7 @@ export class FluentBit extends Construct implements ILogShipper {
   public readonly clusterRole: k8s.KubeClusterRole;
 
   private readonly props: FluentBitProps;
+  private readonly resources: kplus.ContainerResources;
 
   constructor(scope: Construct, id: string, props: FluentBitProps) {
     super(scope, id);
@@ -93,20 +88,18 @@ export class FluentBit extends Construct implements ILogShipper {
     this.dbPath = checkAbsolutePath('dbPath', props.dbPath ?? '/var/lib/fluent-bit/klaxon-tail.db', owner);
     checkInteger('flush', (props.flush ?? Duration.seconds(1)).toSeconds(), { min: 1, owner });
     checkOneOf<FluentBitLogLevel>('logLevel', props.logLevel ?? 'info', ['off', 'error', 'warn', 'info', 'debug', 'trace'], owner);
+    this.resources = resolveResources(props.resources, {
+      cpu: { request: kplus.Cpu.millis(100) },
+      memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
+    }, owner);
 
-    const namespace = chartNamespace(this, owner);
     const labels = selectorLabels(this, 'fluent-bit');
-    this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: { labels } });
-    this.clusterRole = new k8s.KubeClusterRole(this, 'ClusterRole', {
-      metadata: { labels },
+    ({ serviceAccount: this.serviceAccount, clusterRole: this.clusterRole } = clusterReader(this, {
+      owner,
+      labels,
       // The kubernetes filter reads pod metadata and (for namespace labels/annotations) namespaces.
       rules: [{ apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] }],
-    });
-    new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
-      metadata: { labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: this.clusterRole.name },
-      subjects: [{ kind: 'ServiceAccount', name: this.serviceAccount.name, namespace }],
-    });
+    }));
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: { labels },
       data: { 'fluent-bit.conf': this.configuration() },
@@ -179,10 +172,6 @@ export class FluentBit extends Construct implements ILogShipper {
       timeoutSeconds: 5,
       failureThreshold: 3,
     });
-    const resources = p.resources ?? {
-      cpu: { request: kplus.Cpu.millis(100) },
-      memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
-    };
     return {
       selector: { matchLabels: labels },
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromString('10%') } },
@@ -202,7 +191,7 @@ export class FluentBit extends Construct implements ILogShipper {
             ports: [{ name: 'http', containerPort: FLUENT_BIT_HTTP_PORT }],
             livenessProbe: probe(10),
             readinessProbe: probe(5),
-            resources: renderResources(resources),
+            resources: renderResources(this.resources),
             securityContext: {
               // Root only to read the node's log files; no capabilities, no escalation, read-only root.
               runAsNonRoot: false,

@@ -15,15 +15,16 @@ import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { checkInteger, checkNonEmpty, describeProp, PropError } from '../validation';
 import { bootstrapBrokers, checkKafkaClientCompat, KafkaClientInfo } from './kafka-client-compat';
 import {
-  chartNamespace,
+  clusterReader,
   CONFIG_HASH_ANNOTATION,
   configHash,
   renderResources,
+  resolveResources,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   secretEnv,
   selectorLabels,
-} from './pod-support';
+} from '../pod-support';
 
 /** An eventrouter image and what its Kafka sink can do. */
 export class EventrouterImage {
@@ -81,7 +82,7 @@ export interface EventrouterProps {
   readonly async?: boolean;
   /** SASL/PLAIN credentials (only images whose sink reads them). @default - no SASL */
   readonly sasl?: EventrouterSasl;
-  /** Container resources. @default - requests 50m CPU / 64Mi, limit 128Mi memory */
+  /** Container resources; fields not given keep their default. @default - requests 50m CPU / 64Mi, limit 128Mi memory */
   readonly resources?: kplus.ContainerResources;
   /** Image for the init container that adds SASL credentials to config.json. @default 'busybox:1.37.0' */
   readonly initImage?: string;
@@ -134,10 +135,10 @@ export class Eventrouter extends Construct {
     this.async = props.async ?? false;
     this.sasl = props.sasl;
     this.initImage = checkNonEmpty('initImage', props.initImage ?? 'busybox:1.37.0', this.owner);
-    this.resources = props.resources ?? {
+    this.resources = resolveResources(props.resources, {
       cpu: { request: kplus.Cpu.millis(50) },
       memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
-    };
+    }, this.owner);
 
     bootstrapBrokers(this.topic, this.owner);
     if (this.sasl && !this.image.supportsSasl) {
@@ -158,23 +159,14 @@ export class Eventrouter extends Construct {
       ],
     });
 
-    const namespace = chartNamespace(this, this.owner);
     const labels = selectorLabels(this, 'eventrouter');
-
-    this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
-      metadata: { labels },
+    ({ serviceAccount: this.serviceAccount, clusterRole: this.clusterRole } = clusterReader(this, {
+      owner: this.owner,
+      labels,
       automountServiceAccountToken: true,
-    });
-    this.clusterRole = new k8s.KubeClusterRole(this, 'ClusterRole', {
-      metadata: { labels },
       // The shared informer lists and watches Events in all namespaces; nothing else is read.
       rules: [{ apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] }],
-    });
-    new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
-      metadata: { labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: this.clusterRole.name },
-      subjects: [{ kind: 'ServiceAccount', name: this.serviceAccount.name, namespace }],
-    });
+    }));
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: { labels },
       data: { 'config.json': this.configJson() },

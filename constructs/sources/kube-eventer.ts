@@ -16,14 +16,16 @@ import { checkKafkaClientCompat, KafkaClientInfo } from './kafka-client-compat';
 import { KubeEventerSink, KubeEventerSinkContext } from './kube-eventer-sinks';
 import {
   chartNamespace,
+  clusterReader,
   CONFIG_HASH_ANNOTATION,
   configHash,
   renderResources,
+  resolveResources,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   secretEnv,
   selectorLabels,
-} from './pod-support';
+} from '../pod-support';
 
 /** A kube-eventer image and its Kafka client. */
 export class KubeEventerImage {
@@ -58,7 +60,7 @@ export interface KubeEventerProps {
   readonly image?: KubeEventerImage;
   /** `--frequency`: how often events are pushed to the sinks (5s to 3m). @default Duration.seconds(30) */
   readonly frequency?: Duration;
-  /** Container resources. @default - requests 50m CPU / 64Mi, limit 256Mi memory */
+  /** Container resources; fields not given keep their default. @default - requests 50m CPU / 64Mi, limit 256Mi memory */
   readonly resources?: kplus.ContainerResources;
 }
 
@@ -106,23 +108,18 @@ export class KubeEventer extends Construct {
     this.image = props.image ?? KubeEventerImage.V1_2_7;
     this.frequency = props.frequency ?? Duration.seconds(30);
     checkInteger('frequency', this.frequency.toSeconds(), { min: 5, max: 180, owner: this.owner });
-    this.resources = props.resources ?? {
+    this.resources = resolveResources(props.resources, {
       cpu: { request: kplus.Cpu.millis(50) },
       memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
-    };
+    }, this.owner);
     this.namespace = chartNamespace(this, this.owner);
     this.labels = selectorLabels(this, 'kube-eventer');
 
-    this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: { labels: this.labels } });
-    this.clusterRole = new k8s.KubeClusterRole(this, 'ClusterRole', {
-      metadata: { labels: this.labels },
+    ({ serviceAccount: this.serviceAccount, clusterRole: this.clusterRole } = clusterReader(this, {
+      owner: this.owner,
+      labels: this.labels,
       rules: [{ apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] }],
-    });
-    new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
-      metadata: { labels: this.labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: this.clusterRole.name },
-      subjects: [{ kind: 'ServiceAccount', name: this.serviceAccount.name, namespace: this.namespace }],
-    });
+    }));
     this.deployment = new k8s.KubeDeployment(this, 'Resource', {
       metadata: { labels: this.labels },
       spec: Lazy.any({ produce: () => this._toDeploymentSpec() }),

@@ -22,7 +22,7 @@
  * `cluster` and `deployment` from the function.
  */
 import { createHash } from 'crypto';
-import { ApiObjectMetadata, Duration, Lazy, Names, Size, SizeRoundingBehavior } from 'cdk8s';
+import { ApiObjectMetadata, Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
@@ -31,7 +31,8 @@ import type { ConsumerGroup } from '../kafka/consumer-group';
 import type { IKafkaCluster } from '../kafka/kafka-cluster';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
-import { checkInteger, checkOneOf, describeProp, PropError } from '../validation';
+import { renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../pod-support';
+import { checkDnsLabel, checkInteger, checkOneOf, describeProp, PropError } from '../validation';
 import { FunctionCode, FunctionCodeConfig } from './function-code';
 
 /** Log levels the runtime understands. */
@@ -166,7 +167,7 @@ export class KafkaFunction extends Construct {
       throw new PropError(`${describeProp('replicas', this._replicas, owner)} exceeds the partitions of topic '${this.source.topicName}' (${this.source.partitions}); the extra consumers would sit idle. Lower 'replicas' or raise the topic's 'partitions'.`);
     }
     this.logLevel = checkOneOf('logLevel', props.logLevel ?? 'info', LOG_LEVELS, owner);
-    this.resources = resolveResources(props.resources, owner);
+    this.resources = resolveResources(props.resources, DEFAULT_FUNCTION_RESOURCES, owner);
     this.terminationGracePeriod = checkGracePeriod(props.terminationGracePeriod ?? Duration.seconds(30), owner);
 
     for (const [name, value] of [
@@ -183,10 +184,7 @@ export class KafkaFunction extends Construct {
     }
     for (const [name, value] of Object.entries(props.env ?? {})) this.addEnv(name, value);
 
-    this.selectorLabels = {
-      'app.kubernetes.io/name': this.workloadName,
-      'app.kubernetes.io/instance': Names.toLabelValue(this),
-    };
+    this.selectorLabels = selectorLabels(this, this.workloadName);
     const metadata = (): ApiObjectMetadata => ({ labels: this.labels });
 
     this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: metadata(), automountServiceAccountToken: false });
@@ -290,17 +288,8 @@ export class KafkaFunction extends Construct {
   public _toKube(): k8s.DeploymentSpec {
     const code = this.codeConfig;
     const uid = code.uid;
-    const securityContext: k8s.SecurityContext = {
-      runAsNonRoot: true,
-      runAsUser: uid,
-      runAsGroup: uid,
-      readOnlyRootFilesystem: true,
-      allowPrivilegeEscalation: false,
-      privileged: false,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    };
-    const resources = toKubeResources(this.resources);
+    const securityContext = restrictedContainerSecurityContext();
+    const resources = renderResources(this.resources);
     const env = Object.entries(this.env).map(([name, value]) => ({ name, value }));
     const probe = (path: string, periodSeconds: number): k8s.Probe => ({
       httpGet: { path, port: k8s.IntOrString.fromString(HTTP_PORT_NAME), scheme: 'HTTP' },
@@ -329,13 +318,7 @@ export class KafkaFunction extends Construct {
           // No Service env vars: a Service named e.g. 'kafka' would inject KAFKA_* variables.
           enableServiceLinks: false,
           terminationGracePeriodSeconds: this.terminationGracePeriod.toSeconds(),
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: uid,
-            runAsGroup: uid,
-            fsGroup: uid,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          securityContext: restrictedPodSecurityContext(uid),
           ...(code.init
             ? {
               initContainers: [{
@@ -386,13 +369,6 @@ function kebabCase(id: string): string {
     .toLowerCase();
 }
 
-function checkDnsLabel(prop: string, value: string, owner: string): string {
-  if (typeof value !== 'string' || value.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value)) {
-    throw new PropError(`${describeProp(prop, value, owner)} must be a DNS label: 1 to 63 lowercase letters, digits and '-', starting and ending with a letter or digit.`);
-  }
-  return value;
-}
-
 function checkSameCluster(prop: string, what: string, actual: IKafkaCluster, expected: IKafkaCluster, owner: string): void {
   if (actual !== expected) {
     throw new PropError(`'${prop}' (${what}) of ${owner} belongs to cluster '${actual.clusterName}', not to the function's cluster '${expected.clusterName}'; a function reads, commits and dead-letters on one cluster. Pass objects of the same KafkaCluster.`);
@@ -413,54 +389,4 @@ function checkGracePeriod(period: Duration, owner: string): Duration {
     );
   }
   return period;
-}
-
-function resolveResources(given: kplus.ContainerResources | undefined, owner: string): kplus.ContainerResources {
-  const resources: kplus.ContainerResources = {
-    cpu: { ...DEFAULT_FUNCTION_RESOURCES.cpu, ...given?.cpu },
-    memory: { ...DEFAULT_FUNCTION_RESOURCES.memory, ...given?.memory },
-    ...(given?.ephemeralStorage ? { ephemeralStorage: { ...given.ephemeralStorage } } : {}),
-  };
-  const cpu = resources.cpu!;
-  if (cpu.request && cpu.limit && cpuMillis(cpu.request) > cpuMillis(cpu.limit)) {
-    throw new PropError(`${describeProp('resources.cpu.request', cpu.request.amount, owner)} exceeds 'resources.cpu.limit' (${JSON.stringify(cpu.limit.amount)}); Kubernetes rejects such a pod. Lower the request or raise the limit.`);
-  }
-  for (const [name, r] of [['memory', resources.memory], ['ephemeralStorage', resources.ephemeralStorage]] as const) {
-    if (r?.request && r.limit && bytesOf(r.request) > bytesOf(r.limit)) {
-      throw new PropError(`${describeProp(`resources.${name}.request`, quantity(r.request), owner)} exceeds 'resources.${name}.limit' (${JSON.stringify(quantity(r.limit))}); Kubernetes rejects such a pod. Lower the request or raise the limit.`);
-    }
-  }
-  return resources;
-}
-
-function toKubeResources(r: kplus.ContainerResources): k8s.ResourceRequirements {
-  const requests: Record<string, k8s.Quantity> = {};
-  const limits: Record<string, k8s.Quantity> = {};
-  if (r.cpu?.request) requests.cpu = k8s.Quantity.fromString(r.cpu.request.amount);
-  if (r.cpu?.limit) limits.cpu = k8s.Quantity.fromString(r.cpu.limit.amount);
-  if (r.memory?.request) requests.memory = k8s.Quantity.fromString(quantity(r.memory.request));
-  if (r.memory?.limit) limits.memory = k8s.Quantity.fromString(quantity(r.memory.limit));
-  if (r.ephemeralStorage?.request) requests['ephemeral-storage'] = k8s.Quantity.fromString(quantity(r.ephemeralStorage.request));
-  if (r.ephemeralStorage?.limit) limits['ephemeral-storage'] = k8s.Quantity.fromString(quantity(r.ephemeralStorage.limit));
-  return {
-    ...(Object.keys(requests).length ? { requests } : {}),
-    ...(Object.keys(limits).length ? { limits } : {}),
-  };
-}
-
-function cpuMillis(cpu: kplus.Cpu): number {
-  return cpu.amount.endsWith('m') ? Number(cpu.amount.slice(0, -1)) : Number(cpu.amount) * 1000;
-}
-
-function bytesOf(size: Size): number {
-  return size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) * 1024;
-}
-
-/** A Size as a Kubernetes quantity in the largest binary unit that keeps it whole (`256Mi`, `1Gi`). */
-function quantity(size: Size): string {
-  const bytes = bytesOf(size);
-  for (const [unit, factor] of [['Ti', 1024 ** 4], ['Gi', 1024 ** 3], ['Mi', 1024 ** 2], ['Ki', 1024]] as const) {
-    if (Number.isInteger(bytes / factor) && bytes / factor >= 1) return `${bytes / factor}${unit}`;
-  }
-  return String(Math.round(bytes));
 }

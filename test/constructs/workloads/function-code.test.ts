@@ -221,7 +221,7 @@ describe('FunctionCode.fromImage', () => {
     expect(pod.containers[0].command).toEqual(['/app/fanout']);
     expect(pod.containers[0].args).toEqual(['--json']);
     expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(pod.containers[0].securityContext.runAsUser).toBe(65532);
+    expect(pod.containers[0].securityContext.runAsUser).toBeUndefined(); // the pod-wide uid applies
   });
 
   test('fails if the image has no tag or uses latest', () => {

@@ -103,16 +103,8 @@ describe('KafkaFunction', () => {
     const pod = podTemplate(chart).spec;
     // THEN
     expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } });
-    const restricted = {
-      runAsNonRoot: true,
-      runAsUser: 1000,
-      runAsGroup: 1000,
-      readOnlyRootFilesystem: true,
-      allowPrivilegeEscalation: false,
-      privileged: false,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    };
+    // uid, non-root and seccomp are pod-wide (above); each container adds the rest of "restricted".
+    const restricted = { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
     expect(pod.containers[0].securityContext).toEqual(restricted);
     expect(pod.initContainers[0].securityContext).toEqual(restricted);
     expect(pod.containers[0].volumeMounts[0]).toEqual({ name: 'tmp', mountPath: '/tmp' });
