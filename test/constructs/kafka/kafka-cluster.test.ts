@@ -7,8 +7,7 @@ import {
   KafkaStorage,
 } from '../../../constructs/kafka/kafka-cluster';
 import { KafkaUser } from '../../../constructs/kafka/kafka-user';
-import { messageOf, namespacedChart, objectNamed, objectsOf } from './helpers';
-import { strimziProblems } from './strimzi-schema';
+import { messageOf, namespacedChart, objectNamed, objectsOf, schemaProblems } from './helpers';
 
 describe('KafkaCluster', () => {
   test('a default cluster is one dual-role KRaft node on ephemeral storage running Kafka 4.1.1', () => {
@@ -53,7 +52,7 @@ describe('KafkaCluster', () => {
     });
     expect(cluster.brokerCount).toBe(1);
     expect(cluster.controllerCount).toBe(0);
-    expect(strimziProblems(manifests)).toEqual([]);
+    expect(schemaProblems(manifests)).toEqual([]);
   });
 
   test('no ZooKeeper, no v1beta2 fields and no KRaft or node-pool annotations are rendered', () => {
@@ -97,7 +96,7 @@ describe('KafkaCluster', () => {
     expect(pool.metadata).toEqual({ name: 'dual-role', namespace: 'klaxon', labels: { 'strimzi.io/cluster': 'klaxon' } });
     expect(pool.spec.replicas).toBe(3);
     expect(pool.spec.storage).toEqual({ type: 'persistent-claim', size: '100Gi', class: 'fast-ssd', deleteClaim: false, kraftMetadata: 'shared' });
-    expect(strimziProblems(Testing.synth(chart))).toEqual([]);
+    expect(schemaProblems(Testing.synth(chart))).toEqual([]);
   });
 
   test('dedicated controllers get their own pool and storage; brokers keep the broker role only', () => {
@@ -118,7 +117,7 @@ describe('KafkaCluster', () => {
     expect(objectNamed(chart, 'KafkaNodePool', 'broker').spec.storage).toEqual({ type: 'persistent-claim', size: '50Gi', deleteClaim: true, kraftMetadata: 'shared' });
     expect(cluster.brokerCount).toBe(3);
     expect(cluster.controllerCount).toBe(3);
-    expect(strimziProblems(Testing.synth(chart))).toEqual([]);
+    expect(schemaProblems(Testing.synth(chart))).toEqual([]);
   });
 
   test('ephemeral storage can carry a size limit', () => {
@@ -154,7 +153,7 @@ describe('KafkaCluster', () => {
     ]);
     expect(kafka.authorization).toEqual({ type: 'simple' });
     expect(cluster.bootstrapServers).toBe('klaxon-kafka-bootstrap:9094');
-    expect(strimziProblems(Testing.synth(chart))).toEqual([]);
+    expect(schemaProblems(Testing.synth(chart))).toEqual([]);
   });
 
   test('every prop reaches the manifest', () => {
@@ -191,7 +190,7 @@ describe('KafkaCluster', () => {
       },
     });
     expect(objectNamed(chart, 'KafkaNodePool', 'dual-role').spec.resources).toEqual({ requests: { memory: '1Gi' }, limits: { memory: '3Gi' } });
-    expect(strimziProblems(Testing.synth(chart))).toEqual([]);
+    expect(schemaProblems(Testing.synth(chart))).toEqual([]);
   });
 
   test('a found cluster is reachable from constructs below it', () => {

@@ -1,8 +1,7 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
 import { kebabCase, KafkaTopic, kubernetesName } from '../../../constructs/kafka/kafka-topic';
-import { messageOf, namespacedChart, objectNamed, objectsOf } from './helpers';
-import { strimziProblems } from './strimzi-schema';
+import { messageOf, namespacedChart, objectNamed, objectsOf, schemaProblems } from './helpers';
 
 describe('KafkaTopic', () => {
   test('a topic belongs to its cluster object: label, namespace and default replicas come from it', () => {
@@ -20,7 +19,7 @@ describe('KafkaTopic', () => {
     });
     expect(topic.topicName).toBe('logs');
     expect(topic.cluster).toBe(cluster);
-    expect(strimziProblems(Testing.synth(chart))).toEqual([]);
+    expect(schemaProblems(Testing.synth(chart))).toEqual([]);
   });
 
   test('replicas default to the brokers of a one-broker cluster, with min.insync.replicas 1', () => {
@@ -61,7 +60,7 @@ describe('KafkaTopic', () => {
         'compression.type': 'zstd',
       },
     });
-    expect(strimziProblems(Testing.synth(chart))).toEqual([]);
+    expect(schemaProblems(Testing.synth(chart))).toEqual([]);
   });
 
   test('a topic created inside a cluster needs no cluster prop and takes its name from the construct id', () => {
@@ -84,7 +83,7 @@ describe('KafkaTopic', () => {
     expect(kubernetesName('audit-log')).toBe('audit-log');
     expect(kubernetesName('Audit_Log')).not.toBe(kubernetesName('audit_log'));
     expect(kubernetesName('__')).toMatch(/^topic-[0-9a-f]{8}$/);
-    expect(strimziProblems(Testing.synth(chart))).toEqual([]);
+    expect(schemaProblems(Testing.synth(chart))).toEqual([]);
   });
 
   test('a dotted lowercase topic name is its own metadata.name', () => {

@@ -3,8 +3,7 @@ import { ConsumerGroup } from '../../../constructs/kafka/consumer-group';
 import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
 import { KafkaTopic } from '../../../constructs/kafka/kafka-topic';
 import { KafkaUser } from '../../../constructs/kafka/kafka-user';
-import { messageOf, namespacedChart, objectNamed } from './helpers';
-import { strimziProblems } from './strimzi-schema';
+import { messageOf, namespacedChart, objectNamed, schemaProblems } from './helpers';
 
 function scramCluster(chart = namespacedChart('klaxon')) {
   const cluster = new KafkaCluster(chart, 'Kafka', { listeners: [{ name: 'scram', port: 9094, tls: true, authentication: 'scram-sha-512' }] });
@@ -37,7 +36,7 @@ describe('KafkaUser', () => {
       },
     });
     expect(user.secretName).toBe('log-alerter');
-    expect(strimziProblems(Testing.synth(chart))).toEqual([]);
+    expect(schemaProblems(Testing.synth(chart))).toEqual([]);
   });
 
   test('a writer gets Write and Describe on its topic; grants made after construction reach the manifest merged', () => {
@@ -61,7 +60,7 @@ describe('KafkaUser', () => {
     const user = new KafkaUser(cluster, 'Reader', { userName: 'reader' });
     expect(user.authentication).toBe('tls');
     expect(objectNamed(chart, 'KafkaUser', 'reader').spec).toEqual({ authentication: { type: 'tls' } });
-    expect(strimziProblems(Testing.synth(chart))).toEqual([]);
+    expect(schemaProblems(Testing.synth(chart))).toEqual([]);
   });
 
   test('a prefix ACL keeps its pattern type', () => {
@@ -73,7 +72,7 @@ describe('KafkaUser', () => {
       { resource: { type: 'topic', name: 'events.', patternType: 'prefix' }, operations: ['Write'] },
       { resource: { type: 'cluster' }, operations: ['Describe'] },
     ]);
-    expect(strimziProblems(Testing.synth(chart))).toEqual([]);
+    expect(schemaProblems(Testing.synth(chart))).toEqual([]);
   });
 
   describe('fails', () => {

@@ -1,8 +1,7 @@
 import { Duration, Size, Testing } from 'cdk8s';
 import { KafkaCluster, KafkaStorage } from '../../../constructs/kafka/kafka-cluster';
 import { KlaxonTopics } from '../../../constructs/kafka/klaxon-topics';
-import { messageOf, objectsOf } from './helpers';
-import { strimziProblems } from './strimzi-schema';
+import { messageOf, objectsOf, schemaProblems } from './helpers';
 
 describe('KlaxonTopics', () => {
   test('the standard set on a one-broker dev cluster: logs with 10 partitions, events, fallbacks, dead letters and one topic per namespace', () => {
@@ -30,7 +29,7 @@ describe('KlaxonTopics', () => {
     expect([topics.logs, topics.clusterEvents, topics.clusterScoped, topics.unrouted, topics.deadLetter].map((t) => t.topicName)).toEqual([
       'logs', 'cluster-events', 'cluster-events.cluster-scoped', 'cluster-events.unrouted', 'klaxon.dead-letter',
     ]);
-    expect(strimziProblems(Testing.synth(chart))).toEqual([]);
+    expect(schemaProblems(Testing.synth(chart))).toEqual([]);
   });
 
   test('on a three-broker prod cluster every topic has three replicas and min.insync.replicas 2', () => {
@@ -42,7 +41,7 @@ describe('KlaxonTopics', () => {
     for (const t of topics) {
       expect([t.spec.replicas, t.spec.config['min.insync.replicas']]).toEqual([3, 2]);
     }
-    expect(strimziProblems(Testing.synth(chart))).toEqual([]);
+    expect(schemaProblems(Testing.synth(chart))).toEqual([]);
   });
 
   test('every prop reaches the manifest', () => {

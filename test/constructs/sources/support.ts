@@ -9,6 +9,8 @@ import { Construct } from 'constructs';
 import { IKafkaCluster, KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
 import { IKafkaTopic, KafkaTopic } from '../../../constructs/kafka/kafka-topic';
 
+export { messageOf, objectsOf, oneOf, schemaProblems } from '../support';
+
 export interface Fixture {
   readonly app: App;
   readonly chart: Chart;
@@ -49,28 +51,6 @@ export class ExternalTopic extends Construct implements IKafkaTopic {
   constructor(scope: Construct, id: string, public readonly topicName: string, public readonly cluster: IKafkaCluster) {
     super(scope, id);
   }
-}
-
-/** The synthesized objects of `kind`. */
-export function objectsOf(chart: Chart, kind: string): any[] {
-  return Testing.synth(chart).filter((o: any) => o.kind === kind);
-}
-
-/** The one object of `kind` (fails unless exactly one). */
-export function oneOf(chart: Chart, kind: string): any {
-  const found = objectsOf(chart, kind);
-  if (found.length !== 1) throw new Error(`expected one ${kind}, found ${found.length}`);
-  return found[0];
-}
-
-/** The message `fn` throws (fails the test when it does not throw). */
-export function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error, but nothing was thrown');
 }
 
 /** A Secret in the chart with recognisable values. */

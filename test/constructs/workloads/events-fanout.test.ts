@@ -12,7 +12,7 @@ import { bundlePath } from '../../../functions/build';
 import { fanoutSettings, eventsFanout } from '../../../functions/events-fanout/workload';
 import { loadConfig, readSettings } from '../../../functions/runtime/config';
 import { annotationBytes, formatProblem, MAX_ANNOTATIONS_BYTES, validateObjects } from '../../schema/validator';
-import { envOf, messageOf, namespacedChart, onlyObject } from './helpers';
+import { envOf, messageOf, namespacedChart, oneOf } from './helpers';
 
 const CODE = FunctionCode.fromBundle('"use strict";console.log("fanout");');
 
@@ -29,7 +29,7 @@ describe('EventsFanout', () => {
     // GIVEN
     const { chart, cluster, topics, fanout: f } = fanout();
     // WHEN
-    const container = onlyObject(chart, 'Deployment').spec.template.spec.containers[0];
+    const container = oneOf(chart, 'Deployment').spec.template.spec.containers[0];
     // THEN
     expect(container.name).toBe('events-fanout');
     expect(container.env).toEqual([
@@ -110,12 +110,12 @@ describe('EventsFanout', () => {
     // GIVEN
     const { chart } = fanout(undefined, { replicas: 2, logLevel: 'warn', terminationGracePeriod: Duration.seconds(20), env: { TZ: 'UTC' }, metricsService: true });
     // WHEN
-    const deployment = onlyObject(chart, 'Deployment');
+    const deployment = oneOf(chart, 'Deployment');
     // THEN
     expect(deployment.spec.replicas).toBe(2);
     expect(deployment.spec.template.spec.terminationGracePeriodSeconds).toBe(20);
     expect(envOf(deployment.spec.template.spec.containers[0])).toMatchObject({ LOG_LEVEL: 'warn', TZ: 'UTC' });
-    expect(onlyObject(chart, 'Service').spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP' }]);
+    expect(oneOf(chart, 'Service').spec.ports).toEqual([{ name: 'http', port: 8080, targetPort: 'http', protocol: 'TCP' }]);
   });
 
   test('the fanout Deployment is its primary object, and its pods roll when the namespace list changes', () => {
@@ -125,7 +125,7 @@ describe('EventsFanout', () => {
     const b = fanout({ namespaces: ['shop', 'billing'] });
     // THEN
     expect(ApiObject.of(a.fanout)).toBe(a.fanout.function.deployment);
-    const hash = (chart: typeof a.chart) => onlyObject(chart, 'Deployment').spec.template.metadata.annotations[CONTENT_HASH_ANNOTATION];
+    const hash = (chart: typeof a.chart) => oneOf(chart, 'Deployment').spec.template.metadata.annotations[CONTENT_HASH_ANNOTATION];
     expect(hash(a.chart)).toBe(a.fanout.function.contentHash);
     expect(hash(b.chart)).not.toBe(hash(a.chart));
     expect(hash(fanout({ namespaces: ['shop'] }).chart)).toBe(hash(a.chart));
@@ -225,7 +225,7 @@ describe('EventsFanout with the real bundle (after npm run build:functions)', ()
     // WHEN
     const { chart } = fanout(undefined, { code: FunctionCode.fromBundle(bytes) });
     // THEN
-    const configMap = onlyObject(chart, 'ConfigMap');
+    const configMap = oneOf(chart, 'ConfigMap');
     expect(annotationBytes(configMap)).toBeLessThan(MAX_ANNOTATIONS_BYTES);
     expect(validateObjects([configMap]).map(formatProblem)).toEqual([]);
   });

@@ -17,7 +17,7 @@ import {
 } from '../../../constructs/workloads/function-code';
 import { KafkaFunction } from '../../../constructs/workloads/kafka-function';
 import { annotationBytes, formatProblem, MAX_ANNOTATIONS_BYTES, validateObjects } from '../../schema/validator';
-import { incompressibleBytes, kafkaFixture, messageOf, namespacedChart, objectsOf, onlyObject } from './helpers';
+import { incompressibleBytes, kafkaFixture, messageOf, namespacedChart, objectsOf, oneOf } from './helpers';
 
 const BUNDLE = '"use strict";console.log("klaxon function");\n'.repeat(200);
 
@@ -40,7 +40,7 @@ describe('FunctionCode.fromBundle', () => {
     // WHEN
     const { chart, fn } = functionWith(FunctionCode.fromBundle(bundle));
     // THEN
-    const configMap = onlyObject(chart, 'ConfigMap');
+    const configMap = oneOf(chart, 'ConfigMap');
     expect(Object.keys(configMap.binaryData)).toEqual([BUNDLE_CONFIGMAP_KEY]);
     expect(configMap.data).toBeUndefined();
     const payload = Buffer.from(configMap.binaryData[BUNDLE_CONFIGMAP_KEY], 'base64');
@@ -66,7 +66,7 @@ describe('FunctionCode.fromBundle', () => {
     // WHEN
     const second = functionWith(FunctionCode.fromBundle(Buffer.from(BUNDLE))).chart;
     // THEN
-    expect(JSON.stringify(onlyObject(second, 'ConfigMap'))).toBe(JSON.stringify(onlyObject(first, 'ConfigMap')));
+    expect(JSON.stringify(oneOf(second, 'ConfigMap'))).toBe(JSON.stringify(oneOf(first, 'ConfigMap')));
   });
 
   test('an init container of the pinned Node image unpacks the bundle into an emptyDir the function runs read-only', () => {
@@ -75,8 +75,8 @@ describe('FunctionCode.fromBundle', () => {
     // WHEN
     const { chart } = functionWith(code);
     // THEN
-    const pod = onlyObject(chart, 'Deployment').spec.template.spec;
-    const configMap = onlyObject(chart, 'ConfigMap');
+    const pod = oneOf(chart, 'Deployment').spec.template.spec;
+    const configMap = oneOf(chart, 'ConfigMap');
     expect(DEFAULT_NODE_IMAGE).toBe('node:20.20.2-alpine3.23');
     expect(NODE_IMAGE_UID).toBe(1000);
     expect(pod.initContainers).toHaveLength(1);
@@ -109,9 +109,9 @@ describe('FunctionCode.fromBundle', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'klaxon-unpack-'));
     const gz = path.join(dir, 'index.js.gz');
     const out = path.join(dir, 'index.js');
-    fs.writeFileSync(gz, Buffer.from(onlyObject(chart, 'ConfigMap').binaryData[BUNDLE_CONFIGMAP_KEY], 'base64'));
+    fs.writeFileSync(gz, Buffer.from(oneOf(chart, 'ConfigMap').binaryData[BUNDLE_CONFIGMAP_KEY], 'base64'));
     // WHEN
-    const result = runUnpack(onlyObject(chart, 'Deployment').spec.template.spec.initContainers[0].command, gz, out);
+    const result = runUnpack(oneOf(chart, 'Deployment').spec.template.spec.initContainers[0].command, gz, out);
     // THEN
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
@@ -128,8 +128,8 @@ describe('FunctionCode.fromBundle', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'klaxon-unpack-'));
     const gz = path.join(dir, 'index.js.gz');
     const out = path.join(dir, 'index.js');
-    fs.writeFileSync(gz, Buffer.from(onlyObject(newer, 'ConfigMap').binaryData[BUNDLE_CONFIGMAP_KEY], 'base64'));
-    const command = onlyObject(chart, 'Deployment').spec.template.spec.initContainers[0].command;
+    fs.writeFileSync(gz, Buffer.from(oneOf(newer, 'ConfigMap').binaryData[BUNDLE_CONFIGMAP_KEY], 'base64'));
+    const command = oneOf(chart, 'Deployment').spec.template.spec.initContainers[0].command;
     // WHEN
     const result = runUnpack(command, gz, out);
     // THEN
@@ -146,7 +146,7 @@ describe('FunctionCode.fromBundle', () => {
     // WHEN
     const { chart } = functionWith(FunctionCode.fromBundle(bundle));
     // THEN
-    const configMap = onlyObject(chart, 'ConfigMap');
+    const configMap = oneOf(chart, 'ConfigMap');
     expect(configMap.binaryData[BUNDLE_CONFIGMAP_KEY].length).toBeGreaterThan(MAX_ENCODED_BUNDLE_BYTES - 4096);
     expect(configMap.binaryData[BUNDLE_CONFIGMAP_KEY].length).toBeLessThanOrEqual(MAX_ENCODED_BUNDLE_BYTES);
     expect(annotationBytes(configMap)).toBeLessThan(MAX_ANNOTATIONS_BYTES);
@@ -178,7 +178,7 @@ describe('FunctionCode.fromBundle', () => {
     // WHEN
     const { chart } = functionWith(FunctionCode.fromBundle(BUNDLE, { nodeImage }));
     // THEN
-    const pod = onlyObject(chart, 'Deployment').spec.template.spec;
+    const pod = oneOf(chart, 'Deployment').spec.template.spec;
     expect(pod.initContainers[0].image).toBe(nodeImage);
     expect(pod.containers[0].image).toBe(nodeImage);
   });
@@ -201,7 +201,7 @@ describe('FunctionCode.fromImage', () => {
     const { chart } = functionWith(FunctionCode.fromImage(image));
     // THEN
     expect(objectsOf(chart, 'ConfigMap')).toEqual([]);
-    const pod = onlyObject(chart, 'Deployment').spec.template.spec;
+    const pod = oneOf(chart, 'Deployment').spec.template.spec;
     expect(pod.initContainers).toBeUndefined();
     expect(pod.containers[0].image).toBe(image);
     expect(pod.containers[0].command).toBeUndefined();
@@ -217,7 +217,7 @@ describe('FunctionCode.fromImage', () => {
     // WHEN
     const { chart } = functionWith(code);
     // THEN
-    const pod = onlyObject(chart, 'Deployment').spec.template.spec;
+    const pod = oneOf(chart, 'Deployment').spec.template.spec;
     expect(pod.containers[0].command).toEqual(['/app/fanout']);
     expect(pod.containers[0].args).toEqual(['--json']);
     expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });

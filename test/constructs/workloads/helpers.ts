@@ -1,13 +1,10 @@
 import { createHash } from 'crypto';
-import { Chart, Testing } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { ConsumerGroup } from '../../../constructs/kafka/consumer-group';
 import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
 import { KafkaTopic } from '../../../constructs/kafka/kafka-topic';
 
-/** A chart in namespace `namespace` of a fresh app. */
-export function namespacedChart(namespace = 'klaxon'): Chart {
-  return new Chart(Testing.app(), 'test', { namespace });
-}
+export { messageOf, namespacedChart, objectsOf, oneOf } from '../support';
 
 /** A cluster with a source topic, a dead-letter topic and a consumer group, as a KafkaFunction needs. */
 export function kafkaFixture(chart: Chart, clusterName = 'klaxon') {
@@ -16,28 +13,6 @@ export function kafkaFixture(chart: Chart, clusterName = 'klaxon') {
   const deadLetter = new KafkaTopic(cluster, 'DeadLetter', { topicName: 'orders.dead-letter', partitions: 1 });
   const group = new ConsumerGroup(cluster, 'Group', { groupId: 'orders-audit' });
   return { cluster, source, deadLetter, group };
-}
-
-/** The synthesized objects of `kind` in `chart`. */
-export function objectsOf(chart: Chart, kind: string): any[] {
-  return Testing.synth(chart).filter((o: any) => o.kind === kind);
-}
-
-/** The one object of `kind` in `chart`. */
-export function onlyObject(chart: Chart, kind: string): any {
-  const found = objectsOf(chart, kind);
-  if (found.length !== 1) throw new Error(`expected one ${kind}, found ${found.length}`);
-  return found[0];
-}
-
-/** The message `fn` throws (fails the test when it does not throw). */
-export function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error, but nothing was thrown');
 }
 
 /** `length` deterministic bytes that do not compress (sha256 in counter mode). */

@@ -6,7 +6,7 @@ import { KafkaUser } from '../../../constructs/kafka/kafka-user';
 import { FunctionCode } from '../../../constructs/workloads/function-code';
 import { CONTENT_HASH_ANNOTATION, KafkaFunction, KafkaFunctionProps, renderedEnv } from '../../../constructs/workloads/kafka-function';
 import { formatProblem, validateObjects } from '../../schema/validator';
-import { envOf, kafkaFixture, messageOf, namespacedChart, objectsOf, onlyObject } from './helpers';
+import { envOf, kafkaFixture, messageOf, namespacedChart, objectsOf, oneOf } from './helpers';
 
 const CODE = FunctionCode.fromBundle('"use strict";console.log("audit");');
 
@@ -18,7 +18,7 @@ function audit(props: Partial<KafkaFunctionProps> = {}, namespace = 'klaxon') {
 }
 
 function podTemplate(chart: Chart): any {
-  return onlyObject(chart as any, 'Deployment').spec.template;
+  return oneOf(chart as any, 'Deployment').spec.template;
 }
 
 describe('KafkaFunction', () => {
@@ -167,7 +167,7 @@ describe('KafkaFunction', () => {
       metricsService: true,
     });
     // WHEN
-    const deployment = onlyObject(chart, 'Deployment');
+    const deployment = oneOf(chart, 'Deployment');
     const pod = deployment.spec.template.spec;
     const container = pod.containers[0];
     // THEN
@@ -190,7 +190,7 @@ describe('KafkaFunction', () => {
       limits: { cpu: '500m', memory: '512Mi', 'ephemeral-storage': '1Gi' },
     });
     expect(pod.terminationGracePeriodSeconds).toBe(45);
-    const service = onlyObject(chart, 'Service');
+    const service = oneOf(chart, 'Service');
     expect(service.metadata.name).toBe(fn.service!.name);
     expect(service.spec).toEqual({
       type: 'ClusterIP',
@@ -239,8 +239,8 @@ describe('KafkaFunction', () => {
     fn.scaleExternally(scaler);
     fn.scaleExternally(scaler);
     // THEN
-    expect(onlyObject(chart, 'Deployment').spec.replicas).toBeUndefined();
-    expect('replicas' in onlyObject(chart, 'Deployment').spec).toBe(false);
+    expect(oneOf(chart, 'Deployment').spec.replicas).toBeUndefined();
+    expect('replicas' in oneOf(chart, 'Deployment').spec).toBe(false);
     expect(fn.replicas).toBeUndefined();
     expect(fn.scaler).toBe(scaler);
   });
