@@ -47,9 +47,9 @@ const CONFIG_DIR = '/fluent-bit/etc/klaxon';
 const TAG = 'kube';
 
 /**
- * Fluent Bit shipping container logs to Kafka: ServiceAccount, ClusterRole (pods and namespaces
- * get/list/watch) and binding, ConfigMap with fluent-bit.conf, and a DaemonSet (id 'Resource')
- * whose pod template carries a hash of the configuration.
+ * Fluent Bit shipping container logs to Kafka: ServiceAccount, ClusterRole (get pods) and binding,
+ * ConfigMap with fluent-bit.conf, and a DaemonSet (id 'Resource') whose pod template carries a hash
+ * of the configuration.
  */
 export class FluentBit extends Construct implements ILogShipper {
   /** The topic written to. */
@@ -97,8 +97,9 @@ export class FluentBit extends Construct implements ILogShipper {
     ({ serviceAccount: this.serviceAccount, clusterRole: this.clusterRole } = clusterReader(this, {
       owner,
       labels,
-      // The kubernetes filter reads pod metadata and (for namespace labels/annotations) namespaces.
-      rules: [{ apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] }],
+      // The kubernetes filter GETs each pod (/api/v1/namespaces/<ns>/pods/<pod>) and caches it; it
+      // reads namespaces only with namespace_labels/namespace_annotations, which Klaxon leaves off.
+      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
     }));
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: { labels },

@@ -66,10 +66,10 @@ describe('FluentBit', () => {
     expect(oneOf(chart, 'ConfigMap').data['fluent-bit.conf']).toBe(EXPECTED_CONF);
   });
 
-  test('reads pods and namespaces with get/list/watch only', () => {
+  test('may only get pods, the one API call its kubernetes filter makes', () => {
     const { chart, topic } = fixture('logs');
     new FluentBit(chart, 'Logs', { topic });
-    expect(oneOf(chart, 'ClusterRole').rules).toEqual([{ apiGroups: [''], resources: ['pods', 'namespaces'], verbs: ['get', 'list', 'watch'] }]);
+    expect(oneOf(chart, 'ClusterRole').rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }]);
     expect(oneOf(chart, 'ClusterRoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: oneOf(chart, 'ServiceAccount').metadata.name, namespace: 'klaxon' }]);
   });
 
