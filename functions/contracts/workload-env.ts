@@ -35,3 +35,50 @@ export const FanoutEnv = {
 
 /** The port the runtime's HTTP server listens on unless HTTP_PORT says otherwise. */
 export const DEFAULT_HTTP_PORT = 8080;
+
+/**
+ * Optional tuning keys of the function runtime (functions/runtime/config.ts reads them). Every key
+ * has a default, so constructs need not render any; a construct that does render one (or takes it as
+ * extra env) must keep the invariants noted here.
+ */
+export const RuntimeTuningEnv = {
+  /** Bound (ms) on the graceful stop after SIGTERM; past it the process exits 1. Keep it below terminationGracePeriodSeconds. */
+  SHUTDOWN_TIMEOUT_MS: 'KLAXON_SHUTDOWN_TIMEOUT_MS',
+  /** First backoff delay (ms) before retrying a failed produce or handler call. */
+  RETRY_INITIAL_MS: 'KLAXON_RETRY_INITIAL_MS',
+  /** Cap (ms) of the exponential backoff delay; at least RETRY_INITIAL_MS. */
+  RETRY_MAX_MS: 'KLAXON_RETRY_MAX_MS',
+  /** Attempts for a failing handler call or a missing output topic before the record is dead-lettered. */
+  MAX_ATTEMPTS: 'KLAXON_MAX_ATTEMPTS',
+  /** Dead-letter values longer than this many bytes are truncated (headers keep the full size). */
+  DEAD_LETTER_MAX_VALUE_BYTES: 'KLAXON_DEAD_LETTER_MAX_VALUE_BYTES',
+  /** Bytes of output sent in one produce request (a larger record is sent alone). */
+  PRODUCE_CHUNK_BYTES: 'KLAXON_PRODUCE_CHUNK_BYTES',
+  /** Source records whose outputs are sent in one produce request. */
+  PRODUCE_CHUNK_RECORDS: 'KLAXON_PRODUCE_CHUNK_RECORDS',
+  /** Bytes one fetch response may hold (kafkajs `maxBytes`); with PRODUCE_CHUNK_BYTES it bounds the memory of records in hand. */
+  FETCH_MAX_BYTES: 'KLAXON_FETCH_MAX_BYTES',
+  /** Bytes of one partition in a fetch response (kafkajs `maxBytesPerPartition`); at most FETCH_MAX_BYTES. */
+  FETCH_MAX_PARTITION_BYTES: 'KLAXON_FETCH_MAX_PARTITION_BYTES',
+  /** Consumer group session timeout (ms). */
+  SESSION_TIMEOUT_MS: 'KLAXON_SESSION_TIMEOUT_MS',
+  /** Consumer heartbeat interval (ms), also while waiting on retries; at most a third of SESSION_TIMEOUT_MS. */
+  HEARTBEAT_INTERVAL_MS: 'KLAXON_HEARTBEAT_INTERVAL_MS',
+  /** /readyz answers 503 when the last successful heartbeat is older than this (ms). */
+  READY_STALE_MS: 'KLAXON_READY_STALE_MS',
+  /** Consumer crashes in a row (without a handled record) after which the process exits non-zero. */
+  MAX_RESTARTS: 'KLAXON_MAX_RESTARTS',
+} as const;
+
+/**
+ * The runtime's stop bound (KLAXON_SHUTDOWN_TIMEOUT_MS) when the key is unset. A pod's
+ * terminationGracePeriodSeconds must exceed it, or Kubernetes kills the pod before it has committed
+ * its offsets and left the group.
+ */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 8000;
+
+/** Default of KLAXON_FETCH_MAX_BYTES: 4 MiB (kafkajs's own default is 10 MiB). */
+export const DEFAULT_FETCH_MAX_BYTES = 4 * 1024 * 1024;
+
+/** Default of KLAXON_FETCH_MAX_PARTITION_BYTES: 1 MiB (kafkajs's default). */
+export const DEFAULT_FETCH_MAX_PARTITION_BYTES = 1024 * 1024;

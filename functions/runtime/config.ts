@@ -5,10 +5,17 @@
  * reports all problems together in one `ConfigError`; `runWorkload` (lifecycle.ts) prints them and
  * exits non-zero. The result is frozen.
  *
- * The key names shared with the constructs come from functions/contracts/workload-env.ts. The tuning
- * keys in `RuntimeTuningEnv` are read only here; constructs need not render them (defaults apply).
+ * Every key name comes from functions/contracts/workload-env.ts, shared with the constructs: the
+ * `WorkloadEnv` keys they render, and the optional `RuntimeTuningEnv` keys (defaults apply).
  */
-import { DEFAULT_HTTP_PORT, WorkloadEnv } from '../contracts/workload-env';
+import {
+  DEFAULT_FETCH_MAX_BYTES,
+  DEFAULT_FETCH_MAX_PARTITION_BYTES,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  RuntimeTuningEnv,
+  WorkloadEnv,
+} from '../contracts/workload-env';
 import { DEFAULT_DEAD_LETTER_TOPIC, topicNameProblem } from '../contracts/topic-names';
 import { LOG_LEVELS, LogLevel } from './logger';
 
@@ -124,24 +131,6 @@ export function oneOf<T extends string>(allowed: readonly T[]): (raw: string) =>
 // ---------------------------------------------------------------------------------------------
 // The runtime's settings
 
-/**
- * Tuning keys the runtime reads besides the WorkloadEnv contract. Requested for
- * functions/contracts/workload-env.ts (see /work/klaxon-requests.md); they live here until then.
- */
-export const RuntimeTuningEnv = {
-  SHUTDOWN_TIMEOUT_MS: 'KLAXON_SHUTDOWN_TIMEOUT_MS',
-  RETRY_INITIAL_MS: 'KLAXON_RETRY_INITIAL_MS',
-  RETRY_MAX_MS: 'KLAXON_RETRY_MAX_MS',
-  MAX_ATTEMPTS: 'KLAXON_MAX_ATTEMPTS',
-  DEAD_LETTER_MAX_VALUE_BYTES: 'KLAXON_DEAD_LETTER_MAX_VALUE_BYTES',
-  PRODUCE_CHUNK_BYTES: 'KLAXON_PRODUCE_CHUNK_BYTES',
-  PRODUCE_CHUNK_RECORDS: 'KLAXON_PRODUCE_CHUNK_RECORDS',
-  SESSION_TIMEOUT_MS: 'KLAXON_SESSION_TIMEOUT_MS',
-  HEARTBEAT_INTERVAL_MS: 'KLAXON_HEARTBEAT_INTERVAL_MS',
-  READY_STALE_MS: 'KLAXON_READY_STALE_MS',
-  MAX_RESTARTS: 'KLAXON_MAX_RESTARTS',
-} as const;
-
 /** Defaults a workload gives for the keys whose right value depends on the workload. */
 export interface WorkloadDefaults {
   /** Default of KAFKA_SOURCE_TOPIC. */
@@ -202,7 +191,7 @@ export function runtimeSettings(defaults: WorkloadDefaults = GENERIC_DEFAULTS) {
     shutdownTimeoutMs: {
       env: RuntimeTuningEnv.SHUTDOWN_TIMEOUT_MS,
       description: 'bound on a graceful stop after SIGTERM; keep it below terminationGracePeriodSeconds',
-      default: 8000,
+      default: DEFAULT_SHUTDOWN_TIMEOUT_MS,
       parse: integer(100, 600_000),
     },
     retryInitialMs: {
@@ -240,6 +229,18 @@ export function runtimeSettings(defaults: WorkloadDefaults = GENERIC_DEFAULTS) {
       description: 'source records whose outputs are sent in one produce request',
       default: 500,
       parse: integer(1, 100_000),
+    },
+    fetchMaxBytes: {
+      env: RuntimeTuningEnv.FETCH_MAX_BYTES,
+      description: 'bytes one fetch response may hold; bounds the memory of consumed records in hand',
+      default: DEFAULT_FETCH_MAX_BYTES,
+      parse: integer(64 * 1024, 256 * 1024 * 1024),
+    },
+    fetchMaxPartitionBytes: {
+      env: RuntimeTuningEnv.FETCH_MAX_PARTITION_BYTES,
+      description: 'bytes of one partition in a fetch response (a larger record batch still comes whole)',
+      default: DEFAULT_FETCH_MAX_PARTITION_BYTES,
+      parse: integer(1024, 256 * 1024 * 1024),
     },
     sessionTimeoutMs: {
       env: RuntimeTuningEnv.SESSION_TIMEOUT_MS,
@@ -286,6 +287,11 @@ export function loadConfig(env: Env = process.env, defaults?: WorkloadDefaults):
   }
   if (config.retryMaxMs < config.retryInitialMs) {
     problems.push(`${RuntimeTuningEnv.RETRY_MAX_MS} (${config.retryMaxMs}) must be at least ${RuntimeTuningEnv.RETRY_INITIAL_MS} (${config.retryInitialMs})`);
+  }
+  if (config.fetchMaxPartitionBytes > config.fetchMaxBytes) {
+    problems.push(
+      `${RuntimeTuningEnv.FETCH_MAX_PARTITION_BYTES} (${config.fetchMaxPartitionBytes}) must be at most ${RuntimeTuningEnv.FETCH_MAX_BYTES} (${config.fetchMaxBytes})`,
+    );
   }
   if (config.deadLetterTopic === config.sourceTopic) {
     problems.push(`${WorkloadEnv.DEAD_LETTER_TOPIC} must differ from ${WorkloadEnv.SOURCE_TOPIC} ('${config.sourceTopic}'): a dead letter would be consumed again`);

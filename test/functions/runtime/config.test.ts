@@ -1,5 +1,5 @@
-import { DEFAULT_HTTP_PORT } from '../../../functions/contracts/workload-env';
-import { ConfigError, RuntimeTuningEnv, describeSettings, loadConfig, runtimeSettings } from '../../../functions/runtime/config';
+import { DEFAULT_HTTP_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, RuntimeTuningEnv } from '../../../functions/contracts/workload-env';
+import { ConfigError, describeSettings, loadConfig, runtimeSettings } from '../../../functions/runtime/config';
 
 const defaults = { sourceTopic: 'cluster-events', groupId: 'klaxon-events-fanout', clientId: 'events-fanout' };
 
@@ -33,6 +33,8 @@ describe('runtime configuration', () => {
       deadLetterMaxValueBytes: 524288,
       produceChunkBytes: 262144,
       produceChunkRecords: 500,
+      fetchMaxBytes: 4 * 1024 * 1024,
+      fetchMaxPartitionBytes: 1024 * 1024,
       sessionTimeoutMs: 30000,
       heartbeatIntervalMs: 3000,
       readyStaleMs: 30000,
@@ -99,6 +101,21 @@ describe('runtime configuration', () => {
     ]);
   });
 
+  test('fails if a partition may take more of a fetch than the whole fetch', () => {
+    expect(problemsOf({ [RuntimeTuningEnv.FETCH_MAX_BYTES]: '1048576', [RuntimeTuningEnv.FETCH_MAX_PARTITION_BYTES]: '2097152' })).toEqual([
+      'KLAXON_FETCH_MAX_PARTITION_BYTES (2097152) must be at most KLAXON_FETCH_MAX_BYTES (1048576)',
+    ]);
+  });
+
+  test('the default stop bound is the one the constructs are told about', () => {
+    expect(loadConfig({}, defaults).shutdownTimeoutMs).toBe(DEFAULT_SHUTDOWN_TIMEOUT_MS);
+  });
+
+  test('every tuning key of the contract is a setting of the runtime', () => {
+    const read = new Set(Object.values(runtimeSettings(defaults)).map((s) => s.env));
+    expect(Object.values(RuntimeTuningEnv).filter((key) => !read.has(key))).toEqual([]);
+  });
+
   test('fails if the dead-letter topic is the source topic', () => {
     expect(problemsOf({ KAFKA_SOURCE_TOPIC: 'x', KAFKA_DEAD_LETTER_TOPIC: 'x' })).toEqual([
       "KAFKA_DEAD_LETTER_TOPIC must differ from KAFKA_SOURCE_TOPIC ('x'): a dead letter would be consumed again",
@@ -111,7 +128,7 @@ describe('runtime configuration', () => {
 
   test('every setting has an env key, a description and a default', () => {
     const lines = describeSettings(runtimeSettings(defaults));
-    expect(lines).toHaveLength(18);
+    expect(lines).toHaveLength(20);
     expect(lines[0]).toBe('KAFKA_BROKERS (default ["localhost:9092"]): comma-separated host:port list of Kafka bootstrap servers');
     for (const s of Object.values(runtimeSettings(defaults))) {
       expect(s.env).toMatch(/^[A-Z_]+$/);
