@@ -19,8 +19,18 @@
  *   at once (so a missing topic costs one record's retries, not every record's). If the dead-letter topic refuses a truncated dead letter, the headers alone are
  *   sent; if it refuses that too (missing, not allowed), the runtime retries forever and says so in
  *   the log: dropping would lose the record.
- * - On stop (SIGTERM) retry loops end at once, unhandled records stay unresolved (they are consumed
- *   again after a restart), resolved offsets are committed, the group is left.
+ * - On stop (SIGTERM) retry loops end at once, and so does the wait for a send or an async handler
+ *   call in flight (kafkajs's own produce retries take up to ~15 s with a refusing broker, longer
+ *   than the stop bound); unhandled records stay unresolved (they are consumed again after a
+ *   restart), resolved offsets are committed, the group is left.
+ * - Rebalances are not held up by retries: a heartbeat made while waiting (backoff, a slow send or
+ *   handler call) that finds the group rebalancing or the membership gone (REBALANCE_IN_PROGRESS,
+ *   ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, NOT_COORDINATOR) ends the batch: records not yet handled
+ *   stay unresolved, and eachBatch rethrows the heartbeat's error so kafkajs commits what is resolved
+ *   and rejoins at once. Otherwise a member stuck retrying would stall the whole group's rebalance
+ *   until the rebalance timeout, then lose its partitions while still writing their records.
+ * - Memory: a fetch holds at most KLAXON_FETCH_MAX_BYTES (KLAXON_FETCH_MAX_PARTITION_BYTES per
+ *   partition; one record batch larger than that still comes whole), one fetch per broker is in hand.
  */
 import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Partitioners, Producer, logLevel as KafkaLogLevel } from 'kafkajs';
 import { RuntimeConfig } from './config';
@@ -29,7 +39,7 @@ import { HeaderValue, Handler, Output, PermanentError, SourceRecord, byteLength,
 import { HealthState } from './health';
 import { LogLevel, Logger } from './logger';
 import { RuntimeMetrics } from './metrics';
-import { backoffDelay, classifyProduceError, errorLabel, sleep } from './retry';
+import { backoffDelay, classifyProduceError, errorLabel, errorTypes, sleep } from './retry';
 
 /** How long a topic found missing is taken as missing without asking the broker again. */
 export const MISSING_TOPIC_TTL_MS = 5 * 60_000;
@@ -42,6 +52,59 @@ export interface WorkerOptions {
   readonly health: HealthState;
   /** Called once if the consumer crashed for good (kafkajs will not restart it). */
   readonly onFatal?: (error: Error) => void;
+}
+
+/**
+ * Kafka errors of a heartbeat that mean this member must rejoin the group before going on (the
+ * errors kafkajs's runner answers with a rejoin).
+ */
+export const MEMBERSHIP_ERRORS: ReadonlySet<string> = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR_FOR_GROUP', 'UNKNOWN_MEMBER_ID']);
+
+/** True when `error` says the member must rejoin its group (see MEMBERSHIP_ERRORS). */
+export function isMembershipError(error: unknown): boolean {
+  return errorTypes(error).some((t) => MEMBERSHIP_ERRORS.has(t));
+}
+
+/**
+ * One eachBatch call: whether to go on, and heartbeats that notice a lost membership instead of
+ * ignoring it.
+ */
+class BatchTurn {
+  /** The heartbeat error that ended the turn: the group is rebalancing or this member is gone. */
+  lost: Error | undefined;
+
+  constructor(
+    readonly payload: EachBatchPayload,
+    private readonly stopping: AbortSignal,
+    private readonly log: Logger,
+  ) {}
+
+  /** False once the worker stops, kafkajs stops or seeks, or the membership is lost. */
+  active(): boolean {
+    return this.lost === undefined && this.payload.isRunning() && !this.payload.isStale() && !this.stopping.aborted;
+  }
+
+  /** A heartbeat (kafkajs throttles it to the interval). Other failures (broker down) are logged: waiting goes on. */
+  async heartbeat(): Promise<void> {
+    try {
+      await this.payload.heartbeat();
+    } catch (e) {
+      if (isMembershipError(e)) {
+        if (this.lost === undefined) this.log.info('group membership lost while waiting; leaving the batch to rejoin', { error: e });
+        this.lost ??= e as Error;
+      } else {
+        this.log.debug('heartbeat while waiting failed', { error: e });
+      }
+    }
+  }
+}
+
+/** The worker stopped while waiting on a send or a handler call: the record stays unresolved. */
+class StoppedWaiting extends Error {
+  constructor() {
+    super('stopped while waiting');
+    this.name = 'StoppedWaiting';
+  }
 }
 
 /** One source record on its way: what to send for it, and why (dead letter) if so. */
@@ -79,6 +142,8 @@ export class KafkaWorker {
       heartbeatInterval: config.heartbeatIntervalMs,
       // Short idle fetches, so a stop (which waits for the fetch in flight) is quick.
       maxWaitTimeInMs: 1000,
+      maxBytes: config.fetchMaxBytes,
+      maxBytesPerPartition: config.fetchMaxPartitionBytes,
       retry: {
         restartOnFailure: async (error: Error) => {
           this.restartsInARow += 1;
@@ -181,41 +246,47 @@ export class KafkaWorker {
   // The batch loop
 
   private async eachBatch(p: EachBatchPayload): Promise<void> {
+    const turn = new BatchTurn(p, this.stopping.signal, this.log);
+    const done = await this.handleBatch(turn);
+    // A lost membership: kafkajs commits the resolved offsets, then rejoins (see the module comment).
+    if (turn.lost) throw turn.lost;
+    if (done) await p.commitOffsetsIfNecessary();
+  }
+
+  /** Handles the batch's records in order; true when every one is resolved. */
+  private async handleBatch(turn: BatchTurn): Promise<boolean> {
     const { config, metrics } = this.options;
-    const { batch } = p;
-    const active = (): boolean => p.isRunning() && !p.isStale() && !this.stopping.signal.aborted;
+    const { batch } = turn.payload;
     let chunk: Pending[] = [];
     let chunkBytes = 0;
     for (const message of batch.messages) {
-      if (!active()) return;
+      if (!turn.active()) return false;
       const record = toSourceRecord(batch.topic, batch.partition, message);
       metrics.recordsIn.inc({ topic: record.topic });
-      const pending = await this.handle(record, p, active);
-      if (pending === undefined) return;
+      const pending = await this.handle(record, turn);
+      if (pending === undefined) return false;
       const bytes = pending.messages.reduce((n, m) => n + byteLength(m.value) + byteLength(m.key), 0);
       if (chunk.length > 0 && (chunkBytes + bytes > config.produceChunkBytes || chunk.length >= config.produceChunkRecords)) {
-        if (!(await this.flush(chunk, p, active))) return;
+        if (!(await this.flush(chunk, turn))) return false;
         chunk = [];
         chunkBytes = 0;
-        await p.heartbeat();
       }
       chunk.push(pending);
       chunkBytes += bytes;
-      await p.heartbeat(); // throttled by kafkajs to the heartbeat interval
+      await turn.heartbeat(); // throttled by kafkajs to the heartbeat interval
     }
-    if (chunk.length > 0 && !(await this.flush(chunk, p, active))) return;
-    await p.commitOffsetsIfNecessary();
+    return chunk.length === 0 || this.flush(chunk, turn);
   }
 
   /** Runs the handler (with retries); the messages to send for the record, or undefined if stopped. */
-  private async handle(record: SourceRecord, p: EachBatchPayload, active: () => boolean): Promise<Pending | undefined> {
+  private async handle(record: SourceRecord, turn: BatchTurn): Promise<Pending | undefined> {
     const { config, handler, metrics } = this.options;
     const startedAt = process.hrtime.bigint();
     for (let attempt = 1; ; attempt++) {
       try {
         const returned = handler(record);
         // A slow async handler (a sink call) must not cost the group membership.
-        const result = returned instanceof Promise ? await this.withHeartbeats(p, returned) : returned;
+        const result = returned instanceof Promise ? await this.withHeartbeats(turn, returned) : returned;
         if (isDeadLetter(result)) return this.deadLettered({ record, messages: [], startedAt }, result.reason, result.detail);
         const missing = result.find((o) => (this.missingTopics.get(o.topic) ?? 0) > Date.now());
         if (missing) {
@@ -223,13 +294,14 @@ export class KafkaWorker {
         }
         return { record, messages: result, startedAt };
       } catch (e) {
+        if (e instanceof StoppedWaiting) return undefined;
         if (e instanceof PermanentError) return this.deadLettered({ record, messages: [], startedAt }, e.reason, e.message);
         if (attempt >= config.maxAttempts) {
           return this.deadLettered({ record, messages: [], startedAt }, RuntimeReasons.HANDLER_FAILED, describe(e));
         }
         metrics.retries.inc({ kind: 'handler' });
         this.log.warn('handler failed; retrying', { ...where(record), attempt, error: e });
-        if (!(await this.backoff(attempt, p, active))) return undefined;
+        if (!(await this.backoff(attempt, turn))) return undefined;
       }
     }
   }
@@ -249,46 +321,48 @@ export class KafkaWorker {
   }
 
   /** Sends a chunk; true when every record in it is resolved, false when stopped first. */
-  private async flush(chunk: Pending[], p: EachBatchPayload, active: () => boolean): Promise<boolean> {
+  private async flush(chunk: Pending[], turn: BatchTurn): Promise<boolean> {
     const messages = chunk.flatMap((e) => e.messages);
     for (let attempt = 1; messages.length > 0; attempt++) {
-      if (!active()) return false;
+      if (!turn.active()) return false;
       try {
-        await this.send(messages, p);
+        await this.send(messages, turn);
         break;
       } catch (e) {
+        if (e instanceof StoppedWaiting) return false;
         await this.resetProducer();
         const failure = classifyProduceError(e);
         if (failure !== 'transient') {
           this.log.warn('a chunk was refused for a record-bound reason; sending record by record', { records: chunk.length, error: e });
           for (const pending of chunk) {
-            if (!(await this.flushOne(pending, p, active))) return false;
+            if (!(await this.flushOne(pending, turn))) return false;
           }
           return true;
         }
         this.options.metrics.retries.inc({ kind: 'produce' });
         this.log.warn('produce failed; retrying', { attempt, records: chunk.length, error: e });
-        if (!(await this.backoff(attempt, p, active))) return false;
+        if (!(await this.backoff(attempt, turn))) return false;
       }
     }
-    for (const pending of chunk) this.resolve(pending, p);
+    for (const pending of chunk) this.resolve(pending, turn.payload);
     return true;
   }
 
   /** Sends one record's messages until acknowledged, dead-lettering it when it can never be written. */
-  private async flushOne(pending: Pending, p: EachBatchPayload, active: () => boolean): Promise<boolean> {
+  private async flushOne(pending: Pending, turn: BatchTurn): Promise<boolean> {
     const { config, metrics } = this.options;
     let missing = 0;
     let headersOnly = false;
     for (let attempt = 1; ; attempt++) {
-      if (!active()) return false;
+      if (!turn.active()) return false;
       const known = pending.deadLetter ? undefined : pending.messages.find((m) => (this.missingTopics.get(m.topic) ?? 0) > Date.now());
       if (known) this.deadLettered(pending, RuntimeReasons.TOPIC_MISSING, `topic '${known.topic}' does not exist (found missing recently)`);
       try {
-        if (pending.messages.length > 0) await this.send(pending.messages, p);
-        this.resolve(pending, p);
+        if (pending.messages.length > 0) await this.send(pending.messages, turn);
+        this.resolve(pending, turn.payload);
         return true;
       } catch (e) {
+        if (e instanceof StoppedWaiting) return false;
         await this.resetProducer();
         const failure = classifyProduceError(e);
         const where_ = where(pending.record);
@@ -319,7 +393,7 @@ export class KafkaWorker {
           metrics.retries.inc({ kind: 'dead-letter' });
           this.log.error('the dead-letter topic refuses records; retrying (nothing is dropped)', { ...where_, attempt, error: e });
         }
-        if (!(await this.backoff(attempt, p, active))) return false;
+        if (!(await this.backoff(attempt, turn))) return false;
       }
     }
   }
@@ -345,7 +419,7 @@ export class KafkaWorker {
   // Producing
 
   /** One produce request for `messages` (grouped by topic, order kept), heartbeating while it waits. */
-  private async send(messages: readonly (Output | DeadLetterMessage)[], p: EachBatchPayload): Promise<void> {
+  private async send(messages: readonly (Output | DeadLetterMessage)[], turn: BatchTurn): Promise<void> {
     const byTopic = new Map<string, { key: Buffer | string | null; value: Buffer | string | null; headers?: Record<string, HeaderValue> }[]>();
     for (const m of messages) {
       let list = byTopic.get(m.topic);
@@ -353,7 +427,7 @@ export class KafkaWorker {
       list.push({ key: m.key, value: m.value, headers: m.headers ? { ...m.headers } : undefined });
     }
     await this.withHeartbeats(
-      p,
+      turn,
       (async () => {
         const producer = await this.connectProducer();
         await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
@@ -361,15 +435,26 @@ export class KafkaWorker {
     );
   }
 
-  /** Awaits `work`, heartbeating every heartbeat interval meanwhile (heartbeat errors are logged, not thrown). */
-  private async withHeartbeats<T>(p: EachBatchPayload, work: Promise<T>): Promise<T> {
-    const timer = setInterval(() => {
-      p.heartbeat().catch((e: unknown) => this.log.debug('heartbeat while waiting failed', { error: e }));
-    }, this.options.config.heartbeatIntervalMs);
+  /**
+   * Awaits `work`, heartbeating every heartbeat interval meanwhile (see `BatchTurn.heartbeat`).
+   * Throws `StoppedWaiting` at once when the worker stops first; the abandoned work runs out on its
+   * own (a send ends when stop() disconnects the producer), its outcome ignored.
+   */
+  private async withHeartbeats<T>(turn: BatchTurn, work: Promise<T>): Promise<T> {
+    const signal = this.stopping.signal;
+    const timer = setInterval(() => void turn.heartbeat(), this.options.config.heartbeatIntervalMs);
+    let onAbort = (): void => undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new StoppedWaiting());
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    work.catch(() => undefined); // an abandoned work's failure is no unhandled rejection
     try {
-      return await work;
+      return await Promise.race([work, stopped]);
     } finally {
       clearInterval(timer);
+      signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -384,7 +469,12 @@ export class KafkaWorker {
       // SIGTERM, and replaces the producer) takes over.
       retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5000 },
     });
-    await producer.connect();
+    try {
+      await producer.connect();
+    } catch (e) {
+      await producer.disconnect().catch(() => undefined); // no half-connected client left behind
+      throw e;
+    }
     this.producer = producer;
     return producer;
   }
@@ -406,18 +496,14 @@ export class KafkaWorker {
   }
 
   /** Waits the backoff delay of `attempt`, heartbeating; false when the worker should stop. */
-  private async backoff(attempt: number, p: EachBatchPayload, active: () => boolean): Promise<boolean> {
+  private async backoff(attempt: number, turn: BatchTurn): Promise<boolean> {
     const { config } = this.options;
     const until = Date.now() + backoffDelay(attempt, { initialMs: config.retryInitialMs, maxMs: config.retryMaxMs });
-    while (active()) {
+    while (turn.active()) {
       const left = until - Date.now();
       if (left <= 0) return true;
       await sleep(Math.min(left, config.heartbeatIntervalMs), this.stopping.signal);
-      try {
-        await p.heartbeat();
-      } catch (e) {
-        this.log.debug('heartbeat while waiting failed', { error: e });
-      }
+      await turn.heartbeat();
     }
     return false;
   }

@@ -5,35 +5,12 @@
  * that does not exist is dead-lettered after KLAXON_MAX_ATTEMPTS.
  */
 import { brokers, createTopics, kcatConsume, kcatProduce, uniqueName } from '../harness';
-import { ProcessPorts, WorkloadDefinition, runWorkload } from '../../functions/runtime/lifecycle';
+import { WorkloadDefinition } from '../../functions/runtime/lifecycle';
 import { PermanentError } from '../../functions/runtime/handler';
 import { testKafka, waitForRecords } from '../functions/support/fanout';
+import { runInProcess as run } from '../functions/support/runtime';
 
 jest.setTimeout(180_000);
-
-interface Harnessed {
-  readonly lines: Array<Record<string, unknown>>;
-  readonly exitCode: Promise<number>;
-  sigterm(): void;
-}
-
-function run(definition: WorkloadDefinition<{}>, env: Record<string, string>): Harnessed {
-  const lines: Array<Record<string, unknown>> = [];
-  const listeners: Array<() => void> = [];
-  let exited!: (code: number) => void;
-  const exitCode = new Promise<number>((resolve) => (exited = resolve));
-  const ports: ProcessPorts = {
-    env,
-    logSink: (line) => lines.push(JSON.parse(line) as Record<string, unknown>),
-    stderr: () => undefined,
-    exit: (code) => exited(code),
-    onSignal: (signal, listener) => {
-      if (signal === 'SIGTERM') listeners.push(listener);
-    },
-  };
-  void runWorkload(definition, ports);
-  return { lines, exitCode, sigterm: () => listeners.forEach((l) => l()) };
-}
 
 describe('the function runtime on the real broker', () => {
   test('a failing handler is retried until it succeeds; one that keeps failing or rejects is dead-lettered; a missing output topic is dead-lettered, once retried', async () => {
