@@ -26,7 +26,7 @@ import { ApiObjectMetadata, Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { DEFAULT_HTTP_PORT, WorkloadEnv } from '../../functions/contracts/workload-env';
+import { DEFAULT_HTTP_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, RuntimeTuningEnv, WorkloadEnv } from '../../functions/contracts/workload-env';
 import type { ConsumerGroup } from '../kafka/consumer-group';
 import type { IKafkaCluster } from '../kafka/kafka-cluster';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
@@ -42,10 +42,14 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /**
- * How long the runtime may take to shut down after SIGTERM (stop consumer, disconnect, close HTTP).
+ * How long the runtime may take to shut down after SIGTERM (stop consumer, commit, disconnect, close
+ * HTTP) unless `shutdownTimeout` says otherwise: the runtime's own default, from the env contract.
  * `terminationGracePeriod` must exceed it, or Kubernetes kills the pod mid-commit.
  */
-export const RUNTIME_SHUTDOWN_BOUND = Duration.seconds(10);
+export const DEFAULT_SHUTDOWN_TIMEOUT = Duration.millis(DEFAULT_SHUTDOWN_TIMEOUT_MS);
+
+/** The range of KLAXON_SHUTDOWN_TIMEOUT_MS the runtime accepts (functions/runtime/config.ts). */
+const SHUTDOWN_TIMEOUT_MS_RANGE = { min: 100, max: 600_000 } as const;
 
 /** Pod annotation holding sha256(code + rendered env); a change rolls the pods on `kubectl apply`. */
 export const CONTENT_HASH_ANNOTATION = 'klaxon.io/content-sha256';
@@ -72,8 +76,10 @@ export interface KafkaFunctionOptions {
   readonly env?: Record<string, string>;
   /** Runtime log level (LOG_LEVEL). @default 'info' */
   readonly logLevel?: LogLevel;
-  /** Time between SIGTERM and SIGKILL; must exceed the runtime's shutdown bound (10 s). @default Duration.seconds(30) */
+  /** Time between SIGTERM and SIGKILL; must exceed `shutdownTimeout`. @default Duration.seconds(30) */
   readonly terminationGracePeriod?: Duration;
+  /** Bound on the runtime's graceful stop after SIGTERM (KLAXON_SHUTDOWN_TIMEOUT_MS), 100 ms to 10 min; past it the process exits 1. @default DEFAULT_SHUTDOWN_TIMEOUT (8 seconds, the runtime's default) */
+  readonly shutdownTimeout?: Duration;
   /** Kafka client id (KAFKA_CLIENT_ID), also the name in dead-letter headers and logs. @default - the workload name */
   readonly clientId?: string;
   /** Create a ClusterIP Service on the `http` port (for scraping through a Service). @default false */
@@ -125,6 +131,8 @@ export class KafkaFunction extends Construct {
   public readonly resources: kplus.ContainerResources;
   /** Time between SIGTERM and SIGKILL. */
   public readonly terminationGracePeriod: Duration;
+  /** The runtime's bound on a graceful stop (KLAXON_SHUTDOWN_TIMEOUT_MS), shorter than `terminationGracePeriod`. */
+  public readonly shutdownTimeout: Duration;
   /** The Deployment. */
   public readonly deployment: k8s.KubeDeployment;
   /** The pods' ServiceAccount (no API token mounted). */
@@ -168,7 +176,12 @@ export class KafkaFunction extends Construct {
     }
     this.logLevel = checkOneOf('logLevel', props.logLevel ?? 'info', LOG_LEVELS, owner);
     this.resources = resolveResources(props.resources, DEFAULT_FUNCTION_RESOURCES, owner);
-    this.terminationGracePeriod = checkGracePeriod(props.terminationGracePeriod ?? Duration.seconds(30), owner);
+    this.shutdownTimeout = props.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
+    const shutdownMs = this.shutdownTimeout.toMilliseconds();
+    if (!Number.isInteger(shutdownMs) || shutdownMs < SHUTDOWN_TIMEOUT_MS_RANGE.min || shutdownMs > SHUTDOWN_TIMEOUT_MS_RANGE.max) {
+      throw new PropError(`${describeProp('shutdownTimeout', this.shutdownTimeout.toHumanString(), owner)} must be whole milliseconds from 100 ms to 10 minutes, the range of ${RuntimeTuningEnv.SHUTDOWN_TIMEOUT_MS} the runtime accepts.`);
+    }
+    this.terminationGracePeriod = checkGracePeriod(props.terminationGracePeriod ?? Duration.seconds(30), this.shutdownTimeout, owner);
 
     for (const [name, value] of [
       [WorkloadEnv.BROKERS, this.cluster.bootstrapServers],
@@ -178,6 +191,8 @@ export class KafkaFunction extends Construct {
       [WorkloadEnv.CLIENT_ID, this.clientId],
       [WorkloadEnv.HTTP_PORT, String(this.httpPort)],
       [WorkloadEnv.LOG_LEVEL, this.logLevel],
+      // Rendered, not left to the runtime's default, so the bound checked against the grace period is the one the pod runs with.
+      [RuntimeTuningEnv.SHUTDOWN_TIMEOUT_MS, String(this.shutdownTimeout.toMilliseconds())],
     ] as const) {
       this.envSources.set(name, value);
       this.reservedEnv.add(name);
@@ -375,17 +390,17 @@ function checkSameCluster(prop: string, what: string, actual: IKafkaCluster, exp
   }
 }
 
-function checkGracePeriod(period: Duration, owner: string): Duration {
+function checkGracePeriod(period: Duration, shutdownTimeout: Duration, owner: string): Duration {
   const ms = period.toMilliseconds();
-  const bound = RUNTIME_SHUTDOWN_BOUND.toMilliseconds();
+  const bound = shutdownTimeout.toMilliseconds();
   if (!Number.isInteger(ms / 1000)) {
     throw new PropError(`${describeProp('terminationGracePeriod', period.toHumanString(), owner)} must be a whole number of seconds (terminationGracePeriodSeconds).`);
   }
   if (ms <= bound) {
     throw new PropError(
-      `${describeProp('terminationGracePeriod', period.toHumanString(), owner)} must exceed the runtime's shutdown bound ` +
-      `(${RUNTIME_SHUTDOWN_BOUND.toHumanString()}), or Kubernetes kills the pod before it leaves the group and commits its offsets. ` +
-      `Use at least ${bound / 1000 + 1} seconds.`,
+      `${describeProp('terminationGracePeriod', period.toHumanString(), owner)} must exceed 'shutdownTimeout' ` +
+      `(${shutdownTimeout.toHumanString()}), the runtime's bound on a graceful stop, or Kubernetes kills the pod before it leaves the group and commits its offsets. ` +
+      `Use at least ${Math.floor(bound / 1000) + 1} seconds or lower 'shutdownTimeout'.`,
     );
   }
   return period;

@@ -1,5 +1,5 @@
 import { ApiObject, Duration, Testing } from 'cdk8s';
-import { FanoutEnv, WorkloadEnv } from '../../../functions/contracts/workload-env';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, FanoutEnv, RuntimeTuningEnv, WorkloadEnv } from '../../../functions/contracts/workload-env';
 import { ConsumerGroup } from '../../../constructs/kafka/consumer-group';
 import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
 import { KafkaUser } from '../../../constructs/kafka/kafka-user';
@@ -40,6 +40,7 @@ describe('EventsFanout', () => {
       { name: 'KAFKA_CLIENT_ID', value: 'events-fanout' },
       { name: 'HTTP_PORT', value: '8080' },
       { name: 'LOG_LEVEL', value: 'info' },
+      { name: 'KLAXON_SHUTDOWN_TIMEOUT_MS', value: '8000' },
       { name: 'FANOUT_NAMESPACE_TOPIC_PREFIX', value: 'events.' },
       { name: 'FANOUT_NAMESPACES', value: 'shop,billing' },
       { name: 'FANOUT_CLUSTER_SCOPED_TOPIC', value: 'cluster-events.cluster-scoped' },
@@ -53,6 +54,7 @@ describe('EventsFanout', () => {
       [WorkloadEnv.CLIENT_ID]: 'events-fanout',
       [WorkloadEnv.HTTP_PORT]: '8080',
       [WorkloadEnv.LOG_LEVEL]: 'info',
+      [RuntimeTuningEnv.SHUTDOWN_TIMEOUT_MS]: String(DEFAULT_SHUTDOWN_TIMEOUT_MS),
       [FanoutEnv.NAMESPACE_TOPIC_PREFIX]: topics.namespacePrefix,
       [FanoutEnv.NAMESPACES]: topics.namespaces.join(','),
       [FanoutEnv.CLUSTER_SCOPED_TOPIC]: topics.clusterScoped.topicName,

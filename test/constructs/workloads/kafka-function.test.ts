@@ -1,10 +1,11 @@
 import { ApiObject, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { DEFAULT_HTTP_PORT, WorkloadEnv } from '../../../functions/contracts/workload-env';
+import { DEFAULT_HTTP_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, RuntimeTuningEnv, WorkloadEnv } from '../../../functions/contracts/workload-env';
 import { KafkaUser } from '../../../constructs/kafka/kafka-user';
 import { FunctionCode } from '../../../constructs/workloads/function-code';
 import { CONTENT_HASH_ANNOTATION, KafkaFunction, KafkaFunctionProps, renderedEnv } from '../../../constructs/workloads/kafka-function';
+import { loadConfig } from '../../../functions/runtime/config';
 import { formatProblem, validateObjects } from '../../schema/validator';
 import { envOf, kafkaFixture, messageOf, namespacedChart, objectsOf, oneOf } from './helpers';
 
@@ -36,6 +37,7 @@ describe('KafkaFunction', () => {
       { name: 'KAFKA_CLIENT_ID', value: 'orders-audit' },
       { name: 'HTTP_PORT', value: '8080' },
       { name: 'LOG_LEVEL', value: 'info' },
+      { name: 'KLAXON_SHUTDOWN_TIMEOUT_MS', value: '8000' },
     ]);
     expect(envOf(container)).toEqual({
       [WorkloadEnv.BROKERS]: cluster.bootstrapServers,
@@ -45,9 +47,23 @@ describe('KafkaFunction', () => {
       [WorkloadEnv.CLIENT_ID]: fn.workloadName,
       [WorkloadEnv.HTTP_PORT]: String(DEFAULT_HTTP_PORT),
       [WorkloadEnv.LOG_LEVEL]: 'info',
+      [RuntimeTuningEnv.SHUTDOWN_TIMEOUT_MS]: String(DEFAULT_SHUTDOWN_TIMEOUT_MS),
     });
     expect(fn.env).toEqual(envOf(container));
     expect(fn.cluster).toBe(cluster);
+  });
+
+  test('the runtime, reading the env a pod gets, stops within a bound shorter than the grace period', () => {
+    // GIVEN the default function, and one with both bounds set
+    const defaults = audit().fn;
+    const tuned = audit({ shutdownTimeout: Duration.seconds(25), terminationGracePeriod: Duration.seconds(40) }).fn;
+    // WHEN the runtime reads their env
+    const bounds = [defaults, tuned].map((fn) => loadConfig(renderedEnv(fn)).shutdownTimeoutMs);
+    // THEN
+    expect(bounds).toEqual([DEFAULT_SHUTDOWN_TIMEOUT_MS, 25_000]);
+    expect(defaults.shutdownTimeout.toMilliseconds()).toBe(DEFAULT_SHUTDOWN_TIMEOUT_MS);
+    expect(bounds[0]).toBeLessThan(defaults.terminationGracePeriod.toMilliseconds());
+    expect(bounds[1]).toBeLessThan(tuned.terminationGracePeriod.toMilliseconds());
   });
 
   test('renderedEnv gives the env of a pod with test overrides such as the test broker', () => {
@@ -164,6 +180,7 @@ describe('KafkaFunction', () => {
       env: { AUDIT_MODE: 'strict', TZ: 'UTC' },
       logLevel: 'debug',
       terminationGracePeriod: Duration.seconds(45),
+      shutdownTimeout: Duration.seconds(20),
       metricsService: true,
     });
     // WHEN
@@ -182,6 +199,7 @@ describe('KafkaFunction', () => {
       KAFKA_CLIENT_ID: 'audit-eu1',
       HTTP_PORT: '8080',
       LOG_LEVEL: 'debug',
+      KLAXON_SHUTDOWN_TIMEOUT_MS: '20000',
       AUDIT_MODE: 'strict',
       TZ: 'UTC',
     });
@@ -273,10 +291,27 @@ describe('KafkaFunction', () => {
   });
 
   describe('validation', () => {
-    test('fails if the grace period does not exceed the runtime shutdown bound of 10 s', () => {
-      expect(messageOf(() => audit({ terminationGracePeriod: Duration.seconds(10) }))).toBe(
-        "'terminationGracePeriod' (\"10 seconds\") of KafkaFunction 'orders-audit' must exceed the runtime's shutdown bound (10 seconds), " +
-        'or Kubernetes kills the pod before it leaves the group and commits its offsets. Use at least 11 seconds.',
+    test('fails if the grace period does not exceed the runtime shutdown bound (8 s unless shutdownTimeout says otherwise)', () => {
+      expect(messageOf(() => audit({ terminationGracePeriod: Duration.seconds(8) }))).toBe(
+        "'terminationGracePeriod' (\"8 seconds\") of KafkaFunction 'orders-audit' must exceed 'shutdownTimeout' (8 seconds), the runtime's bound on a graceful stop, " +
+        "or Kubernetes kills the pod before it leaves the group and commits its offsets. Use at least 9 seconds or lower 'shutdownTimeout'.",
+      );
+      expect(messageOf(() => audit({ shutdownTimeout: Duration.seconds(30) }))).toBe(
+        "'terminationGracePeriod' (\"30 seconds\") of KafkaFunction 'orders-audit' must exceed 'shutdownTimeout' (30 seconds), the runtime's bound on a graceful stop, " +
+        "or Kubernetes kills the pod before it leaves the group and commits its offsets. Use at least 31 seconds or lower 'shutdownTimeout'.",
+      );
+      expect(audit({ terminationGracePeriod: Duration.seconds(9) }).fn.terminationGracePeriod.toSeconds()).toBe(9);
+    });
+
+    test('fails if the shutdown bound is outside what the runtime accepts', () => {
+      expect(messageOf(() => audit({ shutdownTimeout: Duration.minutes(11), terminationGracePeriod: Duration.minutes(12) }))).toBe(
+        "'shutdownTimeout' (\"11 minutes\") of KafkaFunction 'orders-audit' must be whole milliseconds from 100 ms to 10 minutes, the range of KLAXON_SHUTDOWN_TIMEOUT_MS the runtime accepts.",
+      );
+    });
+
+    test('fails if extra env sets the shutdown bound (set shutdownTimeout, which is checked against the grace period)', () => {
+      expect(messageOf(() => audit({ env: { KLAXON_SHUTDOWN_TIMEOUT_MS: '60000' } }))).toBe(
+        "'env' (\"KLAXON_SHUTDOWN_TIMEOUT_MS\") of KafkaFunction 'orders-audit' is rendered from the function's cluster, topics and props; set it through them, not as extra env.",
       );
     });
 
