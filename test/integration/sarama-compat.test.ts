@@ -1,8 +1,8 @@
 /**
  * Which event-source Kafka clients can write to a Kafka 4.x broker, proven against the harness broker.
  *
- * test/compat/sarama/<lib>/main.go reproduces each program's producer settings with the sarama
- * release the program pins (kube-eventer 1.2.14: Shopify/sarama v1.22.1; heptiolabs/eventrouter
+ * test/compat/sarama/probe.go, built in each test/compat/sarama/<module>/ go.mod, reproduces each
+ * program's producer settings with the sarama release the program pins (kube-eventer 1.2.14: Shopify/sarama v1.22.1; heptiolabs/eventrouter
  * v0.3: Shopify/sarama v1.23.1; openshift/eventrouter master: IBM/sarama v1.46.3). None of the
  * programs sets sarama's Config.Version; the old sarama then speaks Kafka 0.8.2 (Produce v0),
  * which Kafka 4 removed (KIP-896). The constructs' synth-time check
@@ -32,10 +32,25 @@ interface CompatResult {
 
 type Module = 'shopify-v1.22.1' | 'shopify-v1.23.1' | 'ibm-v1.46.3';
 
+/** The sarama import path and release of each module folder. */
+const MODULES: Record<Module, { importPath: string; library: string }> = {
+  'shopify-v1.22.1': { importPath: 'github.com/Shopify/sarama', library: 'Shopify/sarama v1.22.1' },
+  'shopify-v1.23.1': { importPath: 'github.com/Shopify/sarama', library: 'Shopify/sarama v1.23.1' },
+  'ibm-v1.46.3': { importPath: 'github.com/IBM/sarama', library: 'IBM/sarama v1.46.3' },
+};
+
+/** Builds probe.go against one module's go.mod/go.sum, in a build folder under .cache/. */
 async function build(module: Module): Promise<string> {
   const out = path.join(BIN, module);
-  await run('go', ['build', '-o', out, '.'], {
-    cwd: path.join(COMPAT, module),
+  const src = path.join(BIN, 'src', module);
+  fs.rmSync(src, { recursive: true, force: true });
+  fs.mkdirSync(src, { recursive: true });
+  for (const file of ['go.mod', 'go.sum']) fs.copyFileSync(path.join(COMPAT, module, file), path.join(src, file));
+  const probe = fs.readFileSync(path.join(COMPAT, 'probe.go'), 'utf8');
+  const { importPath, library } = MODULES[module];
+  fs.writeFileSync(path.join(src, 'main.go'), probe.replace('sarama "github.com/IBM/sarama"', `sarama "${importPath}"`));
+  await run('go', ['build', '-ldflags', `-X 'main.library=${library}'`, '-o', out, '.'], {
+    cwd: src,
     env: {
       ...process.env,
       GOFLAGS: '-mod=mod',

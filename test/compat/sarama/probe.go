@@ -1,6 +1,10 @@
 // Command compat produces one record the way a Klaxon event source does, with the sarama
 // release that source ships, and prints one JSON line saying whether the broker took it.
 //
+// One source for every sarama release: test/integration/sarama-compat.test.ts builds it inside
+// each module folder's go.mod (ibm-v1.46.3/, shopify-v1.22.1/, shopify-v1.23.1/), rewriting the
+// import path for the Shopify releases and naming the library with -ldflags "-X main.library=…".
+//
 // Profiles reproduce each program's producer settings (read from its source; see ../README.md):
 //
 //	kube-eventer  common/kafka/kafka.go of kube-eventer 1.2.14 (Shopify/sarama v1.22.1)
@@ -20,10 +24,11 @@ import (
 	"strings"
 	"time"
 
-	sarama "github.com/Shopify/sarama"
+	sarama "github.com/IBM/sarama"
 )
 
-const library = "Shopify/sarama v1.22.1"
+// library names the sarama release this binary was built with (set by -ldflags -X).
+var library = "IBM/sarama (unnamed build)"
 
 type result struct {
 	Library         string `json:"library"`
