@@ -6,6 +6,12 @@
  */
 import { namespaceNameProblem, topicNameProblem } from '../functions/contracts/topic-names';
 
+/** A DNS label (RFC 1123), without the 63-character limit: container names, label values that are names. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A DNS subdomain (RFC 1123), without the 253-character limit: most Kubernetes object names. */
+export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
 /** Thrown for a construct prop that can never synthesize into a working manifest. */
 export class PropError extends Error {
   constructor(message: string) {
@@ -76,7 +82,7 @@ export function checkNamespaceName(prop: string, value: string, owner?: string):
 
 /** A DNS label (RFC 1123): a container name, a label value that is also a name. */
 export function checkDnsLabel(prop: string, value: string, owner?: string): string {
-  if (typeof value !== 'string' || value.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value)) {
+  if (typeof value !== 'string' || value.length > 63 || !DNS_LABEL.test(value)) {
     throw new PropError(`${describeProp(prop, value, owner)} must be a DNS label: 1 to 63 lowercase letters, digits and '-', starting and ending with a letter or digit.`);
   }
   return value;

@@ -32,7 +32,7 @@ import {
   KafkaNodePoolSpecStorageType,
 } from '../../imports/strimzi-kafkanodepool-kafka.strimzi.io';
 import { quantity, resolveResources } from '../pod-support';
-import { checkInteger, checkNonEmpty, checkOneOf, describeProp, PropError } from '../validation';
+import { checkInteger, checkNonEmpty, checkOneOf, describeProp, DNS_SUBDOMAIN, PropError } from '../validation';
 
 /** Kafka versions Strimzi 0.51 runs (and 1.x keeps running). */
 export const SUPPORTED_KAFKA_VERSIONS = ['4.1.0', '4.1.1', '4.2.0'] as const;
@@ -260,7 +260,6 @@ export function _claimObjectName(owner: IConstruct, kind: string, namespace: str
 }
 
 const LISTENER_NAME = /^[a-z0-9]{1,11}$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
  * A Strimzi Kafka cluster in KRaft mode: one `Kafka` (id 'Resource') and its `KafkaNodePool`s

@@ -7,7 +7,7 @@ import { createHash } from 'crypto';
 import { Duration, Lazy, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { KafkaTopic as KafkaTopicResource, KafkaTopicSpec } from '../../imports/strimzi-kafkatopic-kafka.strimzi.io';
-import { checkInteger, checkTopicName, describeProp, formatValue, PropError } from '../validation';
+import { checkInteger, checkTopicName, describeProp, DNS_SUBDOMAIN, formatValue, PropError } from '../validation';
 import type { ConsumerGroup } from './consumer-group';
 import { _claimObjectName, _clusterRegistry, IKafkaCluster, KafkaCluster, STRIMZI_CLUSTER_LABEL } from './kafka-cluster';
 import type { KafkaUser } from './kafka-user';
@@ -78,7 +78,6 @@ const TYPED_KEYS: Record<string, keyof KafkaTopicProps> = {
   'min.insync.replicas': 'minInSyncReplicas',
 };
 
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
  * A Strimzi KafkaTopic (id 'Resource'), labelled for its cluster and placed in the cluster's

@@ -13,7 +13,7 @@ import {
   KafkaUserSpecAuthorizationAclsResourceType,
   KafkaUserSpecAuthorizationType,
 } from '../../imports/strimzi-kafkauser-kafka.strimzi.io';
-import { checkNonEmpty, checkOneOf, describeProp, PropError } from '../validation';
+import { checkNonEmpty, checkOneOf, describeProp, DNS_SUBDOMAIN, PropError } from '../validation';
 import { _claimObjectName, _clusterRegistry, IKafkaCluster, KafkaCluster, STRIMZI_CLUSTER_LABEL } from './kafka-cluster';
 
 /** How a KafkaUser authenticates. */
@@ -69,7 +69,7 @@ export class KafkaUser extends Construct {
     }
     this.cluster = cluster;
     this.userName = checkNonEmpty('userName', props.userName ?? Names.toDnsLabel(this), 'KafkaUser');
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(this.userName) || this.userName.length > 63) {
+    if (!DNS_SUBDOMAIN.test(this.userName) || this.userName.length > 63) {
       throw new PropError(`${describeProp('userName', this.userName, 'KafkaUser')} must be a lowercase DNS name of at most 63 characters (it also names the credentials Secret).`);
     }
     this.secretName = this.userName;

@@ -14,7 +14,7 @@ import {
   DEFAULT_UNROUTED_TOPIC,
   namespaceTopicName,
 } from '../../functions/contracts/topic-names';
-import { checkInteger, checkNamespaceName, checkTopicName, describeProp, PropError } from '../validation';
+import { checkInteger, checkNamespaceName, checkTopicName, describeProp, DNS_LABEL, PropError } from '../validation';
 import { IKafkaCluster, KafkaCluster } from './kafka-cluster';
 import { KafkaTopic } from './kafka-topic';
 
@@ -157,7 +157,7 @@ function checkNamespacePrefix(prefix: string, standard: [string, string][], owne
   for (const [, name] of standard) {
     if (!unify(name).startsWith(unify(prefix))) continue;
     const rest = name.slice(prefix.length);
-    if (/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(rest) && rest.length <= 63) {
+    if (DNS_LABEL.test(rest) && rest.length <= 63) {
       throw new PropError(`${describeProp('namespacePrefix', prefix, owner)} would give namespace '${rest}' the topic '${name}', which is already a standard topic; choose a prefix no standard topic starts with.`);
     }
   }

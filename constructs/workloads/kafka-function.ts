@@ -29,7 +29,7 @@ import { Construct, IConstruct } from 'constructs';
 import { DEFAULT_HTTP_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, RuntimeTuningEnv, WorkloadEnv } from '../../functions/contracts/workload-env';
 import type { ConsumerGroup } from '../kafka/consumer-group';
 import type { IKafkaCluster } from '../kafka/kafka-cluster';
-import type { IKafkaTopic } from '../kafka/kafka-topic';
+import { IKafkaTopic, kebabCase } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
 import { renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../pod-support';
 import { checkDnsLabel, checkInteger, checkOneOf, describeProp, PropError } from '../validation';
@@ -374,14 +374,6 @@ export class KafkaFunction extends Construct {
 /** The env a pod of `fn` gets, with `overrides` applied (e.g. KAFKA_BROKERS of a test broker). */
 export function renderedEnv(fn: KafkaFunction, overrides: Record<string, string> = {}): Record<string, string> {
   return { ...fn.env, ...overrides };
-}
-
-/** 'EventsFanout' -> 'events-fanout'. */
-function kebabCase(id: string): string {
-  return id
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
-    .toLowerCase();
 }
 
 function checkSameCluster(prop: string, what: string, actual: IKafkaCluster, expected: IKafkaCluster, owner: string): void {
