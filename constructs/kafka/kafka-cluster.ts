@@ -424,6 +424,22 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
   }
 }
 
+/**
+ * Fails when `cluster` is a KafkaCluster whose workloads' listener needs TLS or client
+ * authentication, which a client without TLS or SASL settings (`owner`, because `why`) cannot give.
+ * A cluster known only as IKafkaCluster passes: its listeners are not known here.
+ */
+export function checkPlainWorkloadListener(cluster: IKafkaCluster, owner: string, why: string): void {
+  if (!(cluster instanceof KafkaCluster)) return;
+  const listener = cluster.workloadListener;
+  if (!listener.tls && listener.authentication === 'none') return;
+  const needs = [listener.tls ? 'TLS' : '', listener.authentication !== 'none' ? `${listener.authentication} authentication` : ''].filter(Boolean).join(' and ');
+  throw new PropError(
+    `${describeProp('workloadListener', listener.name, `KafkaCluster '${cluster.clusterName}'`)} needs ${needs}, which ${owner} cannot give: ${why}. ` +
+    "Point 'workloadListener' at a listener with 'tls: false' and authentication 'none' (the default 'plain').",
+  );
+}
+
 /** Broker replication settings that a cluster of `brokers` nodes can satisfy. */
 export function derivedBrokerConfig(brokers: number): Record<string, number> {
   const replication = Math.min(3, brokers);

@@ -11,6 +11,7 @@ import { Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { checkPlainWorkloadListener } from '../kafka/kafka-cluster';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { checkInteger, checkNonEmpty, describeProp, PropError } from '../validation';
 import { bootstrapBrokers, checkKafkaClientCompat, KafkaClientInfo } from './kafka-client-compat';
@@ -147,6 +148,7 @@ export class Eventrouter extends Construct {
         + '(openshift/eventrouter dropped kafkaSaslUser/kafkaSaslPwd). Remove \'sasl\' and use a listener without authentication, or use KubeEventer with a Kafka sink.',
       );
     }
+    checkPlainWorkloadListener(this.topic.cluster, this.owner, "eventrouter's Kafka sink has no TLS settings, and its only SASL mechanism (PLAIN, heptiolabs builds) is one Strimzi listeners do not offer");
     checkKafkaClientCompat({
       owner: this.owner,
       prop: 'image',

@@ -28,7 +28,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { DEFAULT_HTTP_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, RuntimeTuningEnv, WorkloadEnv } from '../../functions/contracts/workload-env';
 import type { ConsumerGroup } from '../kafka/consumer-group';
-import type { IKafkaCluster } from '../kafka/kafka-cluster';
+import { checkPlainWorkloadListener, IKafkaCluster } from '../kafka/kafka-cluster';
 import { IKafkaTopic, kebabCase } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
 import { renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../pod-support';
@@ -166,6 +166,7 @@ export class KafkaFunction extends Construct {
     checkSameCluster('source', `topic '${this.source.topicName}'`, this.source.cluster, this.cluster, owner);
     checkSameCluster('deadLetter', `topic '${this.deadLetter.topicName}'`, this.deadLetter.cluster, this.cluster, owner);
     checkSameCluster('group', `group '${this.group.groupId}'`, this.group.cluster, this.cluster, owner);
+    checkPlainWorkloadListener(this.cluster, owner, 'the function runtime connects in plain text without credentials (the workload env has no TLS or SASL keys yet)');
     if (this.deadLetter.topicName === this.source.topicName) {
       throw new PropError(`${describeProp('deadLetter', this.deadLetter.topicName, owner)} is the source topic; a record that fails would be consumed and fail again forever. Use a dedicated dead-letter topic (KlaxonTopics.deadLetter).`);
     }

@@ -2,7 +2,7 @@ import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { FluentBit } from '../../../constructs/shipping/fluent-bit';
 import { FluentOperatorKafkaOutput } from '../../../constructs/shipping/fluent-operator-output';
-import { configHash } from '../../../constructs/sources/pod-support';
+import { configHash } from '../../../constructs/pod-support';
 import { ExternalCluster, ExternalTopic, fixture, messageOf, oneOf } from '../sources/support';
 
 const EXPECTED_CONF = `[SERVICE]

@@ -4,6 +4,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
+import { KafkaTopic } from '../../../constructs/kafka/kafka-topic';
+import { configHash } from '../../../constructs/pod-support';
 import {
   Eventrouter,
   EVENTROUTER_CONFIG_DIR,
@@ -11,7 +14,6 @@ import {
   EVENTROUTER_TEMPLATE_DIR,
   EventrouterImage,
 } from '../../../constructs/sources/eventrouter';
-import { configHash } from '../../../constructs/sources/pod-support';
 import { ExternalCluster, ExternalTopic, fixture, messageOf, oneOf, secretWith, stringsOutsideSecrets } from './support';
 
 describe('Eventrouter', () => {
@@ -170,6 +172,18 @@ describe('Eventrouter', () => {
     const { chart } = fixture();
     const old = new ExternalCluster(chart, 'Old', 'legacy', '3.9.0', 'legacy-kafka:9092');
     expect(() => new Eventrouter(chart, 'Events', { topic: new ExternalTopic(chart, 'T', 'events', old), image: EventrouterImage.HEPTIO_V0_3 })).not.toThrow();
+  });
+
+  test('fails if the cluster serves clients on a TLS listener, which eventrouter cannot use', () => {
+    // GIVEN a cluster whose workloads' listener is the TLS one
+    const chart = new Chart(Testing.app(), 'tls', { namespace: 'klaxon' });
+    const cluster = new KafkaCluster(chart, 'Kafka', { workloadListener: 'tls' });
+    const topic = new KafkaTopic(cluster, 'Events', { topicName: 'cluster-events', partitions: 1 });
+    // THEN
+    expect(messageOf(() => new Eventrouter(chart, 'Events', { topic }))).toBe(
+      "'workloadListener' (\"tls\") of KafkaCluster 'klaxon' needs TLS, which Eventrouter 'Events' cannot give: eventrouter's Kafka sink has no TLS settings, " +
+      "and its only SASL mechanism (PLAIN, heptiolabs builds) is one Strimzi listeners do not offer. Point 'workloadListener' at a listener with 'tls: false' and authentication 'none' (the default 'plain').",
+    );
   });
 
   test('fails if SASL is asked of an image whose Kafka sink has none', () => {

@@ -2,6 +2,9 @@ import { ApiObject, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { DEFAULT_HTTP_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, RuntimeTuningEnv, WorkloadEnv } from '../../../functions/contracts/workload-env';
+import { ConsumerGroup } from '../../../constructs/kafka/consumer-group';
+import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
+import { KafkaTopic } from '../../../constructs/kafka/kafka-topic';
 import { KafkaUser } from '../../../constructs/kafka/kafka-user';
 import { FunctionCode } from '../../../constructs/workloads/function-code';
 import { CONTENT_HASH_ANNOTATION, KafkaFunction, KafkaFunctionProps, renderedEnv } from '../../../constructs/workloads/kafka-function';
@@ -318,6 +321,22 @@ describe('KafkaFunction', () => {
     test('fails if the grace period is not whole seconds', () => {
       expect(messageOf(() => audit({ terminationGracePeriod: Duration.millis(12500) }))).toBe(
         "'terminationGracePeriod' (\"12 seconds 500 millis\") of KafkaFunction 'orders-audit' must be a whole number of seconds (terminationGracePeriodSeconds).",
+      );
+    });
+
+    test('fails if the cluster serves workloads on a listener that needs TLS or credentials, which the runtime cannot give', () => {
+      const chart = namespacedChart();
+      const cluster = new KafkaCluster(chart, 'Kafka', {
+        listeners: [{ name: 'plain', port: 9092 }, { name: 'secure', port: 9094, tls: true, authentication: 'scram-sha-512' }],
+        workloadListener: 'secure',
+      });
+      const source = new KafkaTopic(cluster, 'Source', { topicName: 'orders', partitions: 1 });
+      const deadLetter = new KafkaTopic(cluster, 'DeadLetter', { topicName: 'orders.dead-letter', partitions: 1 });
+      const group = new ConsumerGroup(cluster, 'Group', { groupId: 'orders-audit' });
+      expect(messageOf(() => new KafkaFunction(chart, 'Audit', { code: CODE, source, group, deadLetter }))).toBe(
+        "'workloadListener' (\"secure\") of KafkaCluster 'klaxon' needs TLS and scram-sha-512 authentication, which KafkaFunction 'audit' cannot give: " +
+        'the function runtime connects in plain text without credentials (the workload env has no TLS or SASL keys yet). ' +
+        "Point 'workloadListener' at a listener with 'tls: false' and authentication 'none' (the default 'plain').",
       );
     });
 
