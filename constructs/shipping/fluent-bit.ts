@@ -64,6 +64,10 @@ export class FluentBit extends Construct implements ILogShipper {
   public readonly image: string;
   /** The tail offsets database on the node. */
   public readonly dbPath: string;
+  /** Seconds between flushes (service `flush`). */
+  public readonly flush: Duration;
+  /** Service `log_level`. */
+  public readonly logLevel: FluentBitLogLevel;
   /** The DaemonSet. */
   public readonly daemonSet: k8s.KubeDaemonSet;
   /** The ConfigMap with fluent-bit.conf. */
@@ -86,8 +90,9 @@ export class FluentBit extends Construct implements ILogShipper {
     this.allowDuplicateShipping = this.settings.allowDuplicateShipping;
     this.image = checkNonEmpty('image', props.image ?? 'cr.fluentbit.io/fluent/fluent-bit:4.2.8', owner);
     this.dbPath = checkAbsolutePath('dbPath', props.dbPath ?? '/var/lib/fluent-bit/klaxon-tail.db', owner);
-    checkInteger('flush', (props.flush ?? Duration.seconds(1)).toSeconds(), { min: 1, owner });
-    checkOneOf<FluentBitLogLevel>('logLevel', props.logLevel ?? 'info', ['off', 'error', 'warn', 'info', 'debug', 'trace'], owner);
+    this.flush = props.flush ?? Duration.seconds(1);
+    checkInteger('flush', this.flush.toSeconds(), { min: 1, owner });
+    this.logLevel = checkOneOf<FluentBitLogLevel>('logLevel', props.logLevel ?? 'info', ['off', 'error', 'warn', 'info', 'debug', 'trace'], owner);
     this.resources = resolveResources(props.resources, {
       cpu: { request: kplus.Cpu.millis(100) },
       memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
@@ -115,11 +120,10 @@ export class FluentBit extends Construct implements ILogShipper {
   /** The whole fluent-bit.conf. */
   public configuration(): string {
     const s = this.settings;
-    const p = this.props;
     const sections: [string, [string, string][]][] = [
       ['SERVICE', [
-        ['flush', String((p.flush ?? Duration.seconds(1)).toSeconds())],
-        ['log_level', p.logLevel ?? 'info'],
+        ['flush', String(this.flush.toSeconds())],
+        ['log_level', this.logLevel],
         ['daemon', 'off'],
         ['http_server', 'on'],
         ['http_listen', '0.0.0.0'],
