@@ -4,6 +4,7 @@
  *
  * The targets are for this project's reference machine: 2 cores, 24 GiB, otherwise idle.
  */
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../functions/contracts/workload-env';
 
 /** How a figure is compared with its target. */
 export type Comparison = '<' | '<=' | '>=' | '>';
@@ -36,7 +37,7 @@ export const TARGETS: Readonly<Record<string, Target>> = {
   'fanout.latencyP99Ms': { op: '<', value: 1000, why: 'an event reaches its namespace topic within a second at a steady rate' },
   'fanout.redelivered': { op: '<=', value: 0, why: 'one member, no restarts: nothing should be consumed twice' },
   'fanout.readySeconds': { op: '<', value: 10, why: 'a new pod consumes soon after it starts' },
-  'fanout.shutdownSeconds': { op: '<', value: 10, why: "within the runtime's shutdown bound (terminationGracePeriod must exceed it)" },
+  'fanout.shutdownSeconds': { op: '<', value: DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000, why: "within the runtime's shutdown bound (terminationGracePeriod must exceed it)" },
 };
 
 /** True when `value` meets `target`. */
