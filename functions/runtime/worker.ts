@@ -19,9 +19,10 @@
  *   at once (so a missing topic costs one record's retries, not every record's). If the dead-letter topic refuses a truncated dead letter, the headers alone are
  *   sent; if it refuses that too (missing, not allowed), the runtime retries forever and says so in
  *   the log: dropping would lose the record.
- * - On stop (SIGTERM) retry loops end at once, and so does the wait for a send or an async handler
- *   call in flight (kafkajs's own produce retries take up to ~15 s with a refusing broker, longer
- *   than the stop bound); unhandled records stay unresolved (they are consumed again after a
+ * - On stop (SIGTERM) retry loops end at once. A send or an async handler call in flight gets half
+ *   of KLAXON_SHUTDOWN_TIMEOUT_MS to finish (so a clean stop under load writes nothing it does not
+ *   commit), then is abandoned (kafkajs's own produce retries take ~9 s against a refusing broker,
+ *   longer than the stop bound). Unhandled records stay unresolved (they are consumed again after a
  *   restart), resolved offsets are committed, the group is left.
  * - Rebalances are not held up by retries: a heartbeat made while waiting (backoff, a slow send or
  *   handler call) that finds the group rebalancing or the membership gone (REBALANCE_IN_PROGRESS,
@@ -437,15 +438,20 @@ export class KafkaWorker {
 
   /**
    * Awaits `work`, heartbeating every heartbeat interval meanwhile (see `BatchTurn.heartbeat`).
-   * Throws `StoppedWaiting` at once when the worker stops first; the abandoned work runs out on its
-   * own (a send ends when stop() disconnects the producer), its outcome ignored.
+   * Once the worker stops, `work` has half the stop bound left; then `StoppedWaiting` is thrown and
+   * the abandoned work runs out on its own (a send ends when stop() disconnects the producer), its
+   * outcome ignored.
    */
   private async withHeartbeats<T>(turn: BatchTurn, work: Promise<T>): Promise<T> {
+    const { config } = this.options;
     const signal = this.stopping.signal;
-    const timer = setInterval(() => void turn.heartbeat(), this.options.config.heartbeatIntervalMs);
+    const timer = setInterval(() => void turn.heartbeat(), config.heartbeatIntervalMs);
+    let grace: NodeJS.Timeout | undefined;
     let onAbort = (): void => undefined;
     const stopped = new Promise<never>((_, reject) => {
-      onAbort = () => reject(new StoppedWaiting());
+      onAbort = () => {
+        grace = setTimeout(() => reject(new StoppedWaiting()), Math.floor(config.shutdownTimeoutMs / 2));
+      };
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     });
@@ -454,6 +460,7 @@ export class KafkaWorker {
       return await Promise.race([work, stopped]);
     } finally {
       clearInterval(timer);
+      clearTimeout(grace);
       signal.removeEventListener('abort', onAbort);
     }
   }
