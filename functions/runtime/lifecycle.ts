@@ -9,7 +9,8 @@
  *    the group is left), disconnect, close the HTTP server, exit 0 — all within
  *    KLAXON_SHUTDOWN_TIMEOUT_MS; past that bound the process exits 1 (the offsets of the records in
  *    hand were not committed; they will be consumed again).
- * 4. The consumer crashed for good (a non-retriable error, or KLAXON_MAX_RESTARTS crashes in a row):
+ * 4. A promise rejection nobody handled (a bug): logged as JSON, the same stop, exit 1.
+ * 5. The consumer crashed for good (a non-retriable error, or KLAXON_MAX_RESTARTS crashes in a row):
  *    /livez fails, the same stop runs, the process exits 1 so Kubernetes restarts it.
  */
 import { ConfigError, Env, RuntimeConfig, SettingsOf, SettingsSpec, WorkloadDefaults, loadConfig, readSettings } from './config';
@@ -47,6 +48,8 @@ export interface ProcessPorts {
   readonly stderr: (text: string) => void;
   readonly exit: (code: number) => void;
   readonly onSignal: (signal: 'SIGTERM' | 'SIGINT', listener: () => void) => void;
+  /** Where a promise rejection nobody handled is reported (Node's 'unhandledRejection'). */
+  readonly onUnhandledRejection?: (listener: (reason: unknown) => void) => void;
 }
 
 function realProcess(): ProcessPorts {
@@ -60,6 +63,7 @@ function realProcess(): ProcessPorts {
       process.stdout.write('', () => process.exit(code));
     },
     onSignal: (signal, listener) => process.on(signal, listener),
+    onUnhandledRejection: (listener) => process.on('unhandledRejection', listener),
   };
 }
 
@@ -124,6 +128,11 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
   };
   ports.onSignal('SIGTERM', () => void shutdown(0, 'SIGTERM'));
   ports.onSignal('SIGINT', () => void shutdown(0, 'SIGINT'));
+  // Without a listener Node would crash at once: a plain stack on stderr, no commit, no group leave.
+  ports.onUnhandledRejection?.((reason) => {
+    logger.error('unhandled promise rejection', { error: reason });
+    void shutdown(1, 'unhandled promise rejection');
+  });
 
   try {
     server = await startHealthServer(config.httpPort, health, metrics.registry, logger);
