@@ -90,20 +90,22 @@ export function ensureKafkaLibs(libsDir: string = DEFAULT_KAFKA_LIBS, log: (line
 }
 
 /** A KRaft cluster id: 16 random bytes, base64url without padding, as Kafka's Uuid prints them. */
-function clusterId(): string {
+export function clusterId(): string {
   for (;;) {
     const id = randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;
   }
 }
 
-function javaExecutable(options: KafkaBrokerOptions): string {
+/** The java executable of `options`: its `java`, else $JAVA_HOME/bin/java, else 'java'. */
+export function javaExecutable(options: KafkaBrokerOptions = {}): string {
   if (options.java) return options.java;
   if (process.env.JAVA_HOME) return path.join(process.env.JAVA_HOME, 'bin', 'java');
   return 'java';
 }
 
-const LOG4J2 = `# Written by test/harness/kafka-broker.ts
+/** The broker's log4j2.properties: INFO to stdout, noisy loggers at WARN. */
+export const LOG4J2 = `# Written by test/harness/kafka-broker.ts
 status = warn
 appender.out.type = Console
 appender.out.name = STDOUT
@@ -121,7 +123,8 @@ logger.clients.name = org.apache.kafka.clients
 logger.clients.level = WARN
 `;
 
-function serverProperties(dir: string, port: number, controllerPort: number, options: KafkaBrokerOptions): string {
+/** The `server.properties` of a single-node broker+controller in `dir` on `port`/`controllerPort`. */
+export function serverProperties(dir: string, port: number, controllerPort: number, options: KafkaBrokerOptions): string {
   const config: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,

@@ -3,7 +3,7 @@
  * port and data dir; the fanout recovers by itself and loses nothing.
  */
 import { createTopics, uniqueName } from '../harness';
-import { FanoutProcess, fanoutNames, produceLoad, readSeqs, startFanout, synthesizedFanoutEnv, testKafka, waitForRecords } from '../functions/support/fanout';
+import { FanoutProcess, createFanoutTopics, fanoutNames, killRunning, produceLoad, readSeqs, startFanout, synthesizedFanoutEnv, testKafka, waitForRecords } from '../functions/support/fanout';
 import { RestartableBroker, createRestartableBroker } from '../functions/support/restartable-broker';
 
 jest.setTimeout(400_000);
@@ -16,10 +16,7 @@ describe('events-fanout through a broker restart', () => {
   let fanout: FanoutProcess | undefined;
 
   afterAll(async () => {
-    if (fanout && fanout.child.exitCode === null && fanout.child.signalCode === null) {
-      fanout.kill('SIGKILL');
-      await fanout.exit;
-    }
+    await killRunning([fanout]);
     await broker?.destroy();
   });
 
@@ -31,16 +28,7 @@ describe('events-fanout through a broker restart', () => {
     const names = fanoutNames(uniqueName('fanout-restart'));
     const admin = kafka.admin();
     await admin.connect();
-    await createTopics(
-      [
-        { topic: names.source, partitions: 3 },
-        ...NAMESPACES.map((ns) => ({ topic: names.topic(ns), partitions: 3 })),
-        { topic: names.clusterScoped },
-        { topic: names.unrouted },
-        { topic: names.deadLetter },
-      ],
-      admin,
-    );
+    await createFanoutTopics(names, NAMESPACES, {}, admin);
     await admin.disconnect();
     const seqs = await produceLoad(kafka, names.source, NAMESPACES, LOAD);
     const outputs = [...NAMESPACES.map((ns) => names.topic(ns)), names.deadLetter];

@@ -7,17 +7,15 @@
 import { brokers, createTopics, kcatConsume, kcatProduce, KcatMessage, uniqueName } from '../harness';
 import { fixture } from '../functions/fixtures';
 import {
-  FanoutProcess,
   SourceFormat,
   Subject,
   eventBytes,
   fanoutNames,
+  fanoutSuite,
   node,
   pod,
   seqOf,
-  startFanout,
   synthesizedFanoutEnv,
-  testKafka,
   waitForRecords,
 } from '../functions/support/fanout';
 
@@ -36,16 +34,7 @@ interface Sent {
 }
 
 describe('events-fanout routes every source format', () => {
-  const names = fanoutNames(uniqueName('fanout-fmt'));
-  const kafka = testKafka(brokers().join(','));
-  let fanout: FanoutProcess | undefined;
-
-  afterAll(async () => {
-    if (fanout && fanout.child.exitCode === null) {
-      fanout.kill('SIGKILL');
-      await fanout.exit;
-    }
-  });
+  const { names, kafka, start } = fanoutSuite('fanout-fmt');
 
   test('records of eventrouter, kube-eventer and raw Events reach their namespace topics, keyed by object, in order', async () => {
     // GIVEN topics for the declared namespaces shop and billing, and a mixed stream of events
@@ -95,7 +84,7 @@ describe('events-fanout routes every source format', () => {
       FANOUT_CLUSTER_SCOPED_TOPIC: names.clusterScoped,
       FANOUT_UNROUTED_TOPIC: names.unrouted,
     });
-    fanout = await startFanout(env);
+    const fanout = await start(env);
     const outputs = [names.topic('shop'), names.topic('billing'), names.clusterScoped, names.unrouted, names.deadLetter];
     const expectedOut = sent.length + 1; // + the dead letter; the resync duplicate writes nothing
     await waitForRecords(kafka, outputs, expectedOut, 60_000);
@@ -158,7 +147,7 @@ describe('events-fanout routes every source format', () => {
     await kcatProduce(big.source, [{ key: subject.name, value }], { properties: { 'message.max.bytes': String(8 * 1024 * 1024) } });
 
     // WHEN the fanout runs
-    const f = await startFanout(await synthesizedFanoutEnv(big, ['billing'], brokers().join(',')));
+    const f = await start(await synthesizedFanoutEnv(big, ['billing'], brokers().join(',')));
     try {
       await waitForRecords(kafka, [big.topic('billing'), big.deadLetter], 1, 60_000);
 

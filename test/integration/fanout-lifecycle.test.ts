@@ -2,12 +2,14 @@
  * events-fanout under load: killed (SIGKILL) mid-stream and started again, it loses nothing; stopped
  * with SIGTERM, it exits 0 within 10 s with its offsets committed.
  */
-import { brokers, createTopics, uniqueName } from '../harness';
+import { brokers, uniqueName } from '../harness';
 import {
   FanoutNames,
   FanoutProcess,
   committedTotal,
+  createFanoutTopics,
   fanoutNames,
+  killRunning,
   produceLoad,
   readSeqs,
   recordCount,
@@ -26,24 +28,11 @@ describe('events-fanout lifecycle under load', () => {
   const kafka = testKafka(brokers().join(','));
   const running: FanoutProcess[] = [];
 
-  afterAll(async () => {
-    for (const f of running) {
-      if (f.child.exitCode === null && f.child.signalCode === null) {
-        f.kill('SIGKILL');
-        await f.exit;
-      }
-    }
-  });
+  afterAll(() => killRunning(running));
 
   async function setUp(prefix: string): Promise<{ names: FanoutNames; env: Record<string, string>; outputs: string[]; seqs: Set<number> }> {
     const names = fanoutNames(uniqueName(prefix));
-    await createTopics([
-      { topic: names.source, partitions: 3 },
-      ...NAMESPACES.map((ns) => ({ topic: names.topic(ns), partitions: 3 })),
-      { topic: names.clusterScoped },
-      { topic: names.unrouted },
-      { topic: names.deadLetter },
-    ]);
+    await createFanoutTopics(names, NAMESPACES);
     const seqs = await produceLoad(kafka, names.source, NAMESPACES, LOAD);
     const env = await synthesizedFanoutEnv(names, NAMESPACES, brokers().join(','));
     return { names, env, outputs: [...NAMESPACES.map((ns) => names.topic(ns)), names.deadLetter], seqs };

@@ -2,17 +2,15 @@
  * 10 000 records with 1 % poison: every poison record lands in the dead-letter topic with its
  * reason and source headers, no valid record is lost, and the fanout keeps running.
  */
-import { brokers, createTopics, kcatConsume, kcatProduce, KcatMessage, uniqueName } from '../harness';
+import { brokers, kcatConsume, kcatProduce, KcatMessage } from '../harness';
 import {
-  FanoutProcess,
   SourceFormat,
+  createFanoutTopics,
   eventBytes,
-  fanoutNames,
+  fanoutSuite,
   pod,
   seqOf,
-  startFanout,
   synthesizedFanoutEnv,
-  testKafka,
   waitForRecords,
 } from '../functions/support/fanout';
 
@@ -53,26 +51,11 @@ function poison(i: number): Poison {
 }
 
 describe('events-fanout with poison records', () => {
-  const names = fanoutNames(uniqueName('fanout-poison'));
-  const kafka = testKafka(brokers().join(','));
-  let fanout: FanoutProcess | undefined;
-
-  afterAll(async () => {
-    if (fanout && fanout.child.exitCode === null) {
-      fanout.kill('SIGKILL');
-      await fanout.exit;
-    }
-  });
+  const { names, kafka, start } = fanoutSuite('fanout-poison');
 
   test('every poison record is dead-lettered with its reason, no valid record is lost, the consumer keeps running', async () => {
     // GIVEN 9 900 valid events and 100 poison records (not JSON, wrong shape, empty, 2 MiB, no namespace)
-    await createTopics([
-      { topic: names.source, partitions: 3, config: BIG },
-      ...NAMESPACES.map((ns) => ({ topic: names.topic(ns), partitions: 3 })),
-      { topic: names.clusterScoped },
-      { topic: names.unrouted },
-      { topic: names.deadLetter, partitions: 2 },
-    ]);
+    await createFanoutTopics(names, NAMESPACES, { sourceConfig: BIG, deadLetterPartitions: 2 });
     const messages: KcatMessage[] = [];
     const validSeqs = new Set<number>();
     const poisons = new Map<string, Poison>();
@@ -95,7 +78,7 @@ describe('events-fanout with poison records', () => {
     await kcatProduce(names.source, messages, { properties: { 'message.max.bytes': String(8 * 1024 * 1024) }, timeoutMs: 60_000 });
 
     // WHEN the fanout consumes them
-    fanout = await startFanout(await synthesizedFanoutEnv(names, NAMESPACES, brokers().join(',')));
+    const fanout = await start(await synthesizedFanoutEnv(names, NAMESPACES, brokers().join(',')));
     const outputs = [...NAMESPACES.map((ns) => names.topic(ns)), names.deadLetter];
     await waitForRecords(kafka, outputs, 10_000, 120_000);
 

@@ -1,19 +1,7 @@
-import * as http from 'node:http';
 import { Registry } from 'prom-client';
 import { HealthState, startHealthServer } from '../../../functions/runtime/health';
 import { Logger } from '../../../functions/runtime/logger';
-
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
-}
+import { httpGet as get } from '../support/http';
 
 describe('health', () => {
   test('readiness needs a joined consumer with a fresh heartbeat', () => {

@@ -7,16 +7,17 @@
 import { ChildProcess, spawn } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
-import * as http from 'http';
 import { Testing } from 'cdk8s';
-import { Kafka, logLevel } from 'kafkajs';
+import { Admin, Kafka, logLevel } from 'kafkajs';
 import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
 import { ConsumerGroup } from '../../../constructs/kafka/consumer-group';
 import { KlaxonTopics } from '../../../constructs/kafka/klaxon-topics';
 import { EventsFanout } from '../../../constructs/workloads/events-fanout';
 import { FunctionCode } from '../../../constructs/workloads/function-code';
 import { buildFunctions, bundlePath } from '../../../functions/build';
+import { brokers, createTopics, uniqueName } from '../../harness';
 import { FixtureName, fixture } from '../fixtures';
+import { httpGet } from './http';
 
 // ---------------------------------------------------------------------------------------------
 // The bundle and the env of the synthesized Deployment
@@ -55,6 +56,31 @@ export function fanoutNames(run: string): FanoutNames {
     groupId: `${run}-fanout`,
     topic: (ns) => `${run}.ns.${ns}`,
   };
+}
+
+/** Options of `createFanoutTopics`. */
+export interface FanoutTopicOptions {
+  /** Partitions of the source and of each namespace topic. @default 3 */
+  readonly partitions?: number;
+  /** Topic config of the source topic. @default - the broker's */
+  readonly sourceConfig?: Readonly<Record<string, string>>;
+  /** Partitions of the dead-letter topic. @default 1 */
+  readonly deadLetterPartitions?: number;
+}
+
+/** Creates every topic the fanout reads and writes for `names`: source, one per namespace, cluster-scoped, unrouted, dead letters. */
+export async function createFanoutTopics(names: FanoutNames, namespaces: readonly string[], options: FanoutTopicOptions = {}, admin?: Admin): Promise<void> {
+  const partitions = options.partitions ?? 3;
+  await createTopics(
+    [
+      { topic: names.source, partitions, config: options.sourceConfig },
+      ...namespaces.map((ns) => ({ topic: names.topic(ns), partitions })),
+      { topic: names.clusterScoped },
+      { topic: names.unrouted },
+      { topic: names.deadLetter, partitions: options.deadLetterPartitions },
+    ],
+    admin,
+  );
 }
 
 /**
@@ -169,23 +195,43 @@ export async function startFanout(env: Record<string, string>): Promise<FanoutPr
   };
 }
 
+/** What a fanout test file shares: per-run names, a client of the test broker, and a start that cleans up. */
+export interface FanoutSuite {
+  readonly names: FanoutNames;
+  readonly kafka: Kafka;
+  /** `startFanout`, with the process SIGKILLed in afterAll if still running. */
+  start(env: Record<string, string>): Promise<FanoutProcess>;
+}
+
+/** Call inside a `describe`: names from `prefix`, a client of the harness broker, and an afterAll that kills leftover fanouts. */
+export function fanoutSuite(prefix: string): FanoutSuite {
+  const running: FanoutProcess[] = [];
+  afterAll(() => killRunning(running));
+  return {
+    names: fanoutNames(uniqueName(prefix)),
+    kafka: testKafka(brokers().join(',')),
+    start: async (env) => {
+      const f = await startFanout(env);
+      running.push(f);
+      return f;
+    },
+  };
+}
+
+/** SIGKILLs every fanout of `fanouts` still running and waits for it to exit (for afterAll). */
+export async function killRunning(fanouts: ReadonlyArray<FanoutProcess | undefined>): Promise<void> {
+  for (const f of fanouts) {
+    if (!f || f.child.exitCode !== null || f.child.signalCode !== null) continue;
+    f.kill('SIGKILL');
+    await f.exit;
+  }
+}
+
 function tailLines(lines: Array<Record<string, unknown>>, n = 15): string {
   return lines
     .slice(-n)
     .map((l) => JSON.stringify(l).slice(0, 400))
     .join('\n');
-}
-
-export function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
 }
 
 /** Sums the samples of `name` whose labels include `labels`, from Prometheus text. */

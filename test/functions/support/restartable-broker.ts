@@ -1,13 +1,13 @@
 /**
  * A single-node Kafka broker that can be stopped and started again on the same port and data dir,
- * for the broker-restart test. Built from the harness's own parts (jars, owned processes, free
- * ports); the harness broker itself has no restart (its stop() removes its dir).
+ * for the broker-restart test. Built from the harness's own parts (jars, server.properties, log4j
+ * config, owned processes, free ports); the harness broker itself has no restart (its stop()
+ * removes its dir).
  */
 import { ChildProcess } from 'child_process';
-import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DEFAULT_KAFKA_LIBS, ensureKafkaLibs } from '../../harness/kafka-broker';
+import { DEFAULT_KAFKA_LIBS, LOG4J2, clusterId, ensureKafkaLibs, javaExecutable, serverProperties } from '../../harness/kafka-broker';
 import { canConnect, exited, freePort, ownedTempDir, removeDir, spawnOwned, stopChild, tail } from '../../harness/processes';
 
 export interface RestartableBroker {
@@ -23,17 +23,6 @@ export interface RestartableBroker {
   destroy(): Promise<void>;
 }
 
-function java(): string {
-  return process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
-}
-
-function clusterId(): string {
-  for (;;) {
-    const id = randomBytes(16).toString('base64url');
-    if (!id.startsWith('-')) return id;
-  }
-}
-
 export async function createRestartableBroker(): Promise<RestartableBroker> {
   ensureKafkaLibs();
   const dir = ownedTempDir('kafka-restartable');
@@ -42,31 +31,11 @@ export async function createRestartableBroker(): Promise<RestartableBroker> {
   const logFile = path.join(dir, 'broker.log');
   const configFile = path.join(dir, 'server.properties');
   const log4j = path.join(dir, 'log4j2.properties');
-  const props: Record<string, string | number | boolean> = {
-    'process.roles': 'broker,controller',
-    'node.id': 1,
-    'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
-    'controller.listener.names': 'CONTROLLER',
-    'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'log.dirs': path.join(dir, 'data'),
-    'auto.create.topics.enable': false,
-    'group.initial.rebalance.delay.ms': 0,
-    'offsets.topic.replication.factor': 1,
-    'offsets.topic.num.partitions': 3,
-    'transaction.state.log.replication.factor': 1,
-    'transaction.state.log.min.isr': 1,
-    'share.coordinator.state.topic.replication.factor': 1,
-    'share.coordinator.state.topic.min.isr': 1,
-    'num.network.threads': 2,
-    'num.io.threads': 4,
-  };
-  fs.writeFileSync(configFile, `${Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
-  fs.writeFileSync(log4j, 'status = warn\nappender.out.type = Console\nappender.out.name = STDOUT\nappender.out.layout.type = PatternLayout\nappender.out.layout.pattern = [%d] %p %m (%c)%n\nrootLogger.level = INFO\nrootLogger.appenderRef.out.ref = STDOUT\n');
+  fs.writeFileSync(configFile, serverProperties(dir, port, controllerPort, { autoCreateTopics: false }));
+  fs.writeFileSync(log4j, LOG4J2);
+  const java = javaExecutable();
   const common = [`-Dlog4j2.configurationFile=${log4j}`, '-Djava.awt.headless=true', '-cp', path.join(DEFAULT_KAFKA_LIBS, '*')];
-  const format = spawnOwned(java(), ['-Xmx256m', ...common, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', configFile], {
+  const format = spawnOwned(java, ['-Xmx256m', ...common, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', configFile], {
     dir,
     kind: 'kafka-format',
     logFile,
@@ -81,7 +50,7 @@ export async function createRestartableBroker(): Promise<RestartableBroker> {
   };
   const start = async (): Promise<void> => {
     if (child) return;
-    const jvm = spawnOwned(java(), ['-Xms384m', '-Xmx384m', '-XX:+UseG1GC', ...common, 'kafka.Kafka', configFile], { dir, kind: 'kafka', logFile });
+    const jvm = spawnOwned(java, ['-Xms384m', '-Xmx384m', '-XX:+UseG1GC', ...common, 'kafka.Kafka', configFile], { dir, kind: 'kafka', logFile });
     child = jvm;
     const deadline = Date.now() + 90_000;
     while (!(await canConnect(port))) {
