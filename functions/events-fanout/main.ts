@@ -1,7 +1,7 @@
 /**
  * Entry point of the events-fanout bundle (`node .build/functions/events-fanout/index.js`): runs
  * the workload until SIGTERM. Configuration: the WorkloadEnv and FanoutEnv keys
- * (functions/contracts/workload-env.ts) and the runtime's tuning keys (functions/runtime/config.ts).
+ * and the runtime's optional RuntimeTuningEnv keys, all in functions/contracts/workload-env.ts.
  */
 import { runWorkload } from '../runtime/lifecycle';
 import { eventsFanout } from './workload';
