@@ -41,6 +41,7 @@ describe('KafkaFunction', () => {
       { name: 'HTTP_PORT', value: '8080' },
       { name: 'LOG_LEVEL', value: 'info' },
       { name: 'KLAXON_SHUTDOWN_TIMEOUT_MS', value: '8000' },
+      { name: 'NODE_OPTIONS', value: '--max-old-space-size=128' },
     ]);
     expect(envOf(container)).toEqual({
       [WorkloadEnv.BROKERS]: cluster.bootstrapServers,
@@ -51,9 +52,27 @@ describe('KafkaFunction', () => {
       [WorkloadEnv.HTTP_PORT]: String(DEFAULT_HTTP_PORT),
       [WorkloadEnv.LOG_LEVEL]: 'info',
       [RuntimeTuningEnv.SHUTDOWN_TIMEOUT_MS]: String(DEFAULT_SHUTDOWN_TIMEOUT_MS),
+      NODE_OPTIONS: '--max-old-space-size=128',
     });
     expect(fn.env).toEqual(envOf(container));
     expect(fn.cluster).toBe(cluster);
+  });
+
+  test("V8's heap is capped at half the memory limit, unless env sets NODE_OPTIONS", () => {
+    // GIVEN
+    const chart = namespacedChart();
+    const { source, deadLetter, group } = kafkaFixture(chart);
+    const capped = new KafkaFunction(chart, 'Capped', {
+      code: CODE, source, deadLetter, group, workloadName: 'capped',
+      resources: { memory: { limit: Size.mebibytes(1024) } },
+    });
+    const own = new KafkaFunction(chart, 'Own', {
+      code: CODE, source, deadLetter, group: new ConsumerGroup(chart, 'OwnGroup', { cluster: source.cluster, groupId: 'own' }), workloadName: 'own',
+      env: { NODE_OPTIONS: '--max-old-space-size=300 --enable-source-maps' },
+    });
+    // THEN
+    expect(capped.env.NODE_OPTIONS).toBe('--max-old-space-size=512');
+    expect(own.env.NODE_OPTIONS).toBe('--max-old-space-size=300 --enable-source-maps');
   });
 
   test('the runtime, reading the env a pod gets, stops within a bound shorter than the grace period', () => {
@@ -202,6 +221,7 @@ describe('KafkaFunction', () => {
       KAFKA_CLIENT_ID: 'audit-eu1',
       HTTP_PORT: '8080',
       LOG_LEVEL: 'debug',
+      NODE_OPTIONS: '--max-old-space-size=256',
       KLAXON_SHUTDOWN_TIMEOUT_MS: '20000',
       AUDIT_MODE: 'strict',
       TZ: 'UTC',
