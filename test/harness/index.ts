@@ -25,8 +25,10 @@ export async function createTopics(
   const own = admin ?? kafka('harness-admin').admin();
   if (!admin) await own.connect();
   try {
+    // kafkajs' waitForLeaders can fail with UNKNOWN_TOPIC_OR_PARTITION while a KRaft broker is still
+    // publishing the new topics' metadata; poll the metadata ourselves until every partition has a leader.
     await own.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: topics.map((t) => ({
         topic: t.topic,
         numPartitions: t.partitions ?? 1,
@@ -34,10 +36,35 @@ export async function createTopics(
         configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
       })),
     });
+    await waitForLeaders(own, topics.map((t) => ({ topic: t.topic, partitions: t.partitions ?? 1 })));
   } finally {
     if (!admin) await own.disconnect();
   }
   return topics.map((t) => t.topic);
+}
+
+/** Resolves once every partition of `topics` has a leader; throws after `timeoutMs`. */
+export async function waitForLeaders(
+  admin: Admin,
+  topics: ReadonlyArray<{ readonly topic: string; readonly partitions: number }>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      const ready = topics.every((want) => {
+        const meta = found.find((f) => f.name === want.topic);
+        return meta !== undefined && meta.partitions.length === want.partitions && meta.partitions.every((p) => p.leader >= 0);
+      });
+      if (ready) return;
+    } catch (e) {
+      last = e; // UNKNOWN_TOPIC_OR_PARTITION until the metadata is published
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`topics ${topics.map((t) => t.topic).join(', ')} have no leader after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
 }
 
 /**
