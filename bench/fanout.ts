@@ -27,6 +27,7 @@ import { renderedEnv } from '../constructs/workloads/kafka-function';
 import { buildFunctions, bundlePath } from '../functions/build';
 import { benchNamespaces, eventRecord, GeneratedRecord, seqOf } from './event-records';
 import { Benchmark, BenchContext, envInt, mib, now, procCpuSeconds, procStatusKb, ResultBuilder, sleep, stopProcess } from './lib';
+import { onJsonLines } from '../test/harness/processes';
 
 const NAMESPACE_COUNT = 20;
 /** Namespaces with a declared topic; the last two of the 20 go to the unrouted topic. */
@@ -109,27 +110,11 @@ function startFanout(bundle: string, env: Record<string, string>): FanoutChild {
   child.once('exit', () => process.removeListener('exit', kill));
   const lines: Array<Record<string, unknown>> = [];
   const seen: Array<{ line: Record<string, unknown>; at: number }> = [];
-  let buffer = '';
-  const onData = (d: Buffer): void => {
-    buffer += d.toString('utf8');
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const text = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (!text.trim()) continue;
-      let line: Record<string, unknown>;
-      try {
-        line = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        line = { raw: text };
-      }
-      lines.push(line);
-      seen.push({ line, at: now() });
-      if (seen.length > 2000) seen.splice(0, 1000);
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  onJsonLines(child, (line) => {
+    lines.push(line);
+    seen.push({ line, at: now() });
+    if (seen.length > 2000) seen.splice(0, 1000);
+  });
   return {
     child,
     lines,

@@ -293,3 +293,29 @@ export function runOrThrow(command: string, args: readonly string[], options: { 
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Calls `onLine` with each line a child writes to stdout or stderr, parsed as JSON (the runtime's
+ * logs), or as `{ raw: text }` when a line is not JSON. Blank lines are skipped.
+ */
+export function onJsonLines(child: ChildProcess, onLine: (line: Record<string, unknown>) => void): void {
+  for (const stream of [child.stdout, child.stderr]) {
+    let buffer = '';
+    stream?.on('data', (d: Buffer) => {
+      buffer += d.toString('utf8');
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const text = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (!text.trim()) continue;
+        let line: Record<string, unknown>;
+        try {
+          line = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          line = { raw: text };
+        }
+        onLine(line);
+      }
+    });
+  }
+}

@@ -16,6 +16,7 @@ import { EventsFanout } from '../../../constructs/workloads/events-fanout';
 import { FunctionCode } from '../../../constructs/workloads/function-code';
 import { buildFunctions, bundlePath } from '../../../functions/build';
 import { brokers, createTopics, uniqueName } from '../../harness';
+import { onJsonLines } from '../../harness/processes';
 import { FixtureName, fixture } from '../fixtures';
 import { httpGet } from './http';
 
@@ -136,24 +137,10 @@ export async function startFanout(env: Record<string, string>): Promise<FanoutPr
   const child = spawn(process.execPath, [bundle], { env: { ...env, PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];
-  let buffer = '';
-  const onData = (d: Buffer): void => {
-    buffer += d.toString('utf8');
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const text = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (!text.trim()) continue;
-      try {
-        lines.push(JSON.parse(text) as Record<string, unknown>);
-      } catch {
-        lines.push({ raw: text });
-      }
-    }
+  onJsonLines(child, (line) => {
+    lines.push(line);
     for (const w of waiters.splice(0)) w();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
