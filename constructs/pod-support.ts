@@ -6,7 +6,7 @@
  * Not a construct; nothing here reads the environment.
  */
 import { createHash } from 'crypto';
-import { Chart, Names, Size, SizeRoundingBehavior } from 'cdk8s';
+import { Chart, Duration, Names, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
@@ -153,4 +153,32 @@ function cpuMillis(cpu: kplus.Cpu): number {
 
 function bytesOf(size: Size): number {
   return size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) * 1024;
+}
+
+/** Timing of an HTTP probe; fields left out are left to Kubernetes' defaults. */
+export interface HttpProbeOptions {
+  /** Delay before the first probe. @default - none (Kubernetes: 0) */
+  readonly initialDelay?: Duration;
+  /** Time between probes. */
+  readonly period: Duration;
+  /** Time one probe may take. */
+  readonly timeout: Duration;
+  /** Consecutive failures that fail the probe. @default 3 */
+  readonly failureThreshold?: number;
+  /** Consecutive successes that pass a failed probe again. @default - none (Kubernetes: 1) */
+  readonly successThreshold?: number;
+  /** Spell the scheme out. @default - none (Kubernetes: HTTP) */
+  readonly scheme?: 'HTTP' | 'HTTPS';
+}
+
+/** An HTTP GET probe of `path` on the container port named `portName`. */
+export function httpProbe(path: string, portName: string, options: HttpProbeOptions): k8s.Probe {
+  return {
+    httpGet: { path, port: k8s.IntOrString.fromString(portName), ...(options.scheme ? { scheme: options.scheme } : {}) },
+    ...(options.initialDelay ? { initialDelaySeconds: options.initialDelay.toSeconds() } : {}),
+    periodSeconds: options.period.toSeconds(),
+    timeoutSeconds: options.timeout.toSeconds(),
+    failureThreshold: options.failureThreshold ?? 3,
+    ...(options.successThreshold !== undefined ? { successThreshold: options.successThreshold } : {}),
+  };
 }

@@ -14,7 +14,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { checkAbsolutePath, checkInteger, checkNonEmpty, checkOneOf } from '../validation';
-import { clusterReader, CONFIG_HASH_ANNOTATION, configHash, renderResources, resolveResources, selectorLabels } from '../pod-support';
+import { clusterReader, httpProbe, CONFIG_HASH_ANNOTATION, configHash, renderResources, resolveResources, selectorLabels } from '../pod-support';
 import { fluentSize, ILogShipper, LogShippingOptions, registerLogShipper, ResolvedLogShipping, resolveLogShipping, tagPrefix } from './log-shipping';
 
 /** Fluent Bit's log levels. */
@@ -169,14 +169,9 @@ export class FluentBit extends Construct implements ILogShipper {
       volumes.push({ name: 'dockercontainers', hostPath: { path: '/var/lib/docker/containers', type: 'Directory' } });
       mounts.push({ name: 'dockercontainers', mountPath: '/var/lib/docker/containers', readOnly: true });
     }
-    const probe = (initialDelaySeconds: number): k8s.Probe => ({
-      // 500 once the output has failed hc_errors_count times within hc_period (see [SERVICE]).
-      httpGet: { path: '/api/v1/health', port: k8s.IntOrString.fromString('http') },
-      initialDelaySeconds,
-      periodSeconds: 30,
-      timeoutSeconds: 5,
-      failureThreshold: 3,
-    });
+    // /api/v1/health is 500 once the output has failed hc_errors_count times within hc_period (see [SERVICE]).
+    const probe = (initialDelay: Duration): k8s.Probe =>
+      httpProbe('/api/v1/health', 'http', { initialDelay, period: Duration.seconds(30), timeout: Duration.seconds(5) });
     return {
       selector: { matchLabels: labels },
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromString('10%') } },
@@ -194,8 +189,8 @@ export class FluentBit extends Construct implements ILogShipper {
             command: ['/fluent-bit/bin/fluent-bit'],
             args: ['--config', `${CONFIG_DIR}/fluent-bit.conf`],
             ports: [{ name: 'http', containerPort: FLUENT_BIT_HTTP_PORT }],
-            livenessProbe: probe(10),
-            readinessProbe: probe(5),
+            livenessProbe: probe(Duration.seconds(10)),
+            readinessProbe: probe(Duration.seconds(5)),
             resources: renderResources(this.resources),
             securityContext: {
               // Root only to read the node's log files; no capabilities, no escalation, read-only root.

@@ -7,7 +7,7 @@
  * viper.GetStringSlice (a JSON array; a comma-separated string would be one broker), and the
  * async switch is read from the misspelt key `kakfkaAsync` (`kafkaAsync` is never read).
  */
-import { Lazy, Size } from 'cdk8s';
+import { Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -19,6 +19,7 @@ import {
   clusterReader,
   CONFIG_HASH_ANNOTATION,
   configHash,
+  httpProbe,
   renderResources,
   resolveResources,
   restrictedContainerSecurityContext,
@@ -237,13 +238,7 @@ export class Eventrouter extends Construct {
             ports: [{ name: 'metrics', containerPort: EVENTROUTER_METRICS_PORT }],
             // eventrouter serves only /metrics: the probe shows the process and its HTTP server are
             // alive, not that Kafka accepts records (the program has no such endpoint).
-            livenessProbe: {
-              httpGet: { path: '/metrics', port: k8s.IntOrString.fromString('metrics') },
-              initialDelaySeconds: 10,
-              periodSeconds: 30,
-              timeoutSeconds: 5,
-              failureThreshold: 3,
-            },
+            livenessProbe: httpProbe('/metrics', 'metrics', { initialDelay: Duration.seconds(10), period: Duration.seconds(30), timeout: Duration.seconds(5) }),
             resources: renderResources(this.resources),
             securityContext: restrictedContainerSecurityContext(),
             volumeMounts: [

@@ -19,6 +19,7 @@ import {
   clusterReader,
   CONFIG_HASH_ANNOTATION,
   configHash,
+  httpProbe,
   renderResources,
   resolveResources,
   restrictedContainerSecurityContext,
@@ -224,13 +225,8 @@ export class KubeEventer extends Construct {
     const env = this.rendered.flatMap((r) => r.env);
     const volumes = [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } }, ...this.rendered.flatMap((r) => r.volumes)];
     const mounts = [{ name: 'tmp', mountPath: '/tmp' }, ...this.rendered.flatMap((r) => r.mounts)];
-    const probe = (initialDelaySeconds: number): k8s.Probe => ({
-      httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('healthz') },
-      initialDelaySeconds,
-      periodSeconds: 20,
-      timeoutSeconds: 5,
-      failureThreshold: 3,
-    });
+    const probe = (initialDelay: Duration): k8s.Probe =>
+      httpProbe('/healthz', 'healthz', { initialDelay, period: Duration.seconds(20), timeout: Duration.seconds(5) });
     return {
       // kube-eventer has no leader election: a second replica would export every event twice.
       replicas: 1,
@@ -253,8 +249,8 @@ export class KubeEventer extends Construct {
             args,
             ...(env.length ? { env } : {}),
             ports: [{ name: 'healthz', containerPort: KUBE_EVENTER_HEALTHZ_PORT }],
-            livenessProbe: probe(30),
-            readinessProbe: probe(5),
+            livenessProbe: probe(Duration.seconds(30)),
+            readinessProbe: probe(Duration.seconds(5)),
             resources: renderResources(this.resources),
             securityContext: restrictedContainerSecurityContext(),
             volumeMounts: mounts,

@@ -31,7 +31,7 @@ import type { ConsumerGroup } from '../kafka/consumer-group';
 import { checkPlainWorkloadListener, IKafkaCluster } from '../kafka/kafka-cluster';
 import { IKafkaTopic, kebabCase } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
-import { renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../pod-support';
+import { httpProbe, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../pod-support';
 import { checkDnsLabel, checkInteger, checkOneOf, describeProp, PropError } from '../validation';
 import { FunctionCode, FunctionCodeConfig } from './function-code';
 
@@ -316,13 +316,8 @@ export class KafkaFunction extends Construct {
     const securityContext = restrictedContainerSecurityContext();
     const resources = renderResources(this.resources);
     const env = Object.entries(this.env).map(([name, value]) => ({ name, value }));
-    const probe = (path: string, periodSeconds: number): k8s.Probe => ({
-      httpGet: { path, port: k8s.IntOrString.fromString(HTTP_PORT_NAME), scheme: 'HTTP' },
-      periodSeconds,
-      timeoutSeconds: 2,
-      failureThreshold: 3,
-      successThreshold: 1,
-    });
+    const probe = (path: string, period: Duration): k8s.Probe =>
+      httpProbe(path, HTTP_PORT_NAME, { scheme: 'HTTP', period, timeout: Duration.seconds(2), successThreshold: 1 });
     const replicas = this.replicas;
     return {
       ...(replicas !== undefined ? { replicas } : {}),
@@ -367,8 +362,8 @@ export class KafkaFunction extends Construct {
             ports: [{ name: HTTP_PORT_NAME, containerPort: this.httpPort, protocol: 'TCP' }],
             resources,
             securityContext,
-            livenessProbe: probe('/livez', 10),
-            readinessProbe: probe('/readyz', 5),
+            livenessProbe: probe('/livez', Duration.seconds(10)),
+            readinessProbe: probe('/readyz', Duration.seconds(5)),
             volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...code.volumeMounts.map((m) => ({ ...m }))],
           }],
           volumes: [

@@ -1,7 +1,8 @@
-import { Size } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { k8s } from 'cdk8s-plus-27';
 import { KafkaCluster } from '../../constructs/kafka/kafka-cluster';
-import { quantity, renderResources, resolveResources } from '../../constructs/pod-support';
+import { httpProbe, quantity, renderResources, resolveResources } from '../../constructs/pod-support';
 import { Eventrouter } from '../../constructs/sources/eventrouter';
 import { fixture, messageOf, oneOf } from './sources/support';
 
@@ -58,6 +59,25 @@ describe('pod support', () => {
     expect(oneOf(chart, 'Deployment').spec.template.spec.containers[0].resources).toEqual({
       requests: { cpu: '50m', memory: '64Mi' },
       limits: { cpu: '100m', memory: '128Mi' },
+    });
+  });
+});
+
+describe('httpProbe', () => {
+  test('renders the path, the named port and the timing in seconds; left-out fields stay unset', () => {
+    expect(httpProbe('/healthz', 'healthz', { initialDelay: Duration.seconds(30), period: Duration.minutes(1), timeout: Duration.seconds(5) })).toEqual({
+      httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('healthz') },
+      initialDelaySeconds: 30,
+      periodSeconds: 60,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    });
+    expect(httpProbe('/readyz', 'http', { scheme: 'HTTP', period: Duration.seconds(5), timeout: Duration.seconds(2), failureThreshold: 6, successThreshold: 1 })).toEqual({
+      httpGet: { path: '/readyz', port: k8s.IntOrString.fromString('http'), scheme: 'HTTP' },
+      periodSeconds: 5,
+      timeoutSeconds: 2,
+      failureThreshold: 6,
+      successThreshold: 1,
     });
   });
 });
