@@ -12,9 +12,12 @@ export * from './kcat';
 export * from './receivers';
 export * from './alertmanager';
 
-/** A kafkajs client for the test broker (quiet logs). */
+/**
+ * A kafkajs client for the test broker (quiet logs). Its retries span about 30 s (kafkajs' default is
+ * about 10 s), so a busy CI machine's slow leader election does not fail a test's first produce.
+ */
 export function kafka(clientId: string = uniqueName('test-client')): Kafka {
-  return new Kafka({ clientId, brokers: brokers(), logLevel: logLevel.ERROR });
+  return new Kafka({ clientId, brokers: brokers(), logLevel: logLevel.ERROR, retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 8000 } });
 }
 
 /** Creates topics and waits until their leaders are known; returns the names. */
@@ -43,7 +46,14 @@ export async function createTopics(
   return topics.map((t) => t.topic);
 }
 
-/** Resolves once every partition of `topics` has a leader; throws after `timeoutMs`. */
+/**
+ * Resolves once every partition of `topics` has a leader that serves it; throws after `timeoutMs`.
+ *
+ * A KRaft broker publishes a new partition's leader in its metadata a moment before its replica
+ * manager takes the leadership, and in that gap a produce is answered NOT_LEADER_OR_FOLLOWER. So
+ * besides the metadata, each partition's offsets are listed (ListOffsets is served by the leader
+ * only, and fails the same way until it leads).
+ */
 export async function waitForLeaders(
   admin: Admin,
   topics: ReadonlyArray<{ readonly topic: string; readonly partitions: number }>,
@@ -58,9 +68,12 @@ export async function waitForLeaders(
         const meta = found.find((f) => f.name === want.topic);
         return meta !== undefined && meta.partitions.length === want.partitions && meta.partitions.every((p) => p.leader >= 0);
       });
-      if (ready) return;
+      if (ready) {
+        for (const t of topics) await admin.fetchTopicOffsets(t.topic);
+        return;
+      }
     } catch (e) {
-      last = e; // UNKNOWN_TOPIC_OR_PARTITION until the metadata is published
+      last = e; // UNKNOWN_TOPIC_OR_PARTITION until the metadata is published, NOT_LEADER_OR_FOLLOWER until the leader serves
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -18,6 +18,7 @@ import { ConsumerGroup } from '../../constructs/kafka/consumer-group';
 import { KafkaCluster } from '../../constructs/kafka/kafka-cluster';
 import { KafkaUser } from '../../constructs/kafka/kafka-user';
 import { KlaxonTopics } from '../../constructs/kafka/klaxon-topics';
+import { waitForLeaders } from '../harness';
 import { DEFAULT_KAFKA_LIBS, ensureKafkaLibs } from '../harness/kafka-broker';
 import { canConnect, exited, freePort, ownedTempDir, removeDir, sleep, spawnOwned, stopChild, tail } from '../harness/processes';
 
@@ -170,14 +171,14 @@ describe('synthesized KafkaUser ACLs on a real Kafka 4 broker with an authorizer
     broker = await startSecuredBroker(users.map((u: any) => u.metadata.name));
     admin = new Kafka({ clientId: 'acl-test-admin', brokers: [broker.superUser], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: manifests.filter((m: any) => m.kind === 'KafkaTopic').map((t: any) => ({
-        topic: t.spec.topicName ?? t.metadata.name,
-        numPartitions: t.spec.partitions,
-        replicationFactor: t.spec.replicas,
-        configEntries: Object.entries(t.spec.config).map(([name, value]) => ({ name, value: String(value) })),
-      })),
-    });
+    const topics = manifests.filter((m: any) => m.kind === 'KafkaTopic').map((t: any) => ({
+      topic: t.spec.topicName ?? t.metadata.name,
+      numPartitions: t.spec.partitions,
+      replicationFactor: t.spec.replicas,
+      configEntries: Object.entries(t.spec.config).map(([name, value]) => ({ name, value: String(value) })),
+    }));
+    await admin.createTopics({ topics, waitForLeaders: false });
+    await waitForLeaders(admin, topics.map((t: { topic: string; numPartitions: number }) => ({ topic: t.topic, partitions: t.numPartitions })));
     for (const user of users) await applyKafkaUser(admin, user);
     const seed = new Kafka({ clientId: 'acl-test-seed', brokers: [broker.superUser], logLevel: logLevel.NOTHING }).producer();
     await seed.connect();

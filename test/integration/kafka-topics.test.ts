@@ -8,7 +8,7 @@ import { Admin, ConfigResourceTypes, ConfigSource, ITopicConfig, Kafka, logLevel
 import { KafkaCluster } from '../../constructs/kafka/kafka-cluster';
 import { KafkaTopic, MIN_SEGMENT_BYTES, TOPIC_CONFIG_KEYS } from '../../constructs/kafka/kafka-topic';
 import { KlaxonTopics } from '../../constructs/kafka/klaxon-topics';
-import { brokers, uniqueName } from '../harness';
+import { brokers, uniqueName, waitForLeaders } from '../harness';
 
 interface SynthesizedTopic {
   readonly name: string;
@@ -46,23 +46,11 @@ function toCreate(topic: SynthesizedTopic, name: string): ITopicConfig {
   };
 }
 
-/**
- * Creates topics and waits until the broker serves their metadata. (kafkajs' own waitForLeaders
- * sometimes fails with UNKNOWN_TOPIC_OR_PARTITION while KRaft metadata propagates, so poll.)
- */
+/** Creates topics and waits until every partition's leader serves it (harness waitForLeaders). */
 async function createAndWait(admin: Admin, topics: ITopicConfig[]): Promise<boolean> {
   const created = await admin.createTopics({ topics, waitForLeaders: false });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
-      if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return created;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-    }
-    if (Date.now() > deadline) throw new Error(`topics ${topics.map((t) => t.topic).join(', ')} have no leaders after 30 s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitForLeaders(admin, topics.map((t) => ({ topic: t.topic, partitions: t.numPartitions ?? 1 })));
+  return created;
 }
 
 /** The error type Kafka answers a CreateTopics request with, or 'created'. */
