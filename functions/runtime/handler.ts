@@ -8,6 +8,9 @@
  *
  * A handler may be async (a sink call). It may throw:
  * - `PermanentError`: the record is dead-lettered at once (reason `handler-rejected`);
+ * - `RetryableError`: retried with capped exponential backoff (at least its `retryAfterMs`) without
+ *   limit, until the handler succeeds or the worker stops (the record stays unresolved, so it is not
+ *   committed); for a sink that must get the record (an alert), never a dead letter for being down;
  * - anything else: retried with backoff up to KLAXON_MAX_ATTEMPTS, then dead-lettered
  *   (reason `handler-failed`).
  */
@@ -57,6 +60,24 @@ export class PermanentError extends Error {
   ) {
     super(message);
     this.name = 'PermanentError';
+  }
+}
+
+/**
+ * Thrown by a handler for a failure that only time fixes (a sink down, 5xx, 429): the runtime calls
+ * the handler again with the same record, after the backoff delay or `retryAfterMs` (whichever is
+ * longer), heartbeating meanwhile, for as long as it takes; KLAXON_MAX_ATTEMPTS does not apply. A
+ * handler that delivers to several places remembers what already succeeded for the record (same
+ * topic, partition and offset) so a retry does not deliver it twice.
+ */
+export class RetryableError extends Error {
+  constructor(
+    message: string,
+    /** Wait at least this long before the next call (e.g. a Retry-After header). */
+    readonly retryAfterMs: number = 0,
+  ) {
+    super(message);
+    this.name = 'RetryableError';
   }
 }
 

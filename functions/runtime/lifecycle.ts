@@ -31,6 +31,8 @@ export interface WorkloadContext<S extends SettingsSpec> {
   readonly logger: Logger;
   /** Register workload metrics here (`registers: [metrics.registry]`). */
   readonly metrics: RuntimeMetrics;
+  /** The environment the settings were read from (e.g. variables a setting names, filled from Secrets). @default - process.env */
+  readonly env?: Env;
 }
 
 /** A workload: its name, defaults, own settings, and a factory for its handler. */
@@ -99,7 +101,7 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
   const health = new HealthState(config.readyStaleMs);
   let handler: Handler;
   try {
-    handler = definition.createHandler({ config, settings, logger, metrics });
+    handler = definition.createHandler({ config, settings, logger, metrics, env: ports.env });
   } catch (e) {
     return failConfig(e, ports);
   }

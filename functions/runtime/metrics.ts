@@ -16,7 +16,7 @@ export class RuntimeMetrics {
   readonly recordsSkipped: Counter;
   /** Seconds from taking a record to resolving its offset. */
   readonly handlingSeconds: Histogram;
-  /** Retries, by what failed: produce (transient), topic-missing, handler. */
+  /** Retries, by what failed: produce (transient), topic-missing, dead-letter, handler, handler-retryable. */
   readonly retries: Counter<'kind'>;
   /** Next offset to consume per partition (last resolved + 1). */
   readonly consumedOffset: Gauge<'topic' | 'partition'>;

@@ -19,6 +19,10 @@
  *   at once (so a missing topic costs one record's retries, not every record's). If the dead-letter topic refuses a truncated dead letter, the headers alone are
  *   sent; if it refuses that too (missing, not allowed), the runtime retries forever and says so in
  *   the log: dropping would lose the record.
+ * - A handler that throws `RetryableError` (a sink down) is called again for the same record, after
+ *   the backoff delay or the error's `retryAfterMs`, heartbeating meanwhile, without limit, until it
+ *   succeeds or the worker stops; the record stays unresolved (not committed) all that time. Before
+ *   the first such wait, the records handled before it are sent, resolved and committed.
  * - On stop (SIGTERM) retry loops end at once. A send or an async handler call in flight gets half
  *   of KLAXON_SHUTDOWN_TIMEOUT_MS to finish (so a clean stop under load writes nothing it does not
  *   commit), then is abandoned (kafkajs's own produce retries take ~9 s against a refusing broker,
@@ -36,7 +40,7 @@
 import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Partitioners, Producer, logLevel as KafkaLogLevel } from 'kafkajs';
 import { RuntimeConfig } from './config';
 import { DeadLetterMessage, RuntimeReasons, buildDeadLetter } from './dead-letter';
-import { HeaderValue, Handler, Output, PermanentError, SourceRecord, byteLength, isDeadLetter } from './handler';
+import { HeaderValue, Handler, Output, PermanentError, RetryableError, SourceRecord, byteLength, isDeadLetter } from './handler';
 import { HealthState } from './health';
 import { LogLevel, Logger } from './logger';
 import { RuntimeMetrics } from './metrics';
@@ -264,7 +268,17 @@ export class KafkaWorker {
       if (!turn.active()) return false;
       const record = toSourceRecord(batch.topic, batch.partition, message);
       metrics.recordsIn.inc({ topic: record.topic });
-      const pending = await this.handle(record, turn);
+      // Before waiting on a RetryableError, the records handled so far are resolved and committed:
+      // they are not handled again if this one takes long or the worker stops meanwhile.
+      const settle = async (): Promise<boolean> => {
+        if (chunk.length === 0) return true;
+        if (!(await this.flush(chunk, turn))) return false;
+        chunk = [];
+        chunkBytes = 0;
+        await turn.payload.commitOffsetsIfNecessary();
+        return true;
+      };
+      const pending = await this.handle(record, turn, settle);
       if (pending === undefined) return false;
       const bytes = pending.messages.reduce((n, m) => n + byteLength(m.value) + byteLength(m.key), 0);
       if (chunk.length > 0 && (chunkBytes + bytes > config.produceChunkBytes || chunk.length >= config.produceChunkRecords)) {
@@ -280,9 +294,10 @@ export class KafkaWorker {
   }
 
   /** Runs the handler (with retries); the messages to send for the record, or undefined if stopped. */
-  private async handle(record: SourceRecord, turn: BatchTurn): Promise<Pending | undefined> {
+  private async handle(record: SourceRecord, turn: BatchTurn, settle: () => Promise<boolean> = async () => true): Promise<Pending | undefined> {
     const { config, handler, metrics } = this.options;
     const startedAt = process.hrtime.bigint();
+    let retryable = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         const returned = handler(record);
@@ -297,6 +312,16 @@ export class KafkaWorker {
       } catch (e) {
         if (e instanceof StoppedWaiting) return undefined;
         if (e instanceof PermanentError) return this.deadLettered({ record, messages: [], startedAt }, e.reason, e.message);
+        if (e instanceof RetryableError) {
+          // Without limit: only the handler (success, dead letter) or a stop ends this loop.
+          retryable += 1;
+          attempt -= 1;
+          metrics.retries.inc({ kind: 'handler-retryable' });
+          this.log.warn('handler asked for a retry; retrying until it succeeds', { ...where(record), retry: retryable, retryAfterMs: e.retryAfterMs, error: e.message });
+          if (retryable === 1 && !(await settle())) return undefined;
+          if (!(await this.backoff(retryable, turn, e.retryAfterMs))) return undefined;
+          continue;
+        }
         if (attempt >= config.maxAttempts) {
           return this.deadLettered({ record, messages: [], startedAt }, RuntimeReasons.HANDLER_FAILED, describe(e));
         }
@@ -502,10 +527,10 @@ export class KafkaWorker {
     await this.disconnectProducer();
   }
 
-  /** Waits the backoff delay of `attempt`, heartbeating; false when the worker should stop. */
-  private async backoff(attempt: number, turn: BatchTurn): Promise<boolean> {
+  /** Waits the backoff delay of `attempt` (at least `atLeastMs`), heartbeating; false when the worker should stop. */
+  private async backoff(attempt: number, turn: BatchTurn, atLeastMs = 0): Promise<boolean> {
     const { config } = this.options;
-    const until = Date.now() + backoffDelay(attempt, { initialMs: config.retryInitialMs, maxMs: config.retryMaxMs });
+    const until = Date.now() + Math.max(atLeastMs, backoffDelay(attempt, { initialMs: config.retryInitialMs, maxMs: config.retryMaxMs }));
     while (turn.active()) {
       const left = until - Date.now();
       if (left <= 0) return true;
