@@ -82,3 +82,27 @@ export const DEFAULT_FETCH_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Default of KLAXON_FETCH_MAX_PARTITION_BYTES: 1 MiB (kafkajs's default). */
 export const DEFAULT_FETCH_MAX_PARTITION_BYTES = 1024 * 1024;
+
+/**
+ * Keys only the log-alerter reads (functions/log-alerter/workload.ts); the LogAlerter construct
+ * renders them. Secret values (a Slack URL, a webhook header) are not here: the sinks JSON names the
+ * variables that hold them, `alerterSecretEnv(...)` derives those names.
+ */
+export const AlerterEnv = {
+  /** JSON array of AlertRuleSpec (functions/contracts/alert-rules.ts). */
+  RULES: 'ALERTER_RULES',
+  /** JSON array of AlertSinkSpec (functions/contracts/alert-sinks.ts). */
+  SINKS: 'ALERTER_SINKS',
+  /** Records larger than this many bytes are dead-lettered unread (`record-too-large`). */
+  MAX_RECORD_BYTES: 'ALERTER_MAX_RECORD_BYTES',
+  /** The `generatorURL` of every alert (e.g. a log search UI). Empty: none. */
+  GENERATOR_URL: 'ALERTER_GENERATOR_URL',
+} as const;
+
+/** Default of ALERTER_MAX_RECORD_BYTES: 1 MiB (Kafka's default max.message.bytes). */
+export const DEFAULT_ALERTER_MAX_RECORD_BYTES = 1024 * 1024;
+
+/** The env variable holding secret `what` (e.g. 'URL', 'HEADER') of the sink at `index`: `ALERTER_SECRET_<index>_<what>`. */
+export function alerterSecretEnv(index: number, what: string): string {
+  return `ALERTER_SECRET_${index}_${what}`;
+}
