@@ -1,0 +1,77 @@
+/**
+ * What each sink type receives for one alert (pure). Shapes in functions/contracts/alert-sinks.ts.
+ */
+import { ALERTER_RECEIVER, AlertmanagerAlert, AlertmanagerWebhookMessage, PostableAlert, SlackMessage } from '../contracts/alert-sinks';
+
+/**
+ * notification-manager: an Alertmanager webhook message (version 4) holding the one alert, the same
+ * shape (and key order) kube-eventer's webhook body renders for Notification Manager.
+ */
+export function notificationManagerMessage(alert: AlertmanagerAlert): AlertmanagerWebhookMessage {
+  const alertname = alert.labels.alertname ?? '';
+  return {
+    receiver: ALERTER_RECEIVER,
+    status: 'firing',
+    alerts: [alert],
+    groupLabels: { alertname },
+    commonLabels: { ...alert.labels },
+    commonAnnotations: { ...alert.annotations },
+    externalURL: '',
+    version: '4',
+    groupKey: `{}:{alertname=${JSON.stringify(alertname)}}`,
+  };
+}
+
+/** alertmanager: the `POST /api/v2/alerts` array with the one alert (no endsAt: resolve_timeout applies). */
+export function alertmanagerAlerts(alert: AlertmanagerAlert): PostableAlert[] {
+  return [
+    {
+      labels: { ...alert.labels },
+      annotations: { ...alert.annotations },
+      startsAt: alert.startsAt,
+      ...(alert.generatorURL ? { generatorURL: alert.generatorURL } : {}),
+    },
+  ];
+}
+
+/** Longest text of one Slack section block (Slack allows 3000 characters). */
+const SLACK_SECTION_CHARS = 2900;
+
+/** slack: `text` (notification fallback) and blocks: a title, the labels, the description as code. */
+export function slackMessage(alert: AlertmanagerAlert): SlackMessage {
+  const { alertname = '', severity = '' } = alert.labels;
+  const summary = alert.annotations.summary ?? '';
+  const title = `[${severity.toUpperCase()}] ${alertname}`;
+  const labelText = Object.entries(alert.labels)
+    .filter(([k]) => k !== 'alertname' && k !== 'severity')
+    .map(([k, v]) => `*${slackEscape(k)}*: ${slackEscape(v)}`)
+    .join('\n');
+  const blocks: Array<Record<string, unknown>> = [
+    { type: 'section', text: { type: 'mrkdwn', text: cut(`*${slackEscape(title)}*\n${slackEscape(summary)}`) } },
+  ];
+  if (labelText) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: cut(labelText) } });
+  const description = alert.annotations.description ?? '';
+  if (description) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeBlock(slackEscape(description.replace(/`/g, "'"))) } });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackEscape(`started ${alert.startsAt} · fingerprint ${alert.fingerprint}`) }] });
+  return { text: `${title}: ${summary}`, blocks };
+}
+
+/** webhook: the alert itself. */
+export function webhookBody(alert: AlertmanagerAlert): AlertmanagerAlert {
+  return alert;
+}
+
+/** Slack's three control characters in mrkdwn. */
+export function slackEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Cuts `text` to a section's length. */
+function cut(text: string, max = SLACK_SECTION_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** `text` in a code fence, cut to fit a section. */
+function codeBlock(text: string): string {
+  return `\`\`\`${cut(text, SLACK_SECTION_CHARS - 6)}\`\`\``;
+}

@@ -1,0 +1,115 @@
+/**
+ * Delivery of one alert to one sink over HTTP (Node's fetch), and what the answer means:
+ *  - 2xx: accepted;
+ *  - 408, 425, 429, 5xx, a timeout, a refused or reset connection: transient (retry; a Retry-After
+ *    header, in seconds or as an HTTP date, says how long at least, capped at MAX_RETRY_AFTER_MS);
+ *  - any other answer (400, 401, 403, 404, 405, 410, 413, 422, ...): permanent, no retry fixes it.
+ */
+import {
+  ALERTMANAGER_ALERTS_PATH,
+  AlertSinkSpec,
+  AlertmanagerAlert,
+  DEFAULT_NOTIFICATION_MANAGER_URL,
+  DEFAULT_SINK_TIMEOUT_MS,
+  SinkType,
+  sinkNames,
+} from '../contracts/alert-sinks';
+import type { Env } from '../runtime/config';
+import { alertmanagerAlerts, notificationManagerMessage, slackMessage, webhookBody } from './bodies';
+
+/** The longest Retry-After honoured; a sink asking for more is asked again after this. */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/** Characters of a response body kept in a failure's detail. */
+const BODY_CHARS = 300;
+
+export type DeliveryOutcome =
+  | { readonly kind: 'accepted'; readonly status: number }
+  | { readonly kind: 'transient'; readonly cause: string; readonly detail: string; readonly retryAfterMs: number }
+  | { readonly kind: 'permanent'; readonly cause: string; readonly detail: string };
+
+/** One HTTP request a sink makes for an alert. */
+export interface SinkRequest {
+  readonly url: string;
+  readonly method: 'POST' | 'PUT';
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** A configured sink: its name and type, and the request for an alert. */
+export interface Sink {
+  readonly name: string;
+  readonly type: SinkType;
+  readonly timeoutMs: number;
+  request(alert: AlertmanagerAlert): SinkRequest;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/**
+ * The sinks of specs that passed `alertSinkProblems(specs, env)`; secret values are read from `env`
+ * here, once.
+ */
+export function createSinks(specs: readonly AlertSinkSpec[], env: Env): Sink[] {
+  const names = sinkNames(specs);
+  return specs.map((spec, i): Sink => {
+    const common = { name: names[i], type: spec.type, timeoutMs: spec.timeoutMs ?? DEFAULT_SINK_TIMEOUT_MS };
+    switch (spec.type) {
+      case 'notification-manager': {
+        const url = spec.url ?? DEFAULT_NOTIFICATION_MANAGER_URL;
+        return { ...common, request: (a) => ({ url, method: 'POST', headers: { ...JSON_HEADERS }, body: JSON.stringify(notificationManagerMessage(a)) }) };
+      }
+      case 'alertmanager': {
+        const url = `${spec.url.replace(/\/+$/, '')}${ALERTMANAGER_ALERTS_PATH}`;
+        return { ...common, request: (a) => ({ url, method: 'POST', headers: { ...JSON_HEADERS }, body: JSON.stringify(alertmanagerAlerts(a)) }) };
+      }
+      case 'slack': {
+        const url = (env[spec.urlEnv] ?? '').trim();
+        return { ...common, request: (a) => ({ url, method: 'POST', headers: { ...JSON_HEADERS }, body: JSON.stringify(slackMessage(a)) }) };
+      }
+      case 'webhook': {
+        const headers: Record<string, string> = { ...(spec.headers ?? {}), ...JSON_HEADERS };
+        if (spec.secretHeader) headers[spec.secretHeader.name] = (env[spec.secretHeader.valueEnv] ?? '').trim();
+        return { ...common, request: (a) => ({ url: spec.url, method: spec.method ?? 'POST', headers: { ...headers }, body: JSON.stringify(webhookBody(a)) }) };
+      }
+    }
+  });
+}
+
+/** Sends `request`, waiting at most `timeoutMs`; never throws. */
+export async function deliver(request: SinkRequest, timeoutMs: number): Promise<DeliveryOutcome> {
+  let response: Response;
+  try {
+    response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    const err = e as Error & { cause?: { code?: string; message?: string } };
+    if (err.name === 'TimeoutError' || err.name === 'AbortError') return { kind: 'transient', cause: 'timeout', detail: `no answer within ${timeoutMs} ms`, retryAfterMs: 0 };
+    const code = err.cause?.code ?? err.name;
+    return { kind: 'transient', cause: 'network', detail: `${code}: ${err.cause?.message ?? err.message}`, retryAfterMs: 0 };
+  }
+  let text = '';
+  try {
+    text = await response.text();
+  } catch {
+    // the answer's status is what counts
+  }
+  const status = response.status;
+  if (status >= 200 && status < 300) return { kind: 'accepted', status };
+  const detail = `HTTP ${status}${text ? `: ${text.length > BODY_CHARS ? `${text.slice(0, BODY_CHARS)}…` : text}` : ''}`;
+  if (isTransientStatus(status)) return { kind: 'transient', cause: String(status), detail, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
+  return { kind: 'permanent', cause: String(status), detail };
+}
+
+/** Statuses a later retry may fix. */
+export function isTransientStatus(status: number): boolean {
+  return status === 408 || status === 425 || status === 429 || status >= 500 || status < 200 || (status >= 300 && status < 400);
+}
+
+/** A Retry-After header (seconds or an HTTP date) in ms, capped; 0 when absent or unreadable. */
+export function retryAfterMs(header: string | null, now: number = Date.now()): number {
+  if (header === null || header.trim() === '') return 0;
+  const text = header.trim();
+  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - now;
+  if (!Number.isFinite(ms) || ms <= 0) return 0;
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
+}
