@@ -1,0 +1,197 @@
+/**
+ * log-alerter: consumes container log records (the logs topic), raises an alert for each record a
+ * rule matches, and delivers it to every sink (Notification Manager, Alertmanager, Slack, a webhook)
+ * before committing the record; records it cannot read, or that a sink refuses for good, go to the
+ * dead-letter topic. A KafkaFunction (id 'Resource') wired by object to its topics and group, so a
+ * KEDA scaler attached to `.function` watches the same topic and group.
+ *
+ * main.ts / pipeline.ts:
+ *
+ *   const code = FunctionCode.fromBundle(fs.readFileSync(bundlePath('log-alerter')));
+ *   new LogAlerter(chart, 'LogAlerter', {
+ *     source: topics.logs,
+ *     deadLetter: topics.deadLetter,
+ *     code,
+ *     rules: [{ name: '404 Request', match: { namespaces: ['demo-project'], log: '" 404 ' }, throttle: Duration.minutes(5) }],
+ *     sinks: [AlertSink.notificationManager(), AlertSink.slack({ webhookUrl: { secret, key: 'url' } })],
+ *   });
+ *
+ * Rules and sinks are checked at synth with the validator the workload runs at start
+ * (functions/contracts/alert-rules.ts, alert-sinks.ts); `addRule`/`addSink` check on entry.
+ */
+import { JsonPatch, Size, SizeRoundingBehavior } from 'cdk8s';
+import { Construct } from 'constructs';
+import { AlertRuleSpec } from '../../functions/contracts/alert-rules';
+import { AlertSinkSpec, alertSinkProblems } from '../../functions/contracts/alert-sinks';
+import { AlerterEnv, DEFAULT_ALERTER_MAX_RECORD_BYTES } from '../../functions/contracts/workload-env';
+import { ConsumerGroup } from '../kafka/consumer-group';
+import type { IKafkaTopic } from '../kafka/kafka-topic';
+import type { KafkaUser } from '../kafka/kafka-user';
+import { secretEnv } from '../pod-support';
+import { checkUrl, describeProp, PropError } from '../validation';
+import { FunctionCode } from '../workloads/function-code';
+import { KafkaFunction, KafkaFunctionOptions } from '../workloads/kafka-function';
+import { AlertRule, alertRuleSpecs } from './alert-rule';
+import { AlertSink, BoundAlertSink } from './alert-sink';
+
+/** The consumer group id of the log-alerter unless a ConsumerGroup is given. */
+export const DEFAULT_ALERTER_GROUP_ID = 'klaxon-log-alerter';
+
+/** The workload name (container, labels, client id) of the log-alerter. */
+export const ALERTER_WORKLOAD_NAME = 'log-alerter';
+
+/** The range of `maxRecordSize` the workload accepts (ALERTER_MAX_RECORD_BYTES). */
+const MAX_RECORD_BYTES_RANGE = { min: 1024, max: 64 * 1024 * 1024 } as const;
+
+/** Props of LogAlerter. */
+export interface LogAlerterProps extends KafkaFunctionOptions {
+  /** The topic of container log records (KlaxonTopics.logs). */
+  readonly source: IKafkaTopic;
+  /** Where unreadable records and records a sink refuses go (KlaxonTopics.deadLetter). */
+  readonly deadLetter: IKafkaTopic;
+  /** The bundle of functions/log-alerter (`FunctionCode.fromBundle(bytes)`) or an image. */
+  readonly code: FunctionCode;
+  /** Alert rules; at least one by synth (more with `addRule`). */
+  readonly rules: AlertRule[];
+  /** Where alerts go, every one of them; at least one by synth (more with `addSink`). */
+  readonly sinks: AlertSink[];
+  /** The consumer group. @default - a ConsumerGroup 'klaxon-log-alerter' in the source topic's cluster */
+  readonly group?: ConsumerGroup;
+  /** Records larger than this are dead-lettered unread (ALERTER_MAX_RECORD_BYTES). @default Size.mebibytes(1) */
+  readonly maxRecordSize?: Size;
+  /** `generatorURL` of every alert, e.g. a log search page. @default - none */
+  readonly generatorUrl?: string;
+  /** A KafkaUser to grant the ACLs the alerter needs (Read logs in its group, Write dead letters). @default - none */
+  readonly user?: KafkaUser;
+}
+
+/** The log-alerter workload: a KafkaFunction (id 'Resource') with typed rules and sinks. */
+export class LogAlerter extends Construct {
+  /** The function (Deployment, ServiceAccount, code ConfigMap); give it to a KEDA scaler. */
+  public readonly function: KafkaFunction;
+  /** Its consumer group. */
+  public readonly group: ConsumerGroup;
+  /** The consumed topic. */
+  public readonly source: IKafkaTopic;
+  /** The dead-letter topic. */
+  public readonly deadLetter: IKafkaTopic;
+  /** ALERTER_MAX_RECORD_BYTES. */
+  public readonly maxRecordBytes: number;
+
+  private readonly owner: string;
+  private readonly _rules: AlertRule[] = [];
+  private readonly _ruleSpecs: AlertRuleSpec[] = [];
+  private readonly _sinks: AlertSink[] = [];
+  private readonly _boundSinks: BoundAlertSink[] = [];
+
+  constructor(scope: Construct, id: string, props: LogAlerterProps) {
+    super(scope, id);
+    this.owner = `LogAlerter '${ALERTER_WORKLOAD_NAME}'`;
+    for (const prop of ['source', 'deadLetter'] as const) {
+      if (!props[prop]) throw new PropError(`${describeProp(prop, undefined, this.owner)} must be set: a KafkaTopic object (KlaxonTopics.${prop === 'source' ? 'logs' : 'deadLetter'}).`);
+    }
+    this.source = props.source;
+    this.deadLetter = props.deadLetter;
+    this.group = props.group ?? new ConsumerGroup(this, 'Group', { cluster: this.source.cluster, groupId: DEFAULT_ALERTER_GROUP_ID });
+    this.maxRecordBytes = checkRecordSize(props.maxRecordSize, this.owner);
+    if (props.generatorUrl !== undefined) checkUrl('generatorUrl', props.generatorUrl, this.owner);
+
+    const { source, deadLetter, code, rules, sinks, group: _group, maxRecordSize: _max, generatorUrl, user, ...options } = props;
+    this.function = new KafkaFunction(this, 'Resource', {
+      ...options,
+      code,
+      workloadName: ALERTER_WORKLOAD_NAME,
+      cluster: source.cluster,
+      source,
+      group: this.group,
+      deadLetter,
+    });
+    this.function.addEnv(AlerterEnv.RULES, () => JSON.stringify(this._ruleSpecs));
+    this.function.addEnv(AlerterEnv.SINKS, () => JSON.stringify(this._boundSinks.map((s) => s.spec)));
+    if (this.maxRecordBytes !== DEFAULT_ALERTER_MAX_RECORD_BYTES) this.function.addEnv(AlerterEnv.MAX_RECORD_BYTES, String(this.maxRecordBytes));
+    if (generatorUrl !== undefined) this.function.addEnv(AlerterEnv.GENERATOR_URL, generatorUrl);
+
+    if (!Array.isArray(rules)) throw new PropError(`${describeProp('rules', rules, this.owner)} must be a list of rules.`);
+    if (!Array.isArray(sinks)) throw new PropError(`${describeProp('sinks', sinks, this.owner)} must be a list of sinks.`);
+    this.addRules(...rules);
+    for (const sink of sinks) this.addSink(sink);
+    this.node.addValidation({
+      validate: () => [
+        ...(this._rules.length === 0 ? [`${describeProp('rules', [], this.owner)} must list at least one rule (or call addRule): no log line would ever alert.`] : []),
+        ...(this._sinks.length === 0 ? [`${describeProp('sinks', [], this.owner)} must list at least one sink (or call addSink): alerts would go nowhere.`] : []),
+      ],
+    });
+    if (user) this.grantTo(user);
+  }
+
+  /** Adds rules; the whole list is checked again (names stay unique). */
+  public addRules(...rules: AlertRule[]): void {
+    const all = [...this._rules, ...rules];
+    const specs = alertRuleSpecs(all, this.owner);
+    this._rules.push(...rules);
+    this._ruleSpecs.splice(0, this._ruleSpecs.length, ...specs);
+  }
+
+  /** Adds one rule (see addRules). */
+  public addRule(rule: AlertRule): void {
+    this.addRules(rule);
+  }
+
+  /** Adds a sink: checked with the others (names stay unique); its secrets become env from Secret keys. */
+  public addSink(sink: AlertSink): void {
+    if (!(sink instanceof AlertSink)) {
+      throw new PropError(`${describeProp(`sinks[${this._sinks.length}]`, sink, this.owner)} is not an AlertSink; use AlertSink.notificationManager(), .alertmanager(), .slack() or .webhook().`);
+    }
+    const bound = sink._bind(this._sinks.length);
+    const specs: AlertSinkSpec[] = [...this._boundSinks.map((b) => b.spec), bound.spec];
+    const problems = alertSinkProblems(specs).filter((p) => p.index === specs.length - 1);
+    if (problems.length > 0) {
+      throw new PropError(
+        problems
+          .map((p) => {
+            const field = p.field === 'timeoutMs' ? 'timeout' : p.field;
+            const value = p.field === 'timeoutMs' && typeof p.value === 'number' ? `${p.value} ms` : p.value;
+            return `${describeProp(`sinks[${p.index}]${field ? `.${field}` : ''}`, value, this.owner)} ${p.problem}.`;
+          })
+          .join('\n'),
+      );
+    }
+    for (const secret of bound.secrets) {
+      if (!secret.value?.secret || typeof secret.value.key !== 'string' || secret.value.key === '') {
+        throw new PropError(`${describeProp(`sinks[${this._sinks.length}]`, sink.type, this.owner)} needs a Secret reference ({ secret, key }) with a non-empty key.`);
+      }
+      this.function.deployment.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/env/-', secretEnv(secret.name, secret.value)));
+    }
+    this._sinks.push(sink);
+    this._boundSinks.push(bound);
+  }
+
+  /** The rules (a copy). */
+  public get rules(): AlertRule[] {
+    return [...this._rules];
+  }
+
+  /** The sinks (a copy). */
+  public get sinks(): AlertSink[] {
+    return [...this._sinks];
+  }
+
+  /** The plain env of the alerter container, as rendered (a copy; Secret-backed variables are not in it). */
+  public get env(): Record<string, string> {
+    return this.function.env;
+  }
+
+  /** Grant `user` Read on the logs topic in the alerter's group and Write on the dead-letter topic. */
+  public grantTo(user: KafkaUser): void {
+    this.function.grantTo(user);
+  }
+}
+
+function checkRecordSize(size: Size | undefined, owner: string): number {
+  if (size === undefined) return DEFAULT_ALERTER_MAX_RECORD_BYTES;
+  const bytes = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) * 1024;
+  if (!Number.isInteger(bytes) || bytes < MAX_RECORD_BYTES_RANGE.min || bytes > MAX_RECORD_BYTES_RANGE.max) {
+    throw new PropError(`${describeProp('maxRecordSize', `${bytes} bytes`, owner)} must be a whole number of bytes from 1 KiB to 64 MiB.`);
+  }
+  return bytes;
+}
