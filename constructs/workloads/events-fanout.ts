@@ -33,7 +33,7 @@ export interface EventsFanoutProps extends KafkaFunctionOptions {
   readonly code: FunctionCode;
   /** The consumer group. @default - a ConsumerGroup 'klaxon-events-fanout' in the topics' cluster */
   readonly group?: ConsumerGroup;
-  /** A KafkaUser to grant exactly the ACLs the fanout needs (credentials are not passed to the pod yet). @default - none */
+  /** The KafkaUser the fanout authenticates as, granted exactly the ACLs it needs; required when the cluster's workload listener authenticates. @default - none */
   readonly user?: KafkaUser;
 }
 
@@ -63,6 +63,7 @@ export class EventsFanout extends Construct {
       source: topics.clusterEvents,
       group: this.group,
       deadLetter: topics.deadLetter,
+      user,
     });
     this.function.addEnv(FanoutEnv.NAMESPACE_TOPIC_PREFIX, () => topics.namespacePrefix);
     this.function.addEnv(FanoutEnv.NAMESPACES, () => topics.namespaces.join(','));

@@ -22,13 +22,14 @@
  * `cluster` and `deployment` from the function.
  */
 import { createHash } from 'crypto';
-import { ApiObjectMetadata, Duration, Lazy, Size } from 'cdk8s';
+import { ApiObjectMetadata, Chart, Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { DEFAULT_HTTP_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, RuntimeTuningEnv, WorkloadEnv } from '../../functions/contracts/workload-env';
 import type { ConsumerGroup } from '../kafka/consumer-group';
-import { checkPlainWorkloadListener, IKafkaCluster } from '../kafka/kafka-cluster';
+import { KafkaClientAccess } from '../kafka/kafka-client-access';
+import { IKafkaCluster } from '../kafka/kafka-cluster';
 import { IKafkaTopic, kebabCase } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
 import { httpProbe, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../pod-support';
@@ -103,6 +104,12 @@ export interface KafkaFunctionProps extends KafkaFunctionOptions {
   readonly cluster?: IKafkaCluster;
   /** Workload name: container name and `app.kubernetes.io/name` label (a DNS label). @default - the construct id in kebab case */
   readonly workloadName?: string;
+  /**
+   * The KafkaUser the function authenticates as, required when the cluster's workload listener
+   * authenticates: it is granted what the function needs (`grantTo`) and its Secret fills the
+   * credentials. @default - none: the workload listener must not authenticate
+   */
+  readonly user?: KafkaUser;
 }
 
 type EnvSource = string | (() => string);
@@ -124,6 +131,10 @@ export class KafkaFunction extends Construct {
   public readonly group: ConsumerGroup;
   /** The dead-letter topic. */
   public readonly deadLetter: IKafkaTopic;
+  /** The KafkaUser the function authenticates as, if its listener authenticates. */
+  public readonly user?: KafkaUser;
+  /** How its pods reach the workload listener: security env (secret values by reference) and certificate volumes. */
+  public readonly kafkaAccess: KafkaClientAccess;
   /** The code. */
   public readonly code: FunctionCode;
   /** The runtime's HTTP port (/livez, /readyz, /metrics). */
@@ -169,7 +180,9 @@ export class KafkaFunction extends Construct {
     checkSameCluster('source', `topic '${this.source.topicName}'`, this.source.cluster, this.cluster, owner);
     checkSameCluster('deadLetter', `topic '${this.deadLetter.topicName}'`, this.deadLetter.cluster, this.cluster, owner);
     checkSameCluster('group', `group '${this.group.groupId}'`, this.group.cluster, this.cluster, owner);
-    checkPlainWorkloadListener(this.cluster, owner, 'the function runtime connects in plain text without credentials (the workload env has no TLS or SASL keys yet)');
+    this.user = props.user;
+    this.kafkaAccess = KafkaClientAccess.of(this.cluster, this.user, owner, Chart.of(this).namespace);
+    for (const { name } of this.kafkaAccess.env) this.reservedEnv.add(name);
     if (this.deadLetter.topicName === this.source.topicName) {
       throw new PropError(`${describeProp('deadLetter', this.deadLetter.topicName, owner)} is the source topic; a record that fails would be consumed and fail again forever. Use a dedicated dead-letter topic (KlaxonTopics.deadLetter).`);
     }
@@ -219,6 +232,7 @@ export class KafkaFunction extends Construct {
       metadata: metadata(),
       spec: Lazy.any({ produce: () => this._toKube() }) as unknown as k8s.DeploymentSpec,
     });
+    if (this.user) this.grantTo(this.user);
     if (props.metricsService) {
       this.service = new k8s.KubeService(this, 'Service', {
         metadata: metadata(),
@@ -292,13 +306,13 @@ export class KafkaFunction extends Construct {
   public get contentHash(): string {
     const env = this.env;
     const config = Object.keys(env).sort().map((k) => [k, env[k]]);
-    return createHash('sha256').update(JSON.stringify({ code: this.code.sha256, env: config })).digest('hex');
+    const kafkaAccess = this.kafkaAccess.env.length > 0 ? { kafkaAccess: this.kafkaAccess.env } : {};
+    return createHash('sha256').update(JSON.stringify({ code: this.code.sha256, env: config, ...kafkaAccess })).digest('hex');
   }
 
   /**
    * Grant `user` what this function needs in Kafka: Read on the source topic in its group and
    * Write on the dead-letter topic. Workloads that produce elsewhere grant those topics too.
-   * (Credentials do not reach the pod yet: the workload env contract has no SASL/TLS keys.)
    */
   public grantTo(user: KafkaUser): void {
     if (user.cluster !== this.cluster) {
@@ -315,7 +329,7 @@ export class KafkaFunction extends Construct {
     const uid = code.uid;
     const securityContext = restrictedContainerSecurityContext();
     const resources = renderResources(this.resources);
-    const env = Object.entries(this.env).map(([name, value]) => ({ name, value }));
+    const env: k8s.EnvVar[] = [...Object.entries(this.env).map(([name, value]) => ({ name, value })), ...this.kafkaAccess.env];
     const probe = (path: string, period: Duration): k8s.Probe =>
       httpProbe(path, HTTP_PORT_NAME, { scheme: 'HTTP', period, timeout: Duration.seconds(2), successThreshold: 1 });
     const replicas = this.replicas;
@@ -364,11 +378,12 @@ export class KafkaFunction extends Construct {
             securityContext,
             livenessProbe: probe('/livez', Duration.seconds(10)),
             readinessProbe: probe('/readyz', Duration.seconds(5)),
-            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...code.volumeMounts.map((m) => ({ ...m }))],
+            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...code.volumeMounts.map((m) => ({ ...m })), ...this.kafkaAccess.volumeMounts],
           }],
           volumes: [
             { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(TMP_VOLUME_SIZE_LIMIT) } },
             ...code.volumes,
+            ...this.kafkaAccess.volumes,
           ],
         },
       },
@@ -376,9 +391,14 @@ export class KafkaFunction extends Construct {
   }
 }
 
-/** The env a pod of `fn` gets, with `overrides` applied (e.g. KAFKA_BROKERS of a test broker). */
+/**
+ * The env a pod of `fn` gets, with `overrides` applied (e.g. KAFKA_BROKERS of a test broker).
+ * Variables a pod reads from a Secret (KAFKA_SASL_PASSWORD) are not known at synth: pass them in
+ * `overrides`.
+ */
 export function renderedEnv(fn: KafkaFunction, overrides: Record<string, string> = {}): Record<string, string> {
-  return { ...fn.env, ...overrides };
+  const access = fn.kafkaAccess.env.flatMap((e) => (e.value !== undefined ? [[e.name, e.value] as const] : []));
+  return { ...fn.env, ...Object.fromEntries(access), ...overrides };
 }
 
 function checkSameCluster(prop: string, what: string, actual: IKafkaCluster, expected: IKafkaCluster, owner: string): void {

@@ -138,11 +138,11 @@ describe('EventsFanout', () => {
   test('a KafkaUser gets least privilege: Read on cluster-events in its group, Write on the dead-letter, fallback and declared namespace topics', () => {
     // GIVEN
     const chart = namespacedChart();
-    const cluster = new KafkaCluster(chart, 'Kafka');
+    const cluster = new KafkaCluster(chart, 'Kafka', { listeners: [{ name: 'scram', port: 9094, tls: true, authentication: 'scram-sha-512' }] });
     const topics = new KlaxonTopics(cluster, 'Topics', { namespaces: ['shop', 'billing'] });
     const user = new KafkaUser(cluster, 'FanoutUser', { userName: 'events-fanout', authentication: 'scram-sha-512' });
     // WHEN
-    new EventsFanout(chart, 'EventsFanout', { topics, code: CODE, user });
+    const fanout = new EventsFanout(chart, 'EventsFanout', { topics, code: CODE, user });
     // THEN
     const write = ['Write', 'Describe'];
     expect(user.aclRules).toEqual([
@@ -154,6 +154,8 @@ describe('EventsFanout', () => {
       { resourceType: 'topic', name: 'events.shop', patternType: 'literal', operations: write },
       { resourceType: 'topic', name: 'events.billing', patternType: 'literal', operations: write },
     ]);
+    // AND its pods authenticate as that user
+    expect(fanout.function.kafkaAccess.env).toContainEqual({ name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: 'events-fanout', key: 'password' } } });
   });
 
   test('without declared namespaces the user may write every topic under the namespace prefix', () => {

@@ -9,6 +9,7 @@ import { KafkaUser } from '../../../constructs/kafka/kafka-user';
 import { FunctionCode } from '../../../constructs/workloads/function-code';
 import { CONTENT_HASH_ANNOTATION, KafkaFunction, KafkaFunctionProps, renderedEnv } from '../../../constructs/workloads/kafka-function';
 import { loadConfig } from '../../../functions/runtime/config';
+import { loadKafkaSecurity } from '../../../functions/runtime/kafka-security';
 import { formatProblem, validateObjects } from '../../schema/validator';
 import { envOf, kafkaFixture, messageOf, namespacedChart, objectsOf, oneOf } from './helpers';
 
@@ -344,19 +345,11 @@ describe('KafkaFunction', () => {
       );
     });
 
-    test('fails if the cluster serves workloads on a listener that needs TLS or credentials, which the runtime cannot give', () => {
-      const chart = namespacedChart();
-      const cluster = new KafkaCluster(chart, 'Kafka', {
-        listeners: [{ name: 'plain', port: 9092 }, { name: 'secure', port: 9094, tls: true, authentication: 'scram-sha-512' }],
-        workloadListener: 'secure',
-      });
-      const source = new KafkaTopic(cluster, 'Source', { topicName: 'orders', partitions: 1 });
-      const deadLetter = new KafkaTopic(cluster, 'DeadLetter', { topicName: 'orders.dead-letter', partitions: 1 });
-      const group = new ConsumerGroup(cluster, 'Group', { groupId: 'orders-audit' });
+    test('fails if the cluster serves workloads on a listener that authenticates and no user is given', () => {
+      const { chart, source, group, deadLetter } = securedFixture();
       expect(messageOf(() => new KafkaFunction(chart, 'Audit', { code: CODE, source, group, deadLetter }))).toBe(
-        "'workloadListener' (\"secure\") of KafkaCluster 'klaxon' needs TLS and scram-sha-512 authentication, which KafkaFunction 'audit' cannot give: " +
-        'the function runtime connects in plain text without credentials (the workload env has no TLS or SASL keys yet). ' +
-        "Point 'workloadListener' at a listener with 'tls: false' and authentication 'none' (the default 'plain').",
+        "'user' (undefined) of KafkaFunction 'audit' must be set: 'workloadListener' (\"secure\") of KafkaCluster 'klaxon' needs scram-sha-512 authentication. " +
+        "Give a KafkaUser with authentication 'scram-sha-512' (its grants are the workload's ACLs).",
       );
     });
 
@@ -454,4 +447,66 @@ describe('KafkaFunction', () => {
     expect(fn.env.KAFKA_BROKERS).toBe('klaxon-kafka-bootstrap:9092');
     expect(objectsOf(chart, 'Deployment')[0].metadata.namespace).toBeUndefined();
   });
+
+  describe('on a listener with TLS and SCRAM', () => {
+    test('the pod gets the security env, the password from the user Secret, the cluster CA mounted, and the user its grants', () => {
+      // GIVEN a cluster whose workloads connect over TLS with scram-sha-512, and a user for the function
+      const { chart, cluster, source, group, deadLetter } = securedFixture();
+      const user = new KafkaUser(cluster, 'AuditUser', { userName: 'audit' });
+      // WHEN
+      new KafkaFunction(chart, 'Audit', { code: CODE, source, group, deadLetter, user });
+      // THEN
+      const pod = podTemplate(chart).spec;
+      const container = pod.containers[0];
+      expect(container.env.filter((e: any) => e.name.startsWith('KAFKA_S'))).toEqual([
+        { name: 'KAFKA_SOURCE_TOPIC', value: 'orders' },
+        { name: 'KAFKA_SECURITY_PROTOCOL', value: 'SASL_SSL' },
+        { name: 'KAFKA_SASL_MECHANISM', value: 'SCRAM-SHA-512' },
+        { name: 'KAFKA_SASL_USERNAME', value: 'audit' },
+        { name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: 'audit', key: 'password' } } },
+        { name: 'KAFKA_SSL_CA_FILE', value: '/etc/klaxon/kafka/cluster-ca/ca.crt' },
+      ]);
+      expect(container.env.find((e: any) => e.name === 'KAFKA_BROKERS').value).toBe('klaxon-kafka-bootstrap.klaxon.svc:9094');
+      expect(container.volumeMounts).toContainEqual({ name: 'kafka-cluster-ca', mountPath: '/etc/klaxon/kafka/cluster-ca', readOnly: true });
+      expect(pod.volumes).toContainEqual({ name: 'kafka-cluster-ca', secret: { secretName: 'klaxon-cluster-ca-cert', items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+      expect(user.aclRules.map((r) => `${r.resourceType}:${r.name}:${r.operations.join('+')}`)).toEqual([
+        'topic:orders:Read+Describe', 'group:orders-audit:Read+Describe', 'topic:orders.dead-letter:Write+Describe',
+      ]);
+      expect(validateObjects(Testing.synth(chart)).map(formatProblem)).toEqual([]);
+    });
+
+    test('the runtime accepts the rendered security env (the password given as the Secret would)', () => {
+      const { chart, cluster, source, group, deadLetter } = securedFixture();
+      const user = new KafkaUser(cluster, 'AuditUser', { userName: 'audit' });
+      const fn = new KafkaFunction(chart, 'Audit', { code: CODE, source, group, deadLetter, user });
+      const env = renderedEnv(fn, { KAFKA_SASL_PASSWORD: 'from-the-secret' });
+      expect(env).toMatchObject({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_USERNAME: 'audit', KAFKA_SSL_CA_FILE: '/etc/klaxon/kafka/cluster-ca/ca.crt' });
+      expect(loadKafkaSecurity(env, () => Buffer.from('CA'))).toEqual({
+        ssl: { ca: [Buffer.from('CA')] },
+        sasl: { mechanism: 'scram-sha-512', username: 'audit', password: 'from-the-secret' },
+      });
+    });
+
+    test('the pod template hash changes when the credentials do', () => {
+      const hashWith = (userName: string): string => {
+        const { chart, cluster, source, group, deadLetter } = securedFixture();
+        const user = new KafkaUser(cluster, 'AuditUser', { userName });
+        return new KafkaFunction(chart, 'Audit', { code: CODE, source, group, deadLetter, user }).contentHash;
+      };
+      expect(hashWith('audit')).not.toBe(hashWith('audit-two'));
+    });
+  });
 });
+
+/** A cluster whose workload listener is TLS with scram-sha-512, and the function's topics and group. */
+function securedFixture() {
+  const chart = namespacedChart();
+  const cluster = new KafkaCluster(chart, 'Kafka', {
+    listeners: [{ name: 'plain', port: 9092 }, { name: 'secure', port: 9094, tls: true, authentication: 'scram-sha-512' }],
+    workloadListener: 'secure',
+  });
+  const source = new KafkaTopic(cluster, 'Source', { topicName: 'orders', partitions: 1 });
+  const deadLetter = new KafkaTopic(cluster, 'DeadLetter', { topicName: 'orders.dead-letter', partitions: 1 });
+  const group = new ConsumerGroup(cluster, 'Group', { groupId: 'orders-audit' });
+  return { chart, cluster, source, group, deadLetter };
+}
