@@ -4,14 +4,10 @@
  * applies them (principal `User:<metadata.name>`, SCRAM-SHA-512), are enough for kafkajs to consume
  * and produce, and nothing more: every other topic and group is refused.
  *
- * The shared harness broker runs without authentication, so this file starts its own secured
- * single-node broker (same jars, same process rules) with a SCRAM-SHA-512 listener for the users and
+ * The shared harness broker runs without authentication, so this file starts a secured
+ * single-node broker (test/harness/secured-broker.ts) with a SCRAM-SHA-512 listener for the users and
  * an unauthenticated super-user listener for setup.
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import { randomBytes } from 'crypto';
-import { ChildProcess } from 'child_process';
 import { Testing } from 'cdk8s';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Admin, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
 import { ConsumerGroup } from '../../constructs/kafka/consumer-group';
@@ -19,109 +15,7 @@ import { KafkaCluster } from '../../constructs/kafka/kafka-cluster';
 import { KafkaUser } from '../../constructs/kafka/kafka-user';
 import { KlaxonTopics } from '../../constructs/kafka/klaxon-topics';
 import { waitForLeaders } from '../harness';
-import { DEFAULT_KAFKA_LIBS, ensureKafkaLibs } from '../harness/kafka-broker';
-import { canConnect, exited, freePort, ownedTempDir, removeDir, sleep, spawnOwned, stopChild, tail } from '../harness/processes';
-
-const PASSWORD = randomBytes(12).toString('hex');
-
-interface SecuredBroker {
-  readonly superUser: string; // PLAINTEXT, principal ANONYMOUS = super user
-  readonly scram: string; // SASL_PLAINTEXT SCRAM-SHA-512
-  stop(): Promise<void>;
-}
-
-/** A single-node KRaft broker with the StandardAuthorizer and SCRAM credentials for `users`. */
-async function startSecuredBroker(users: string[]): Promise<SecuredBroker> {
-  ensureKafkaLibs();
-  const dir = ownedTempDir('kafka-acl');
-  const logFile = path.join(dir, 'broker.log');
-  const [plain, scram, controller] = [await freePort(), await freePort(), await freePort()];
-  const config: Record<string, string | number> = {
-    'process.roles': 'broker,controller',
-    'node.id': 1,
-    'controller.quorum.voters': `1@127.0.0.1:${controller}`,
-    'listeners': `PLAINTEXT://127.0.0.1:${plain},SCRAM://127.0.0.1:${scram},CONTROLLER://127.0.0.1:${controller}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${plain},SCRAM://127.0.0.1:${scram}`,
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,SCRAM:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'controller.listener.names': 'CONTROLLER',
-    'inter.broker.listener.name': 'PLAINTEXT',
-    'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
-    'listener.name.scram.scram-sha-512.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
-    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
-    'super.users': 'User:ANONYMOUS',
-    'log.dirs': path.join(dir, 'data'),
-    'auto.create.topics.enable': 'false',
-    'group.initial.rebalance.delay.ms': 0,
-    'offsets.topic.replication.factor': 1,
-    'offsets.topic.num.partitions': 3,
-    'transaction.state.log.replication.factor': 1,
-    'transaction.state.log.min.isr': 1,
-    'share.coordinator.state.topic.replication.factor': 1,
-    'share.coordinator.state.topic.min.isr': 1,
-  };
-  const configFile = path.join(dir, 'server.properties');
-  fs.writeFileSync(configFile, Object.entries(config).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-  const common = ['-Djava.awt.headless=true', '-cp', path.join(DEFAULT_KAFKA_LIBS, '*')];
-  let child: ChildProcess | undefined;
-  const stop = async (): Promise<void> => {
-    if (child) await stopChild(child, 15_000);
-    removeDir(dir);
-  };
-  try {
-    const scramArgs = users.flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u},password=${PASSWORD}]`]);
-    const format = spawnOwned('java', ['-Xmx256m', ...common, 'kafka.tools.StorageTool', 'format', '-t', randomBytes(16).toString('base64url').replace(/^-/, 'A'), '-c', configFile, ...scramArgs], { dir, kind: 'kafka-acl-format', logFile });
-    await exited(format);
-    if (format.exitCode !== 0) throw new Error(`storage format failed:\n${tail(logFile)}`);
-    child = spawnOwned('java', ['-Xms384m', '-Xmx384m', '-XX:+UseG1GC', ...common, 'kafka.Kafka', configFile], { dir, kind: 'kafka-acl', logFile });
-    const deadline = Date.now() + 90_000;
-    while (!(await canConnect(scram)) || !(await canConnect(plain))) {
-      if (child.exitCode !== null) throw new Error(`broker exited:\n${tail(logFile)}`);
-      if (Date.now() > deadline) throw new Error(`broker did not open its ports:\n${tail(logFile)}`);
-      await sleep(100);
-    }
-    return { superUser: `127.0.0.1:${plain}`, scram: `127.0.0.1:${scram}`, stop };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-}
-
-/** The KafkaUser ACL `operations` of Strimzi's v1 API, as kafkajs operation codes. */
-const OPERATION: Record<string, AclOperationTypes> = {
-  Read: AclOperationTypes.READ,
-  Write: AclOperationTypes.WRITE,
-  Describe: AclOperationTypes.DESCRIBE,
-  Create: AclOperationTypes.CREATE,
-  Delete: AclOperationTypes.DELETE,
-  Alter: AclOperationTypes.ALTER,
-  ClusterAction: AclOperationTypes.CLUSTER_ACTION,
-  AlterConfigs: AclOperationTypes.ALTER_CONFIGS,
-  DescribeConfigs: AclOperationTypes.DESCRIBE_CONFIGS,
-  IdempotentWrite: AclOperationTypes.IDEMPOTENT_WRITE,
-  All: AclOperationTypes.ALL,
-};
-const RESOURCE: Record<string, AclResourceTypes> = {
-  topic: AclResourceTypes.TOPIC,
-  group: AclResourceTypes.GROUP,
-  cluster: AclResourceTypes.CLUSTER,
-  transactionalId: AclResourceTypes.TRANSACTIONAL_ID,
-};
-
-/** What Strimzi's user operator does with a synthesized KafkaUser: one allow ACL per operation for `User:<name>`. */
-async function applyKafkaUser(admin: Admin, user: any): Promise<void> {
-  const acl = (user.spec.authorization?.acls ?? []).flatMap((rule: any) =>
-    rule.operations.map((op: string) => ({
-      resourceType: RESOURCE[rule.resource.type],
-      resourceName: rule.resource.type === 'cluster' ? 'kafka-cluster' : rule.resource.name,
-      resourcePatternType: rule.resource.patternType === 'prefix' ? ResourcePatternTypes.PREFIXED : ResourcePatternTypes.LITERAL,
-      principal: `User:${user.metadata.name}`,
-      host: '*',
-      operation: OPERATION[op],
-      permissionType: AclPermissionTypes.ALLOW,
-    })),
-  );
-  if (acl.length > 0) await admin.createAcls({ acl });
-}
+import { applyKafkaUser, SecuredBroker, startSecuredBroker } from '../harness/secured-broker';
 
 /** 'joined' when a log-alerter consumer joins `groupId` on 'logs', else the name of the error it crashed with. */
 async function crashReasonOf(client: Kafka, groupId: string): Promise<string> {
@@ -159,7 +53,7 @@ describe('synthesized KafkaUser ACLs on a real Kafka 4 broker with an authorizer
   const as = (user: string): Kafka => new Kafka({
     clientId: `acl-test-${user}`,
     brokers: [broker.scram],
-    sasl: { mechanism: 'scram-sha-512', username: user, password: PASSWORD },
+    sasl: { mechanism: 'scram-sha-512', username: user, password: broker.password },
     logLevel: logLevel.NOTHING,
     retry: { retries: 2, initialRetryTime: 100 },
   });
