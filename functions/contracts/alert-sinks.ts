@@ -181,7 +181,7 @@ export function alertSinkProblems(sinks: unknown, env?: Readonly<Record<string, 
   const names = sinkNames(sinks.map((s: unknown) => (isObject(s) ? s : {})));
   const firstOf = new Map<string, number>();
   sinks.forEach((raw: unknown, index) => {
-    const sink = isObject(raw) && typeof raw.type === 'string' ? names[index] : undefined;
+    const sink = isObject(raw) && (SINK_TYPES as readonly unknown[]).includes(raw.type) ? names[index] : undefined;
     const add = (field: string, value: unknown, problem: string): void => {
       problems.push({ index, sink, field, value, problem });
     };
