@@ -16,6 +16,7 @@
 import { ConfigError, Env, RuntimeConfig, SettingsOf, SettingsSpec, WorkloadDefaults, loadConfig, readSettings } from './config';
 import { Handler } from './handler';
 import { HealthServer, HealthState, startHealthServer } from './health';
+import { KafkaClientSecurity, loadKafkaSecurity } from './kafka-security';
 import { Logger, LogSink } from './logger';
 import { RuntimeMetrics } from './metrics';
 import { KafkaWorker } from './worker';
@@ -76,6 +77,7 @@ function realProcess(): ProcessPorts {
 export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDefinition<S>, ports: ProcessPorts = realProcess()): Promise<void> {
   let config: RuntimeConfig;
   let settings: SettingsOf<S>;
+  let security: KafkaClientSecurity;
   try {
     const problems: string[] = [];
     const attempt = <T>(read: () => T): T | undefined => {
@@ -89,9 +91,11 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
     };
     const c = attempt(() => loadConfig(ports.env, definition.defaults));
     const s = attempt(() => readSettings(definition.settings, ports.env));
-    if (problems.length > 0 || !c || !s) throw new ConfigError(problems);
+    const k = attempt(() => loadKafkaSecurity(ports.env));
+    if (problems.length > 0 || !c || !s || !k) throw new ConfigError(problems);
     config = c;
     settings = s;
+    security = k;
   } catch (e) {
     return failConfig(e, ports);
   }
@@ -145,6 +149,7 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
       logger,
       metrics,
       health,
+      security,
       onFatal: () => void shutdown(1, 'consumer crashed for good'),
     });
     logger.info('starting', {
@@ -152,6 +157,8 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
       sourceTopic: config.sourceTopic,
       groupId: config.groupId,
       deadLetterTopic: config.deadLetterTopic,
+      tls: security.ssl !== undefined,
+      sasl: security.sasl?.mechanism ?? 'none',
     });
     await worker.start();
     logger.info('started');

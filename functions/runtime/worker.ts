@@ -42,6 +42,7 @@ import { RuntimeConfig } from './config';
 import { DeadLetterMessage, RuntimeReasons, buildDeadLetter } from './dead-letter';
 import { HeaderValue, Handler, Output, PermanentError, RetryableError, SourceRecord, byteLength, isDeadLetter } from './handler';
 import { HealthState } from './health';
+import type { KafkaClientSecurity } from './kafka-security';
 import { LogLevel, Logger } from './logger';
 import { RuntimeMetrics } from './metrics';
 import { backoffDelay, classifyProduceError, errorLabel, errorTypes, sleep } from './retry';
@@ -57,6 +58,8 @@ export interface WorkerOptions {
   readonly health: HealthState;
   /** Called once if the consumer crashed for good (kafkajs will not restart it). */
   readonly onFatal?: (error: Error) => void;
+  /** TLS and SASL of the Kafka client (kafka-security.ts). @default - PLAINTEXT */
+  readonly security?: KafkaClientSecurity;
 }
 
 /**
@@ -137,6 +140,7 @@ export class KafkaWorker {
     this.kafka = new Kafka({
       clientId: config.clientId,
       brokers: [...config.brokers],
+      ...options.security,
       logLevel: KAFKA_LOG_LEVELS[config.logLevel],
       logCreator: kafkaLogCreator(options.logger.child({ component: 'kafkajs' })),
     });
@@ -275,7 +279,11 @@ export class KafkaWorker {
         if (!(await this.flush(chunk, turn))) return false;
         chunk = [];
         chunkBytes = 0;
-        await turn.payload.commitOffsetsIfNecessary();
+        try {
+          await turn.payload.commitOffsetsIfNecessary(turn.payload.uncommittedOffsets());
+        } catch (e) {
+          this.log.debug('commit before a long retry failed; the offsets stay resolved', { error: e });
+        }
         return true;
       };
       const pending = await this.handle(record, turn, settle);
