@@ -15,11 +15,22 @@
  * `latest` counts 1 (0 with `scaleToZeroOnInvalidOffset`). The workload is active (scaled from 0)
  * when the summed lag exceeds `activationLagThreshold`; past that the HPA targets
  * `lagThreshold` lag per pod, never more pods than partitions.
+ *
+ * When the cluster's workload listener uses TLS or authentication, the scaler connects as the
+ * function does, from the same objects: trigger `tls: enable` / `sasl: scram_sha512`, and a KEDA
+ * TriggerAuthentication ('TriggerAuthentication') that reads the cluster CA (`<cluster>-cluster-ca-cert`,
+ * `ca.crt`) and the function's KafkaUser Secret (`password`, or `user.crt`/`user.key`) by
+ * reference, and the SASL user name from the function container's own env (KAFKA_SASL_USERNAME).
+ * The KafkaUser the function is granted Read and Describe on its topic and group with covers what
+ * KEDA asks the brokers (metadata, the group's committed offsets, the topic's latest offsets).
  */
 import { Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { KafkaSecurityEnv } from '../../functions/contracts/kafka-security';
 import { ScaledObject, ScaledObjectSpec } from '../../imports/keda-scaledobject-keda.sh';
-import { checkPlainWorkloadListener } from '../kafka/kafka-cluster';
+import { TriggerAuthentication, TriggerAuthenticationSpec } from '../../imports/keda-triggerauthentication-keda.sh';
+import { clusterCaSecretName } from '../kafka/kafka-client-access';
+import { KafkaCluster } from '../kafka/kafka-cluster';
 import type { KafkaFunction } from '../workloads/kafka-function';
 import { checkInteger, checkOneOf, describeProp, PropError } from '../validation';
 
@@ -113,6 +124,8 @@ export class KafkaLagScaler extends Construct {
   public readonly fallbackFailureThreshold: number;
   /** The ScaledObject. */
   public readonly resource: ScaledObject;
+  /** The credentials KEDA connects with, when the workload listener needs TLS or authentication. */
+  public readonly triggerAuthentication?: TriggerAuthentication;
 
   constructor(scope: Construct, id: string, props: KafkaLagScalerProps) {
     super(scope, id);
@@ -120,7 +133,6 @@ export class KafkaLagScaler extends Construct {
     if (!fn) throw new PropError(`${describeProp('function', undefined, `KafkaLagScaler '${id}'`)} must be set: the KafkaFunction to scale.`);
     const owner = `KafkaLagScaler of '${fn.workloadName}'`;
     this.function = fn;
-    checkPlainWorkloadListener(fn.cluster, owner, "this scaler renders no TriggerAuthentication (the workloads' listener is plain text without credentials today)");
 
     const partitions = fn.source.partitions;
     this.minReplicas = checkInteger('minReplicas', props.minReplicas ?? 0, { min: 0, owner });
@@ -155,8 +167,11 @@ export class KafkaLagScaler extends Construct {
     // Throws if another scaler already owns the function's replicas.
     fn.scaleExternally(this);
 
+    const labels = { ...fn.labels, 'app.kubernetes.io/component': 'kafka-lag-scaler' };
+    const auth = triggerAuthenticationSpec(fn);
+    if (auth) this.triggerAuthentication = new TriggerAuthentication(this, 'TriggerAuthentication', { metadata: { labels: { ...labels } }, spec: auth });
     this.resource = new ScaledObject(this, 'Resource', {
-      metadata: { labels: { ...fn.labels, 'app.kubernetes.io/component': 'kafka-lag-scaler' } },
+      metadata: { labels },
       spec: Lazy.any({ produce: () => this._toKube() }) as unknown as ScaledObjectSpec,
     });
 
@@ -186,6 +201,7 @@ export class KafkaLagScaler extends Construct {
       allowIdleConsumers: 'false',
       limitToPartitionsWithLag: String(this.limitToPartitionsWithLag),
       scaleToZeroOnInvalidOffset: String(this.scaleToZeroOnInvalidOffset),
+      ...securityMetadata(fn),
     };
   }
 
@@ -208,7 +224,12 @@ export class KafkaLagScaler extends Construct {
           },
         },
       },
-      triggers: [{ type: 'kafka', metricType: 'AverageValue', metadata: this.triggerMetadata }],
+      triggers: [{
+        type: 'kafka',
+        metricType: 'AverageValue',
+        metadata: this.triggerMetadata,
+        ...(this.triggerAuthentication ? { authenticationRef: { name: this.triggerAuthentication.name } } : {}),
+      }],
     };
   }
 
@@ -217,6 +238,36 @@ export class KafkaLagScaler extends Construct {
     const scaler = fn.scaler;
     return scaler instanceof KafkaLagScaler ? scaler : undefined;
   }
+}
+
+/** The function's workload listener: TLS and authentication (a cluster known only by its interface counts as plain, as for the function). */
+function listenerOf(fn: KafkaFunction): { tls: boolean; authentication: string } {
+  const listener = fn.cluster instanceof KafkaCluster ? fn.cluster.workloadListener : undefined;
+  return { tls: listener?.tls ?? false, authentication: listener?.authentication ?? 'none' };
+}
+
+/** Trigger metadata for the listener's security (KEDA reads `tls` and `sasl` from the trigger). */
+function securityMetadata(fn: KafkaFunction): Record<string, string> {
+  const { tls, authentication } = listenerOf(fn);
+  return { ...(tls ? { tls: 'enable' } : {}), ...(authentication === 'scram-sha-512' ? { sasl: 'scram_sha512' } : {}) };
+}
+
+/** The TriggerAuthentication spec for the listener, or undefined for a plain one. */
+function triggerAuthenticationSpec(fn: KafkaFunction): TriggerAuthenticationSpec | undefined {
+  const { tls, authentication } = listenerOf(fn);
+  const secrets: Array<{ parameter: string; name: string; key: string }> = [];
+  const env: Array<{ parameter: string; name: string; containerName: string }> = [];
+  if (tls) secrets.push({ parameter: 'ca', name: clusterCaSecretName(fn.cluster), key: 'ca.crt' });
+  // KafkaFunction has refused a listener with authentication and no matching user, so fn.user is set below.
+  if (authentication === 'scram-sha-512') {
+    env.push({ parameter: 'username', name: KafkaSecurityEnv.SASL_USERNAME, containerName: fn.workloadName });
+    secrets.push({ parameter: 'password', name: fn.user!.secretName, key: 'password' });
+  }
+  if (authentication === 'tls') {
+    secrets.push({ parameter: 'cert', name: fn.user!.secretName, key: 'user.crt' }, { parameter: 'key', name: fn.user!.secretName, key: 'user.key' });
+  }
+  if (secrets.length === 0) return undefined;
+  return { secretTargetRef: secrets, ...(env.length > 0 ? { env } : {}) };
 }
 
 /** A Duration of whole seconds within [min, max]. */

@@ -1,6 +1,7 @@
 import { ApiObject, Chart, Duration, Testing } from 'cdk8s';
 import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
 import { KafkaTopic } from '../../../constructs/kafka/kafka-topic';
+import { KafkaUser } from '../../../constructs/kafka/kafka-user';
 import { ConsumerGroup } from '../../../constructs/kafka/consumer-group';
 import { DEFAULT_LAG_THRESHOLD, KafkaLagScaler, KafkaLagScalerProps, RUNTIME_OFFSET_RESET_POLICY } from '../../../constructs/scaling/kafka-lag-scaler';
 import { EventsFanout } from '../../../constructs/workloads/events-fanout';
@@ -173,6 +174,91 @@ describe('KafkaLagScaler', () => {
     expect(schemaProblems(Testing.synth(chart))).toEqual([]);
   });
 
+  describe('on a listener with TLS or authentication', () => {
+    /** A cluster whose workload listener is `listener`, a function authenticating as its KafkaUser, and the scaler. */
+    function secured(listener: { tls: boolean; authentication: 'none' | 'tls' | 'scram-sha-512' }) {
+      const chart = namespacedChart();
+      const cluster = new KafkaCluster(chart, 'Kafka', {
+        listeners: [{ name: 'plain', port: 9092 }, { name: 'secure', port: 9094, ...listener }],
+        workloadListener: 'secure',
+      });
+      const source = new KafkaTopic(cluster, 'Source', { topicName: 'orders', partitions: 6 });
+      const deadLetter = new KafkaTopic(cluster, 'DeadLetter', { topicName: 'orders.dead-letter', partitions: 1 });
+      const group = new ConsumerGroup(cluster, 'Group', { groupId: 'orders-audit' });
+      const user = listener.authentication === 'none' ? undefined : new KafkaUser(cluster, 'User', { userName: 'orders-audit', authentication: listener.authentication });
+      const fn = new KafkaFunction(chart, 'OrdersAudit', { code: CODE, source, deadLetter, group, user });
+      const scaler = new KafkaLagScaler(chart, 'Scaler', { function: fn });
+      return { chart, fn, scaler };
+    }
+
+    test('TLS with scram-sha-512: KEDA gets the cluster CA and the password by Secret reference and the user name from the workload container env', () => {
+      // GIVEN
+      const { chart, fn, scaler } = secured({ tls: true, authentication: 'scram-sha-512' });
+      // WHEN
+      const auth = oneOf(chart, 'TriggerAuthentication');
+      const trigger = oneOf(chart, 'ScaledObject').spec.triggers[0];
+      const container = oneOf(chart, 'Deployment').spec.template.spec.containers[0];
+      // THEN
+      expect(auth.apiVersion).toBe('keda.sh/v1alpha1');
+      expect(auth.metadata.namespace).toBe('klaxon');
+      expect(auth.spec).toEqual({
+        secretTargetRef: [
+          { parameter: 'ca', name: 'klaxon-cluster-ca-cert', key: 'ca.crt' },
+          { parameter: 'password', name: 'orders-audit', key: 'password' },
+        ],
+        env: [{ parameter: 'username', name: 'KAFKA_SASL_USERNAME', containerName: 'orders-audit' }],
+      });
+      expect(trigger.authenticationRef).toEqual({ name: auth.metadata.name });
+      expect(trigger.metadata).toMatchObject({ bootstrapServers: 'klaxon-kafka-bootstrap.klaxon.svc:9094', tls: 'enable', sasl: 'scram_sha512' });
+      // the env KEDA reads the user name from, and the Secret the pod reads the password from, are the workload's own
+      expect(container.name).toBe(fn.workloadName);
+      expect(container.env).toEqual(expect.arrayContaining([
+        { name: 'KAFKA_SASL_USERNAME', value: 'orders-audit' },
+        { name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: 'orders-audit', key: 'password' } } },
+      ]));
+      expect(scaler.triggerAuthentication).toBeDefined();
+      expect(schemaProblems(Testing.synth(chart))).toEqual([]);
+    });
+
+    test('mutual TLS: KEDA gets the cluster CA and the user certificate and key by Secret reference', () => {
+      // GIVEN
+      const { chart } = secured({ tls: true, authentication: 'tls' });
+      // THEN
+      expect(oneOf(chart, 'TriggerAuthentication').spec).toEqual({
+        secretTargetRef: [
+          { parameter: 'ca', name: 'klaxon-cluster-ca-cert', key: 'ca.crt' },
+          { parameter: 'cert', name: 'orders-audit', key: 'user.crt' },
+          { parameter: 'key', name: 'orders-audit', key: 'user.key' },
+        ],
+      });
+      const metadata = oneOf(chart, 'ScaledObject').spec.triggers[0].metadata;
+      expect(metadata.tls).toBe('enable');
+      expect(metadata).not.toHaveProperty('sasl');
+      expect(schemaProblems(Testing.synth(chart))).toEqual([]);
+    });
+
+    test('TLS without authentication: only the CA', () => {
+      // GIVEN
+      const { chart } = secured({ tls: true, authentication: 'none' });
+      // THEN
+      expect(oneOf(chart, 'TriggerAuthentication').spec).toEqual({ secretTargetRef: [{ parameter: 'ca', name: 'klaxon-cluster-ca-cert', key: 'ca.crt' }] });
+    });
+
+    test('a plain listener renders no TriggerAuthentication and no tls or sasl', () => {
+      // GIVEN
+      const { chart, make } = audit();
+      // WHEN
+      const scaler = make();
+      // THEN
+      expect(objectsOf(chart, 'TriggerAuthentication')).toEqual([]);
+      expect(scaler.triggerAuthentication).toBeUndefined();
+      const trigger = oneOf(chart, 'ScaledObject').spec.triggers[0];
+      expect(trigger).not.toHaveProperty('authenticationRef');
+      expect(trigger.metadata).not.toHaveProperty('tls');
+      expect(trigger.metadata).not.toHaveProperty('sasl');
+    });
+  });
+
   describe('fails', () => {
     const owner = "KafkaLagScaler of 'orders-audit'";
 
@@ -272,22 +358,6 @@ describe('KafkaLagScaler', () => {
       // THEN
       expect(messageOf(() => Testing.synth(other))).toContain(
         "KafkaLagScaler 'other/Scaler' is in namespace \"elsewhere\" but the Deployment of 'orders-audit' in \"klaxon\"; a ScaledObject only scales a Deployment of its own namespace. Create the scaler in the chart of the function.",
-      );
-    });
-
-    test('fails if the workloads listener needs TLS or authentication', () => {
-      // GIVEN a function on a plain listener, and a scaler pointed at a cluster whose listener is TLS (stand-in)
-      const { fn } = audit();
-      const tlsChart = namespacedChart();
-      const tlsCluster = new KafkaCluster(tlsChart, 'Kafka', {
-        listeners: [{ name: 'tls', port: 9093, tls: true, authentication: 'tls' }],
-      });
-      const standIn = Object.create(fn, { cluster: { value: tlsCluster } }) as KafkaFunction;
-      // WHEN / THEN
-      expect(messageOf(() => new KafkaLagScaler(tlsChart, 'Scaler', { function: standIn }))).toBe(
-        "'workloadListener' (\"tls\") of KafkaCluster 'klaxon' needs TLS and tls authentication, which KafkaLagScaler of 'orders-audit' cannot give: " +
-        "this scaler renders no TriggerAuthentication (the workloads' listener is plain text without credentials today). " +
-        "Point 'workloadListener' at a listener with 'tls: false' and authentication 'none' (the default 'plain').",
       );
     });
   });
