@@ -23,6 +23,10 @@
  * reference, and the SASL user name from the function container's own env (KAFKA_SASL_USERNAME).
  * The KafkaUser the function is granted Read and Describe on its topic and group with covers what
  * KEDA asks the brokers (metadata, the group's committed offsets, the topic's latest offsets).
+ *
+ * No trigger `version` is rendered: KEDA 2.20.2 talks to the brokers with IBM/sarama 1.49 at its
+ * default protocol version 1.0.0, which reads committed and latest offsets from Kafka 4.1.1
+ * (checked with a one-off sarama 1.49 probe against the test harness broker).
  */
 import { Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
