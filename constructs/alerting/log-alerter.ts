@@ -160,6 +160,9 @@ export class LogAlerter extends Construct {
       if (!secret.value?.secret || typeof secret.value.key !== 'string' || secret.value.key === '') {
         throw new PropError(`${describeProp(`sinks[${this._sinks.length}]`, sink.type, this.owner)} needs a Secret reference ({ secret, key }) with a non-empty key.`);
       }
+      if (secret.name in this.function.env) {
+        throw new PropError(`${describeProp('env', secret.name, this.owner)} is the variable sink ${this._sinks.length} reads its Secret from; remove it from 'env'.`);
+      }
       this.function.deployment.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/env/-', secretEnv(secret.name, secret.value)));
     }
     this._sinks.push(sink);

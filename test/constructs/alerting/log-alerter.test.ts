@@ -244,3 +244,12 @@ describe('LogAlerter', () => {
     expect(messageOf(() => Testing.synth(chart))).toContain("'sinks' ([]) of LogAlerter 'log-alerter' must list at least one sink (or call addSink): alerts would go nowhere.");
   });
 });
+
+describe('LogAlerter secret env', () => {
+  test("fails if 'env' sets the variable a sink reads its Secret from", () => {
+    const { chart, topics, slackSecret } = setup();
+    expect(messageOf(() => alerter(chart, topics, { env: { ALERTER_SECRET_0_URL: 'https://hooks.slack.com/x' }, sinks: [AlertSink.slack({ webhookUrl: { secret: slackSecret, key: 'url' } })] }))).toBe(
+      "'env' (\"ALERTER_SECRET_0_URL\") of LogAlerter 'log-alerter' is the variable sink 0 reads its Secret from; remove it from 'env'.",
+    );
+  });
+});
