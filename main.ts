@@ -6,15 +6,32 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Size, YamlOutputType } from 'cdk8s';
+import { App, Duration, Size, YamlOutputType } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
+import { AlertRule } from './constructs/alerting/alert-rule';
 import { KafkaStorage } from './constructs/kafka/kafka-cluster';
 import { KlaxonFunctionCode, KlaxonPipeline, KlaxonPipelineProps } from './constructs/pipeline';
 import { FunctionCode } from './constructs/workloads/function-code';
 import { bundlePath } from './functions/build';
+import { EXAMPLE_404_RULE } from './functions/contracts/alert-rules';
 
 /** The namespaces that get their own fanout topic in every environment. */
 const TENANT_NAMESPACES = ['default', 'kube-system', 'demo-project'];
+
+/**
+ * Log alert rules of every environment: the seed's HTTP 404 of the WordPress pods in `demo-project`
+ * (with the request's method and path), and any error events-fanout logs.
+ */
+const ALERT_RULES: AlertRule[] = [
+  { ...EXAMPLE_404_RULE, throttle: Duration.minutes(5) },
+  {
+    name: 'KlaxonFanoutError',
+    severity: 'critical',
+    match: { namespaces: ['klaxon'], containers: ['events-fanout'], fields: { level: 'error' } },
+    summary: 'events-fanout logged an error in {{pod}}',
+    throttle: Duration.minutes(10),
+  },
+];
 
 /** One typed config per environment. */
 export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
@@ -29,7 +46,9 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
       },
     },
     topics: { namespaces: TENANT_NAMESPACES },
-    fanout: { replicas: 1 },
+    alerting: { rules: ALERT_RULES },
+    // Scaled to zero when idle: KEDA starts a pod once lag shows up.
+    scaling: { fanout: { minReplicas: 0 }, alerter: { minReplicas: 0 } },
   },
   /** Three brokers with three dedicated controllers on persistent volumes. */
   prod: {
@@ -42,7 +61,13 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
     topics: { namespaces: TENANT_NAMESPACES },
     // A production cluster (KubeSphere, as in the seed) usually runs fluent-operator already.
     logShipping: { kind: 'fluent-operator' },
-    fanout: { replicas: 2 },
+    alerting: { rules: ALERT_RULES },
+    // Always one warm pod each (no cold start on the first event), up to one per partition under lag.
+    scaling: { fanout: { minReplicas: 1, lagThreshold: 500 }, alerter: { minReplicas: 1, lagThreshold: 1000 } },
+    // Notification Manager sends the alerts on to Slack (bot token in a Secret NM's namespace holds).
+    notifications: {
+      slack: { token: { name: 'klaxon-slack', key: 'token' }, channels: ['#klaxon-alerts'] },
+    },
   },
 };
 
@@ -55,7 +80,7 @@ function readFunctionCode(): KlaxonFunctionCode {
     }
     return FunctionCode.fromBundle(fs.readFileSync(file));
   };
-  return { eventsFanout: read('events-fanout') };
+  return { eventsFanout: read('events-fanout'), logAlerter: read('log-alerter') };
 }
 
 function synthAll(outdir: string): void {

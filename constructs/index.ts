@@ -1,5 +1,13 @@
 /** Klaxon's constructs: re-exports only. */
+export * from './alerting/alert-rule';
+export * from './alerting/alert-sink';
+export * from './alerting/log-alerter';
+export * from './alerting/nm-support';
+export * from './alerting/notification-manager-slack-config';
+export * from './alerting/notification-manager-slack-receiver';
+export * from './alerting/notification-manager-webhook-receiver';
 export * from './kafka/consumer-group';
+export * from './kafka/kafka-client-access';
 export * from './kafka/kafka-cluster';
 export * from './kafka/kafka-topic';
 export * from './kafka/kafka-user';
@@ -7,6 +15,7 @@ export * from './kafka/klaxon-topics';
 export * from './klaxon-chart';
 export * from './pipeline';
 export * from './pod-support';
+export * from './scaling/kafka-lag-scaler';
 export * from './shipping/fluent-bit';
 export * from './shipping/fluent-operator-output';
 export * from './shipping/log-shipping';

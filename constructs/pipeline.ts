@@ -4,10 +4,17 @@
  * main.ts can reach in and extend it (`pipeline.topics.logs`, `pipeline.sourcesChart`).
  *
  * Charts are ordered with `addDependency`, so `dist/<env>/` files are numbered in apply order:
- * kafka (namespace, cluster, topics) → sources and logging → workloads.
+ * kafka (namespace, cluster, topics) → sources and logging → workloads (with their KEDA scalers)
+ * → notifications (Notification Manager receivers, when configured).
  */
 import { k8s } from 'cdk8s-plus-27';
+import { DEFAULT_NOTIFICATION_MANAGER_URL } from '../functions/contracts/alert-sinks';
 import { Construct } from 'constructs';
+import { AlertSink } from './alerting/alert-sink';
+import { LogAlerter, LogAlerterProps } from './alerting/log-alerter';
+import { NotificationManagerSlackConfig, NotificationManagerSlackConfigProps } from './alerting/notification-manager-slack-config';
+import { NotificationManagerSlackReceiver, NotificationManagerSlackReceiverProps } from './alerting/notification-manager-slack-receiver';
+import { NotificationManagerWebhookReceiver, NotificationManagerWebhookReceiverProps } from './alerting/notification-manager-webhook-receiver';
 import { KafkaCluster, KafkaClusterProps } from './kafka/kafka-cluster';
 import { KlaxonTopics, KlaxonTopicsProps } from './kafka/klaxon-topics';
 import { KlaxonChart } from './klaxon-chart';
@@ -16,17 +23,37 @@ import { FluentOperatorKafkaOutput, FluentOperatorKafkaOutputProps } from './shi
 import { Eventrouter, EventrouterProps } from './sources/eventrouter';
 import { KubeEventer, KubeEventerProps } from './sources/kube-eventer';
 import { KubeEventerSink, KubeEventerWebhookBody } from './sources/kube-eventer-sinks';
+import { KafkaLagScaler, KafkaLagScalerProps } from './scaling/kafka-lag-scaler';
 import { checkNamespaceName, describeProp, PropError } from './validation';
 import { EventsFanout, EventsFanoutProps } from './workloads/events-fanout';
 import { FunctionCode } from './workloads/function-code';
 
-/** In-cluster URL of KubeSphere Notification Manager's alert API (Alertmanager webhook shape). */
-export const NOTIFICATION_MANAGER_ALERTS_URL = 'http://notification-manager-svc.kubesphere-monitoring-system.svc:19093/api/v2/alerts';
+/** In-cluster URL of KubeSphere Notification Manager's alert API (Alertmanager webhook shape); the log-alerter's default too. */
+export const NOTIFICATION_MANAGER_ALERTS_URL = DEFAULT_NOTIFICATION_MANAGER_URL;
 
 /** The code of each Klaxon workload (main.ts reads the bundles `npm run build:functions` writes). */
 export interface KlaxonFunctionCode {
   /** Code of events-fanout. */
   readonly eventsFanout: FunctionCode;
+  /** Code of log-alerter. */
+  readonly logAlerter: FunctionCode;
+}
+
+/** KEDA scaling of one workload on its consumer lag, or `false` for a fixed replica count. */
+export type WorkloadScaling = Omit<KafkaLagScalerProps, 'function'> | false;
+
+/** The log-alerter: its rules, sinks and options. */
+export interface AlertingOptions extends Omit<LogAlerterProps, 'source' | 'deadLetter' | 'code' | 'sinks'> {
+  /** Where alerts go. @default [AlertSink.notificationManager()] (NOTIFICATION_MANAGER_ALERTS_URL) */
+  readonly sinks?: AlertSink[];
+}
+
+/** Notification Manager receivers that take the alerts onward (NM itself is installed separately). */
+export interface NotificationsOptions {
+  /** A global Slack receiver and its Config (bot token by Secret reference). @default - none */
+  readonly slack?: Omit<NotificationManagerSlackReceiverProps, 'config'> & { readonly token: NotificationManagerSlackConfigProps['token'] };
+  /** Global webhook receivers. @default - none */
+  readonly webhooks?: NotificationManagerWebhookReceiverProps[];
 }
 
 /** How container logs reach the `logs` topic. */
@@ -54,8 +81,14 @@ export interface KlaxonPipelineProps {
   readonly logShipping?: LogShipping;
   /** Code of the workloads. */
   readonly code: KlaxonFunctionCode;
-  /** events-fanout options (replicas, resources, log level, …). @default - EventsFanout defaults */
+  /** events-fanout options (resources, log level, …). @default - EventsFanout defaults */
   readonly fanout?: Omit<EventsFanoutProps, 'topics' | 'code'>;
+  /** The log-alerter over the `logs` topic: rules (at least one) and sinks. */
+  readonly alerting: AlertingOptions;
+  /** KEDA ScaledObjects on consumer lag: `fanout`, `alerter`. @default - both scaled 0..partitions with KafkaLagScaler defaults */
+  readonly scaling?: { readonly fanout?: WorkloadScaling; readonly alerter?: WorkloadScaling };
+  /** Notification Manager receivers (Slack, webhooks), in their own chart. @default - none: NM's own receivers are used */
+  readonly notifications?: NotificationsOptions;
 }
 
 /**
@@ -88,6 +121,12 @@ export class KlaxonPipeline {
   public readonly workloadsChart: KlaxonChart;
   /** events-fanout: cluster-events → one topic per namespace. */
   public readonly fanout: EventsFanout;
+  /** log-alerter: logs → alerts to its sinks. */
+  public readonly alerter: LogAlerter;
+  /** KEDA scalers of the workloads (absent where scaling is `false`). */
+  public readonly scalers: { readonly fanout?: KafkaLagScaler; readonly alerter?: KafkaLagScaler };
+  /** Chart with the Notification Manager receivers, when any is configured. */
+  public readonly notificationsChart?: KlaxonChart;
 
   constructor(app: Construct, props: KlaxonPipelineProps) {
     this.namespace = checkNamespaceName('namespace', props.namespace ?? 'klaxon', 'KlaxonPipeline');
@@ -131,6 +170,42 @@ export class KlaxonPipeline {
       topics: this.topics,
       code: props.code.eventsFanout,
     });
+    const { sinks, ...alerting } = props.alerting;
+    this.alerter = new LogAlerter(this.workloadsChart, 'LogAlerter', {
+      ...alerting,
+      source: this.topics.logs,
+      deadLetter: this.topics.deadLetter,
+      code: props.code.logAlerter,
+      sinks: sinks ?? [AlertSink.notificationManager()],
+    });
+    const scaler = (id: string, scaling: WorkloadScaling | undefined, workload: EventsFanout | LogAlerter, prop: 'fanout' | 'alerting'): KafkaLagScaler | undefined => {
+      if (scaling === false) return undefined;
+      const replicas = props[prop]?.replicas;
+      if (replicas !== undefined) {
+        const scalingProp = prop === 'fanout' ? 'fanout' : 'alerter';
+        throw new PropError(
+          `${describeProp(`${prop}.replicas`, replicas, 'KlaxonPipeline')} would be ignored: KEDA owns the replica count while 'scaling.${scalingProp}' is on. ` +
+          `Set 'scaling.${scalingProp}.minReplicas' (and maxReplicas) instead, or 'scaling.${scalingProp}: false' for a fixed count.`,
+        );
+      }
+      return new KafkaLagScaler(this.workloadsChart, id, { ...scaling, function: workload.function });
+    };
+    this.scalers = {
+      fanout: scaler('EventsFanoutScaler', props.scaling?.fanout, this.fanout, 'fanout'),
+      alerter: scaler('LogAlerterScaler', props.scaling?.alerter, this.alerter, 'alerting'),
+    };
+
+    const notifications = props.notifications;
+    if (notifications && (notifications.slack || (notifications.webhooks ?? []).length > 0)) {
+      this.notificationsChart = new KlaxonChart(app, 'notifications', {});
+      this.notificationsChart.addDependency(this.workloadsChart);
+      if (notifications.slack) {
+        const { token, ...receiver } = notifications.slack;
+        const config = new NotificationManagerSlackConfig(this.notificationsChart, 'SlackConfig', { token });
+        new NotificationManagerSlackReceiver(this.notificationsChart, 'SlackReceiver', { ...receiver, config });
+      }
+      (notifications.webhooks ?? []).forEach((webhook, i) => new NotificationManagerWebhookReceiver(this.notificationsChart!, `WebhookReceiver${i}`, webhook));
+    }
   }
 }
 

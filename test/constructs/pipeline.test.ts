@@ -1,13 +1,19 @@
 import { App, Chart, Size, Testing } from 'cdk8s';
 import { KafkaStorage } from '../../constructs/kafka/kafka-cluster';
-import { KlaxonPipeline, KlaxonPipelineProps } from '../../constructs/pipeline';
+import { KlaxonPipeline, KlaxonPipelineProps, NOTIFICATION_MANAGER_ALERTS_URL } from '../../constructs/pipeline';
 import { FunctionCode } from '../../constructs/workloads/function-code';
+import { EXAMPLE_404_RULE } from '../../functions/contracts/alert-rules';
+import { DEFAULT_NOTIFICATION_MANAGER_URL } from '../../functions/contracts/alert-sinks';
 
-const code = { eventsFanout: FunctionCode.fromBundle(Buffer.from('console.log("fanout");\n')) };
+const code = {
+  eventsFanout: FunctionCode.fromBundle(Buffer.from('console.log("fanout");\n')),
+  logAlerter: FunctionCode.fromBundle(Buffer.from('console.log("alerter");\n')),
+};
+const alerting = { rules: [EXAMPLE_404_RULE] };
 
 function pipeline(props: Partial<KlaxonPipelineProps> = {}): { app: App; pipeline: KlaxonPipeline } {
   const app = Testing.app();
-  return { app, pipeline: new KlaxonPipeline(app, { code, ...props }) };
+  return { app, pipeline: new KlaxonPipeline(app, { code, alerting, ...props }) };
 }
 
 function objects(chart: Chart, kind?: string): any[] {
@@ -111,6 +117,7 @@ describe('KlaxonPipeline', () => {
     const { pipeline: p } = pipeline({
       kafka: { brokers: 3, controllers: 3, storage: KafkaStorage.persistentClaim({ size: Size.gibibytes(100) }) },
       fanout: { replicas: 2 },
+      scaling: { fanout: false },
     });
     const pools = objects(p.kafkaChart, 'KafkaNodePool');
 
@@ -121,6 +128,59 @@ describe('KlaxonPipeline', () => {
     ]);
     expect(pools.find((pool) => pool.metadata.name === 'broker').spec.storage).toMatchObject({ type: 'persistent-claim', size: '100Gi' });
     expect(objects(p.workloadsChart, 'Deployment')[0].spec.replicas).toBe(2);
+  });
+
+  test('the log-alerter reads logs with the environment\'s rules and sends to Notification Manager by default', () => {
+    // GIVEN / WHEN
+    const { pipeline: p } = pipeline();
+    const deployment = objects(p.workloadsChart, 'Deployment').find((d) => d.metadata.name.includes('logalerter'));
+    const env = Object.fromEntries(deployment.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+
+    // THEN
+    expect(env.KAFKA_SOURCE_TOPIC).toBe(p.topics.logs.topicName);
+    expect(env.KAFKA_GROUP_ID).toBe(p.alerter.group.groupId);
+    expect(JSON.parse(env.ALERTER_RULES).map((r: any) => r.name)).toEqual(['404 Request']);
+    // (the workload's default Notification Manager URL is the one kube-eventer posts to)
+    expect(JSON.parse(env.ALERTER_SINKS)).toEqual([{ type: 'notification-manager' }]);
+    expect(DEFAULT_NOTIFICATION_MANAGER_URL).toBe(NOTIFICATION_MANAGER_ALERTS_URL);
+  });
+
+  test('each workload gets a KEDA ScaledObject on its own topic and group, and its Deployment leaves replicas to KEDA', () => {
+    // GIVEN / WHEN
+    const { pipeline: p } = pipeline({ scaling: { alerter: { minReplicas: 1 } } });
+    const scaled = objects(p.workloadsChart, 'ScaledObject');
+    const deployments = objects(p.workloadsChart, 'Deployment');
+
+    // THEN
+    const trigger = (name: string) => scaled.find((o) => o.spec.scaleTargetRef.name === name).spec;
+    const fanout = deployments.find((d) => d.metadata.name.includes('eventsfanout'));
+    const alerter = deployments.find((d) => d.metadata.name.includes('logalerter'));
+    expect(trigger(fanout.metadata.name).triggers[0].metadata).toMatchObject({ topic: 'cluster-events', consumerGroup: p.fanout.group.groupId, bootstrapServers: p.cluster.bootstrapServers });
+    expect(trigger(alerter.metadata.name).triggers[0].metadata).toMatchObject({ topic: 'logs', consumerGroup: p.alerter.group.groupId });
+    expect([trigger(fanout.metadata.name).minReplicaCount, trigger(alerter.metadata.name).minReplicaCount]).toEqual([0, 1]);
+    expect(deployments.map((d) => d.spec.replicas)).toEqual([undefined, undefined]);
+  });
+
+  test('Notification Manager receivers go to their own chart, applied after the workloads, with no namespace', () => {
+    // GIVEN / WHEN
+    const { app, pipeline: p } = pipeline({
+      notifications: { slack: { token: { name: 'klaxon-slack', key: 'token' }, channels: ['#klaxon-alerts'] } },
+    });
+    const nm = objects(p.notificationsChart!);
+
+    // THEN
+    expect(app.charts.map((c) => c.node.id)).toEqual(['kafka', 'sources', 'logging', 'workloads', 'notifications']);
+    expect(nm.map((o) => o.kind)).toEqual(['Config', 'Receiver']);
+    for (const o of nm) expect(o.metadata.namespace).toBeUndefined();
+    expect(nm[0].spec.slack.slackTokenSecret.valueFrom.secretKeyRef).toMatchObject({ name: 'klaxon-slack', key: 'token' });
+    expect(nm[1].spec.slack.channels).toEqual(['#klaxon-alerts']);
+  });
+
+  test('fails if a workload has a fixed replica count while KEDA scales it', () => {
+    expect(messageOf(() => pipeline({ fanout: { replicas: 2 } }))).toBe(
+      "'fanout.replicas' (2) of KlaxonPipeline would be ignored: KEDA owns the replica count while 'scaling.fanout' is on. " +
+      "Set 'scaling.fanout.minReplicas' (and maxReplicas) instead, or 'scaling.fanout: false' for a fixed count.",
+    );
   });
 
   test('fails if the logging namespace is the main namespace', () => {
