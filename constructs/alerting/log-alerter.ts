@@ -61,7 +61,7 @@ export interface LogAlerterProps extends KafkaFunctionOptions {
   readonly maxRecordSize?: Size;
   /** `generatorURL` of every alert, e.g. a log search page. @default - none */
   readonly generatorUrl?: string;
-  /** A KafkaUser to grant the ACLs the alerter needs (Read logs in its group, Write dead letters). @default - none */
+  /** The KafkaUser the alerter authenticates as (required when the workload listener authenticates); granted Read on logs in its group and Write on dead letters. @default - none */
   readonly user?: KafkaUser;
 }
 
@@ -105,6 +105,7 @@ export class LogAlerter extends Construct {
       source,
       group: this.group,
       deadLetter,
+      user,
     });
     this.function.addEnv(AlerterEnv.RULES, () => JSON.stringify(this._ruleSpecs));
     this.function.addEnv(AlerterEnv.SINKS, () => JSON.stringify(this._boundSinks.map((s) => s.spec)));
@@ -121,7 +122,6 @@ export class LogAlerter extends Construct {
         ...(this._sinks.length === 0 ? [`${describeProp('sinks', [], this.owner)} must list at least one sink (or call addSink): alerts would go nowhere.`] : []),
       ],
     });
-    if (user) this.grantTo(user);
   }
 
   /** Adds rules; the whole list is checked again (names stay unique). */

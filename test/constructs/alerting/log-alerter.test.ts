@@ -135,15 +135,22 @@ describe('LogAlerter', () => {
     );
   });
 
-  test('a KafkaUser is granted Read on logs in the alerter group and Write on the dead-letter topic', () => {
-    const { chart, cluster, topics } = setup();
+  test('the alerter authenticates as its KafkaUser, which is granted Read on logs in the alerter group and Write on the dead-letter topic', () => {
+    // GIVEN a cluster whose workload listener authenticates with SCRAM
+    const chart = namespacedChart('klaxon');
+    const cluster = new KafkaCluster(chart, 'Kafka', { listeners: [{ name: 'scram', port: 9094, tls: true, authentication: 'scram-sha-512' }], workloadListener: 'scram' });
+    const topics = new KlaxonTopics(cluster, 'Topics');
     const user = new KafkaUser(cluster, 'AlerterUser', { userName: 'log-alerter', authentication: 'scram-sha-512' });
-    alerter(chart, topics, { user });
+    // WHEN
+    const a = alerter(chart, topics, { user });
+    // THEN
     expect(user.aclRules).toEqual([
       { resourceType: 'topic', name: 'logs', patternType: 'literal', operations: ['Read', 'Describe'] },
       { resourceType: 'group', name: 'klaxon-log-alerter', patternType: 'literal', operations: ['Read', 'Describe'] },
       { resourceType: 'topic', name: 'klaxon.dead-letter', patternType: 'literal', operations: ['Write', 'Describe'] },
     ]);
+    expect(a.function.user).toBe(user);
+    expect(a.function.kafkaAccess.env).toContainEqual({ name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: 'log-alerter', key: 'password' } } });
   });
 
   test('fails if a rule pattern is not a regular expression', () => {
