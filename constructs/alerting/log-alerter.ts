@@ -19,7 +19,7 @@
  * Rules and sinks are checked at synth with the validator the workload runs at start
  * (functions/contracts/alert-rules.ts, alert-sinks.ts); `addRule`/`addSink` check on entry.
  */
-import { JsonPatch, Size, SizeRoundingBehavior } from 'cdk8s';
+import { Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AlertRuleSpec } from '../../functions/contracts/alert-rules';
 import { AlertSinkSpec, alertSinkProblems } from '../../functions/contracts/alert-sinks';
@@ -27,7 +27,6 @@ import { AlerterEnv, DEFAULT_ALERTER_MAX_RECORD_BYTES } from '../../functions/co
 import { ConsumerGroup } from '../kafka/consumer-group';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
-import { secretEnv } from '../pod-support';
 import { checkUrl, describeProp, PropError } from '../validation';
 import { FunctionCode } from '../workloads/function-code';
 import { KafkaFunction, KafkaFunctionOptions } from '../workloads/kafka-function';
@@ -163,7 +162,7 @@ export class LogAlerter extends Construct {
       if (secret.name in this.function.env) {
         throw new PropError(`${describeProp('env', secret.name, this.owner)} is the variable sink ${this._sinks.length} reads its Secret from; remove it from 'env'.`);
       }
-      this.function.deployment.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/env/-', secretEnv(secret.name, secret.value)));
+      this.function.addSecretEnv(secret.name, secret.value);
     }
     this._sinks.push(sink);
     this._boundSinks.push(bound);

@@ -32,7 +32,7 @@ import { KafkaClientAccess } from '../kafka/kafka-client-access';
 import { IKafkaCluster } from '../kafka/kafka-cluster';
 import { IKafkaTopic, kebabCase } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
-import { httpProbe, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../pod-support';
+import { httpProbe, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, secretEnv, selectorLabels } from '../pod-support';
 import { checkDnsLabel, checkInteger, checkOneOf, describeProp, PropError } from '../validation';
 import { FunctionCode, FunctionCodeConfig } from './function-code';
 
@@ -161,6 +161,7 @@ export class KafkaFunction extends Construct {
   private readonly _replicas: number;
   private readonly codeConfig: FunctionCodeConfig;
   private readonly envSources = new Map<string, EnvSource>();
+  private readonly secretEnvSources = new Map<string, kplus.SecretValue>();
   private readonly reservedEnv = new Set<string>();
   private _scaler?: IConstruct;
 
@@ -250,6 +251,28 @@ export class KafkaFunction extends Construct {
    * the objects it reads are seen). Throws if the name is already set.
    */
   public addEnv(name: string, value: EnvSource): void {
+    const owner = this.checkNewEnvName(name);
+    if (typeof value !== 'string' && typeof value !== 'function') {
+      throw new PropError(`${describeProp(`env.${name}`, value, owner)} must be a string.`);
+    }
+    this.envSources.set(name, value);
+  }
+
+  /**
+   * Add an environment variable the pod reads from a Secret key (rendered as `secretKeyRef`, never
+   * in clear). The reference is part of the pod template hash, so pointing it at another Secret or
+   * key rolls the pods. Throws if the name is already set.
+   */
+  public addSecretEnv(name: string, value: kplus.SecretValue): void {
+    const owner = this.checkNewEnvName(name);
+    if (!value?.secret?.name || typeof value.key !== 'string' || value.key === '') {
+      throw new PropError(`${describeProp(`env.${name}`, value?.key, owner)} needs a Secret reference ({ secret, key }) with a non-empty key.`);
+    }
+    this.secretEnvSources.set(name, value);
+  }
+
+  /** Throws unless `name` is a legal, free variable name; returns the owner phrase for messages. */
+  private checkNewEnvName(name: string): string {
     const owner = `KafkaFunction '${this.workloadName}'`;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       throw new PropError(`${describeProp('env', name, owner)} is not an environment variable name (letters, digits and '_', not starting with a digit).`);
@@ -257,13 +280,10 @@ export class KafkaFunction extends Construct {
     if (this.reservedEnv.has(name)) {
       throw new PropError(`${describeProp('env', name, owner)} is rendered from the function's cluster, topics and props; set it through them, not as extra env.`);
     }
-    if (this.envSources.has(name)) {
+    if (this.envSources.has(name) || this.secretEnvSources.has(name)) {
       throw new PropError(`${describeProp('env', name, owner)} is already set; each variable is set once.`);
     }
-    if (typeof value !== 'string' && typeof value !== 'function') {
-      throw new PropError(`${describeProp(`env.${name}`, value, owner)} must be a string.`);
-    }
-    this.envSources.set(name, value);
+    return owner;
   }
 
   /** The env of the function container, as rendered (a copy). */
@@ -307,7 +327,9 @@ export class KafkaFunction extends Construct {
     const env = this.env;
     const config = Object.keys(env).sort().map((k) => [k, env[k]]);
     const kafkaAccess = this.kafkaAccess.env.length > 0 ? { kafkaAccess: this.kafkaAccess.env } : {};
-    return createHash('sha256').update(JSON.stringify({ code: this.code.sha256, env: config, ...kafkaAccess })).digest('hex');
+    const secretRefs = [...this.secretEnvSources].map(([name, v]) => [name, v.secret.name, v.key]);
+    const secretEnvs = secretRefs.length > 0 ? { secretEnv: secretRefs } : {};
+    return createHash('sha256').update(JSON.stringify({ code: this.code.sha256, env: config, ...kafkaAccess, ...secretEnvs })).digest('hex');
   }
 
   /**
@@ -329,7 +351,11 @@ export class KafkaFunction extends Construct {
     const uid = code.uid;
     const securityContext = restrictedContainerSecurityContext();
     const resources = renderResources(this.resources);
-    const env: k8s.EnvVar[] = [...Object.entries(this.env).map(([name, value]) => ({ name, value })), ...this.kafkaAccess.env];
+    const env: k8s.EnvVar[] = [
+      ...Object.entries(this.env).map(([name, value]) => ({ name, value })),
+      ...this.kafkaAccess.env,
+      ...[...this.secretEnvSources].map(([name, value]) => secretEnv(name, value)),
+    ];
     const probe = (path: string, period: Duration): k8s.Probe =>
       httpProbe(path, HTTP_PORT_NAME, { scheme: 'HTTP', period, timeout: Duration.seconds(2), successThreshold: 1 });
     const replicas = this.replicas;

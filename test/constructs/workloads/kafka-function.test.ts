@@ -496,7 +496,39 @@ describe('KafkaFunction', () => {
       expect(hashWith('audit')).not.toBe(hashWith('audit-two'));
     });
   });
+
+  describe('env from Secrets', () => {
+    test('addSecretEnv renders a secretKeyRef, never the value, and the reference rolls the pods', () => {
+      // GIVEN
+      const secretHash = (key: string): { hash: string; env: any[] } => {
+        const { chart, fn } = audit();
+        fn.addSecretEnv('WEBHOOK_TOKEN', { secret: kplus.Secret.fromSecretName(chart, 'Token', 'audit-webhook'), key });
+        return { hash: fn.contentHash, env: podTemplate(chart).spec.containers[0].env };
+      };
+      // WHEN
+      const a = secretHash('token');
+      const b = secretHash('token-v2');
+      // THEN
+      expect(a.env).toContainEqual({ name: 'WEBHOOK_TOKEN', valueFrom: { secretKeyRef: { name: 'audit-webhook', key: 'token' } } });
+      expect(a.hash).not.toBe(b.hash);
+    });
+
+    test('fails if a Secret-backed variable takes a name already set', () => {
+      const { chart, fn } = audit({ env: { WEBHOOK_TOKEN: 'plain' } });
+      expect(messageOf(() => fn.addSecretEnv('WEBHOOK_TOKEN', { secret: kplus.Secret.fromSecretName(chart, 'Token', 'audit-webhook'), key: 'token' }))).toBe(
+        "'env' (\"WEBHOOK_TOKEN\") of KafkaFunction 'orders-audit' is already set; each variable is set once.",
+      );
+    });
+
+    test('fails if the Secret reference has no key', () => {
+      const { chart, fn } = audit();
+      expect(messageOf(() => fn.addSecretEnv('WEBHOOK_TOKEN', { secret: kplus.Secret.fromSecretName(chart, 'Token', 'audit-webhook'), key: '' }))).toBe(
+        "'env.WEBHOOK_TOKEN' (\"\") of KafkaFunction 'orders-audit' needs a Secret reference ({ secret, key }) with a non-empty key.",
+      );
+    });
+  });
 });
+
 
 /** A cluster whose workload listener is TLS with scram-sha-512, and the function's topics and group. */
 function securedFixture() {
