@@ -3,6 +3,9 @@
  *  - 2xx: accepted;
  *  - 408, 425, 429, 5xx, a timeout, a refused or reset connection: transient (retry; a Retry-After
  *    header, in seconds or as an HTTP date, says how long at least, capped at MAX_RETRY_AFTER_MS);
+ *  - a redirect (3xx) is not followed: fetch would re-send a POST as a bodiless GET and take the
+ *    2xx of that GET for a delivery. It is permanent, naming the Location to configure instead;
+ *  - a request that cannot be made as configured (a header value fetch refuses): permanent;
  *  - any other answer (400, 401, 403, 404, 405, 410, 413, 422, ...): permanent, no retry fixes it.
  */
 import {
@@ -80,10 +83,17 @@ export function createSinks(specs: readonly AlertSinkSpec[], env: Env): Sink[] {
 export async function deliver(request: SinkRequest, timeoutMs: number): Promise<DeliveryOutcome> {
   let response: Response;
   try {
-    response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body, signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string } };
     if (err.name === 'TimeoutError' || err.name === 'AbortError') return { kind: 'transient', cause: 'timeout', detail: `no answer within ${timeoutMs} ms`, retryAfterMs: 0 };
+    // Node's fetch reports every network failure (refused, reset, DNS, TLS) as TypeError('fetch failed')
+    // with the cause; any other error means the request itself is invalid, which no retry fixes.
+    if (err.message !== 'fetch failed') return { kind: 'permanent', cause: 'invalid-request', detail: `the request cannot be sent: ${err.message}` };
+    if (err.cause?.code === undefined && (err.cause?.message === 'bad port' || err.cause?.message === 'unknown scheme')) {
+      // The Fetch standard blocks some ports (1, 6000, 6665-6669, 10080, ...): no retry reaches them.
+      return { kind: 'permanent', cause: 'invalid-request', detail: `the request cannot be sent: ${err.cause.message} (fetch refuses ports such as 6000 and 10080)` };
+    }
     const code = err.cause?.code ?? err.name;
     return { kind: 'transient', cause: 'network', detail: `${code}: ${err.cause?.message ?? err.message}`, retryAfterMs: 0 };
   }
@@ -95,21 +105,28 @@ export async function deliver(request: SinkRequest, timeoutMs: number): Promise<
   }
   const status = response.status;
   if (status >= 200 && status < 300) return { kind: 'accepted', status };
-  const detail = `HTTP ${status}${text ? `: ${text.length > BODY_CHARS ? `${text.slice(0, BODY_CHARS)}…` : text}` : ''}`;
+  const location = status >= 300 && status < 400 ? response.headers.get('location') : null;
+  const detail =
+    `HTTP ${status}${location !== null ? ` redirect to ${location} (not followed: set the sink's URL to the target)` : ''}` +
+    `${text ? `: ${text.length > BODY_CHARS ? `${text.slice(0, BODY_CHARS)}…` : text}` : ''}`;
   if (isTransientStatus(status)) return { kind: 'transient', cause: String(status), detail, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) };
   return { kind: 'permanent', cause: String(status), detail };
 }
 
-/** Statuses a later retry may fix. */
+/** Statuses a later retry may fix (a redirect is not one: the sink's URL must change). */
 export function isTransientStatus(status: number): boolean {
-  return status === 408 || status === 425 || status === 429 || status >= 500 || status < 200 || (status >= 300 && status < 400);
+  return status === 408 || status === 425 || status === 429 || status >= 500;
 }
+
+/** asctime, the third HTTP-date form (`Sun Nov  6 08:49:37 1994`): GMT, though it says no zone. */
+const ASCTIME = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$/;
 
 /** A Retry-After header (seconds or an HTTP date) in ms, capped; 0 when absent or unreadable. */
 export function retryAfterMs(header: string | null, now: number = Date.now()): number {
   if (header === null || header.trim() === '') return 0;
   const text = header.trim();
-  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - now;
-  if (!Number.isFinite(ms) || ms <= 0) return 0;
+  // Date.parse reads IMF-fixdate and RFC 850 as GMT, but asctime in the local zone: say GMT.
+  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(ASCTIME.test(text) ? `${text} GMT` : text) - now;
+  if (Number.isNaN(ms) || ms <= 0) return 0; // Infinity (a huge number of seconds) is capped below
   return Math.min(ms, MAX_RETRY_AFTER_MS);
 }

@@ -3,11 +3,13 @@
  * failing sink makes the runtime do (RetryableError, DeadLetter), and that a retry never re-sends
  * to a sink that already accepted. The whole workload on the real broker: test/integration/alerter-*.
  */
+import * as http from 'http';
+import { AddressInfo } from 'net';
 import { AlertRuleSpec, EXAMPLE_404_RULE } from '../../../functions/contracts/alert-rules';
 import { AlertSinkSpec } from '../../../functions/contracts/alert-sinks';
 import { CANONICAL_404_RECORD } from '../../../functions/contracts/log-record';
 import { alerterSettings, logAlerter } from '../../../functions/log-alerter/workload';
-import { retryAfterMs } from '../../../functions/log-alerter/sinks';
+import { deliver, retryAfterMs } from '../../../functions/log-alerter/sinks';
 import { ConfigError, loadConfig, readSettings } from '../../../functions/runtime/config';
 import { DeadLetter, Handler, HandlerResult, RetryableError, SourceRecord } from '../../../functions/runtime/handler';
 import { Logger } from '../../../functions/runtime/logger';
@@ -142,6 +144,33 @@ describe('log-alerter handler', () => {
     expect(await metrics.registry.metrics()).toContain('klaxon_alerter_alerts_throttled_total{rule="404 Request",workload="log-alerter"} 1');
   });
 
+  test('a redirect is not followed (fetch would re-send the POST as a bodiless GET): the sink refused, naming the target', async () => {
+    // GIVEN a webhook URL that answers 301 to a path that would answer 200 to anything
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      if (req.url === '/old') res.writeHead(301, { location: '/new' }).end();
+      else res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { handler } = handlerFor([EXAMPLE_404_RULE], [{ type: 'webhook', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/old` }]);
+      // WHEN the 404 record is handled
+      const result = await handler(recordOf(CANONICAL));
+      // THEN it is dead-lettered as refused, and nothing went to the redirect target
+      expect(result).toEqual(new DeadLetter('sink-rejected:webhook', "sink 'webhook' (webhook) refused alert '404 Request': HTTP 301 redirect to /new (not followed: set the sink's URL to the target)"));
+      expect(seen).toEqual(['POST /old']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  test('a request fetch refuses to send (an invalid header value) is refused for good, not retried forever', async () => {
+    const result = await deliver({ url: hook.url, method: 'POST', headers: { 'x-token': 'a\nb' }, body: '{}' }, 1000);
+    expect(result).toEqual({ kind: 'permanent', cause: 'invalid-request', detail: 'the request cannot be sent: Headers.append: "a\nb" is an invalid header value.' });
+    expect(hook.requests).toHaveLength(0);
+  });
+
   test('poison records are dead letters, not retries', async () => {
     const { handler } = handlerFor([EXAMPLE_404_RULE], [{ type: 'notification-manager', url: nm.url }], { ALERTER_MAX_RECORD_BYTES: '1024' });
     expect(((await handler(recordOf('not json'))) as DeadLetter).reason).toBe('not-json');
@@ -189,5 +218,10 @@ describe('Retry-After', () => {
     expect(retryAfterMs(null, now)).toBe(0);
     expect(retryAfterMs('Mon, 23 Nov 2026 07:00:00 GMT', now)).toBe(0);
     expect(retryAfterMs('soon', now)).toBe(0);
+    // the obsolete HTTP-date forms are GMT too (asctime says no zone; read in the local one it is off outside UTC)
+    expect(retryAfterMs('Monday, 23-Nov-26 08:00:20 GMT', now)).toBe(20_000);
+    expect(retryAfterMs('Mon Nov 23 08:00:10 2026', now)).toBe(10_000);
+    // more seconds than a number holds is still capped, not 0
+    expect(retryAfterMs('9'.repeat(400), now)).toBe(300_000);
   });
 });
