@@ -53,7 +53,9 @@ export function slackMessage(alert: AlertmanagerAlert): SlackMessage {
   const description = alert.annotations.description ?? '';
   if (description) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeBlock(slackEscape(description.replace(/`/g, "'"))) } });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackEscape(`started ${alert.startsAt} · fingerprint ${alert.fingerprint}`) }] });
-  return { text: `${title}: ${summary}`, blocks };
+  // `text` is mrkdwn too (the notification and the fallback): escaped, so a log line holding
+  // `<!channel>` or `<https://evil|click>` is shown, not turned into a mention or a link.
+  return { text: slackEscape(`${title}: ${summary}`), blocks };
 }
 
 /** webhook: the alert itself. */

@@ -70,6 +70,13 @@ describe('what each sink receives for the canonical 404 alert', () => {
     expect(code.startsWith('```') && code.endsWith('…```')).toBe(true);
   });
 
+  test('Slack text and blocks show a log line holding a mention or a link as text: no <!channel> ping, no link', () => {
+    const hostile = { ...alert, annotations: { summary: 'GET /<!channel> & <https://evil.example|login>', description: 'x' } };
+    const message = slackMessage(hostile);
+    expect(message.text).toBe('[WARNING] 404 Request: GET /&lt;!channel&gt; &amp; &lt;https://evil.example|login&gt;');
+    expect(JSON.stringify(message)).not.toMatch(/<!channel>|<https:/);
+  });
+
   test('a webhook gets the alert itself', () => {
     expect(webhookBody(alert)).toBe(alert);
   });
