@@ -16,7 +16,10 @@
  *  - `fields`: exact values in `log_processed` (the parsed JSON log line): `{ status: 404 }` holds
  *    when `log_processed.status === 404` (a number; the string "404" does not match). Keys may be
  *    dot paths (`http.status`).
- * Regular expressions are JavaScript's (Node's), without flags.
+ * Regular expressions are JavaScript's (Node's), without flags. A repeated group that itself holds
+ * a repetition (`(a+)+`, `(\w+\s?)*`) is refused: on a line that almost matches it backtracks
+ * exponentially and blocks the alerter (nestedRepetition below; conservative: `(\w+\.)+` is
+ * refused too, write `[\w.]+`).
  *
  * The alert: labels `alertname` (the rule's `name`), `severity`, `namespace`, `pod`, `container`,
  * then the rule's `labels` (templates; a label whose value renders empty is left out, as
@@ -233,6 +236,15 @@ function checkMatch(match: unknown, add: (field: string, value: unknown, problem
       add(`match.${key}`, pattern, `is not a valid regular expression: ${(e as Error).message}`);
       continue;
     }
+    const slow = nestedRepetition(pattern);
+    if (slow !== undefined) {
+      add(
+        `match.${key}`,
+        pattern,
+        `repeats ${JSON.stringify(slow)}, a group that itself repeats: on a line that almost matches, the regular expression backtracks exponentially and blocks the alerter. Repeat the inner part only (e.g. '(a+)+' -> 'a+')`,
+      );
+      continue;
+    }
     if (key === 'log') for (const m of pattern.matchAll(/\(\?<([A-Za-z_$][\w$]*)>/g)) groups.add(m[1]);
   }
   if (match.stream !== undefined && match.stream !== 'stdout' && match.stream !== 'stderr') add('match.stream', match.stream, "must be 'stdout' or 'stderr'");
@@ -259,9 +271,65 @@ function checkTemplate(field: string, template: unknown, groups: ReadonlySet<str
   }
 }
 
+/**
+ * The first repeated group of `pattern` whose body repeats too (`(a+)+`, `(?:x*y)*`, `(a+){2,}`),
+ * or undefined. Such nesting lets a backtracking engine (V8's) try exponentially many ways to split
+ * a line that almost matches. Alternations of overlapping branches (`(a|a)+`) are not detected.
+ * `pattern` must be a valid regular expression.
+ */
+export function nestedRepetition(pattern: string): string | undefined {
+  /** Open groups: where each starts and whether its body repeats something. */
+  const open: Array<{ start: number; repeats: boolean }> = [];
+  /** The atom just closed, if it was a group: where it starts and whether its body repeats. */
+  let group: { start: number; repeats: boolean } | undefined;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    const quantifier = repetitionAt(pattern, i);
+    if (quantifier !== undefined) {
+      if (quantifier.unbounded && group?.repeats) return pattern.slice(group.start, i + quantifier.length);
+      if (quantifier.repeats && open.length > 0) open[open.length - 1].repeats = true;
+      i += quantifier.length - 1;
+      // A lazy suffix ('+?', '*?') belongs to this quantifier.
+      if (pattern[i + 1] === '?') i++;
+      group = undefined;
+      continue;
+    }
+    group = undefined;
+    if (c === '\\') {
+      i++;
+    } else if (c === '[') {
+      for (i++; i < pattern.length && pattern[i] !== ']'; i++) if (pattern[i] === '\\') i++;
+    } else if (c === '(') {
+      open.push({ start: i, repeats: false });
+      if (pattern[i + 1] === '?') i++; // (?: (?= (?! (?<name> (?<= (?<! : not a quantifier
+    } else if (c === ')') {
+      const closed = open.pop();
+      if (closed) {
+        if (closed.repeats && open.length > 0) open[open.length - 1].repeats = true;
+        group = closed;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The quantifier at `pattern[i]`: its length, whether it repeats a variable number of times (more than once) and whether without bound. */
+function repetitionAt(pattern: string, i: number): { length: number; repeats: boolean; unbounded: boolean } | undefined {
+  const c = pattern[i];
+  if (c === '*' || c === '+') return { length: 1, repeats: true, unbounded: true };
+  if (c === '?') return { length: 1, repeats: false, unbounded: false };
+  if (c !== '{') return undefined;
+  const m = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i));
+  if (!m) return undefined; // a literal '{'
+  const min = Number(m[1]);
+  const max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
+  // A fixed count ('{3}') matches one way only: it does not multiply the ways to split a line.
+  return { length: m[0].length, repeats: max > 1 && max !== min, unbounded: max === Infinity };
+}
+
 /** Why `{{name}}` is not a known placeholder, or undefined. */
 function placeholderProblem(name: string, groups: ReadonlySet<string>): string | undefined {
-  if (name in PLACEHOLDERS) return undefined;
+  if (Object.hasOwn(PLACEHOLDERS, name)) return undefined;
   if (name.startsWith('group.')) {
     const group = name.slice('group.'.length);
     if (groups.has(group)) return undefined;
@@ -285,8 +353,11 @@ export interface TemplateValues {
 /** Renders `template`; unknown or absent values render empty. */
 export function renderTemplate(template: string, values: TemplateValues): string {
   return template.replace(PLACEHOLDER, (_all, name: string) => {
-    if (name in PLACEHOLDERS) return values.base[name as Placeholder] ?? '';
-    if (name.startsWith('group.')) return values.groups[name.slice(6)] ?? '';
+    if (Object.hasOwn(PLACEHOLDERS, name)) return values.base[name as Placeholder] ?? '';
+    if (name.startsWith('group.')) {
+      const group = name.slice('group.'.length);
+      return Object.hasOwn(values.groups, group) ? (values.groups[group] ?? '') : '';
+    }
     if (name.startsWith('field.')) {
       const v = fieldAt(values.fields, name.slice(6));
       return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
@@ -295,11 +366,11 @@ export function renderTemplate(template: string, values: TemplateValues): string
   });
 }
 
-/** The value at a dot path of `log_processed`. */
+/** The value at a dot path of `log_processed` (own JSON keys only: `constructor` is not `Object`). */
 export function fieldAt(fields: Readonly<Record<string, unknown>> | undefined, path: string): unknown {
   let at: unknown = fields;
   for (const part of path.split('.')) {
-    if (!isObject(at)) return undefined;
+    if (!isObject(at) || !Object.hasOwn(at, part)) return undefined;
     at = at[part];
   }
   return at;
@@ -322,17 +393,20 @@ export function baseValues(rule: AlertRuleSpec, record: ContainerLogRecord): Rec
   };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
+/** A JSON object (not null, not an array). Shared by the contracts' validators and the workload. */
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function show(value: unknown): string {
+/** A value as a problem message quotes it: JSON, cut at 200 characters; never throws (cycles, BigInt). */
+export function show(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  let text: string;
   try {
-    const text = JSON.stringify(value);
-    return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+    text = JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    text = String(value);
   }
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

@@ -19,6 +19,7 @@
  *    from env `valueEnv`; the body is the alert (AlertmanagerAlert) as JSON.
  * Every sink has a `name` (unique; metric label and dead-letter reason) and `timeoutMs` per request.
  */
+import { isObject, show } from './alert-rules';
 
 export const SINK_TYPES = ['notification-manager', 'alertmanager', 'slack', 'webhook'] as const;
 export type SinkType = (typeof SINK_TYPES)[number];
@@ -151,6 +152,8 @@ export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** A sink name: lowercase letters, digits and '-' (it ends up in a metric label and a dead-letter reason). */
 export const SINK_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What fetch sends as a header value: tab, printable ASCII and Latin-1 (RFC 9110 field-value; no CR, LF or NUL). */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const FIELDS: Record<SinkType, readonly string[]> = {
   'notification-manager': ['type', 'name', 'timeoutMs', 'url'],
   'alertmanager': ['type', 'name', 'timeoutMs', 'url'],
@@ -212,6 +215,8 @@ export function alertSinkProblems(sinks: unknown, env?: Readonly<Record<string, 
         add(field, value, 'names an environment variable that is not set; the Deployment fills it from a Secret key (is the Secret there?)');
       } else if (env !== undefined && field === 'urlEnv' && !isHttpUrl(env[value]!.trim())) {
         add(field, value, 'names an environment variable whose value is not an http:// or https:// URL');
+      } else if (env !== undefined && field === 'secretHeader.valueEnv' && !HEADER_VALUE.test(env[value]!.trim())) {
+        add(field, value, 'names an environment variable whose value cannot be sent as a header value (line breaks, control characters or characters beyond Latin-1); check the Secret key');
       }
     };
     switch (type) {
@@ -220,6 +225,7 @@ export function alertSinkProblems(sinks: unknown, env?: Readonly<Record<string, 
         break;
       case 'alertmanager':
         url('url', raw.url, true);
+        if (isHttpUrl(raw.url) && alertmanagerBaseProblem(raw.url)) add('url', raw.url, alertmanagerBaseProblem(raw.url)!);
         break;
       case 'slack':
         envName('urlEnv', raw.urlEnv);
@@ -243,6 +249,7 @@ export function alertSinkProblems(sinks: unknown, env?: Readonly<Record<string, 
           const sh = raw.secretHeader;
           if (!isObject(sh) || typeof sh.name !== 'string' || !HEADER_NAME.test(sh.name)) add('secretHeader.name', isObject(sh) ? sh.name : sh, 'must be an HTTP header name');
           else if (headerNames.has(sh.name.toLowerCase())) add('secretHeader.name', sh.name, "is also in 'headers'; set it once");
+          else if (sh.name.toLowerCase() === 'content-type') add('secretHeader.name', sh.name, 'is set by the alerter (application/json)');
           if (isObject(sh)) envName('secretHeader.valueEnv', sh.valueEnv);
         }
         break;
@@ -250,6 +257,16 @@ export function alertSinkProblems(sinks: unknown, env?: Readonly<Record<string, 
     }
   });
   return problems;
+}
+
+/** Why `url` is not an Alertmanager base URL (the alerter appends ALERTMANAGER_ALERTS_PATH), or undefined. */
+function alertmanagerBaseProblem(url: string): string | undefined {
+  const u = new URL(url);
+  if (u.search !== '' || u.hash !== '') return "must be Alertmanager's base URL without '?' query or '#' fragment (e.g. http://alertmanager-main.monitoring.svc:9093)";
+  if (/\/api\/v[12](\/|$)/.test(u.pathname)) {
+    return `must be Alertmanager's base URL (e.g. http://alertmanager-main.monitoring.svc:9093, or with its --web.route-prefix): the alerter appends ${ALERTMANAGER_ALERTS_PATH} itself`;
+  }
+  return undefined;
 }
 
 function isHttpUrl(value: unknown): value is string {
@@ -262,13 +279,3 @@ function isHttpUrl(value: unknown): value is string {
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function show(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
-}

@@ -7,7 +7,7 @@
  *   evaluate(record, rules, options) → MatchedAlert[]
  */
 import { createHash } from 'crypto';
-import { AlertRuleSpec, DEFAULT_DESCRIPTION, DEFAULT_SEVERITY, DEFAULT_SUMMARY, TemplateValues, baseValues, fieldAt, renderTemplate } from '../contracts/alert-rules';
+import { AlertRuleSpec, DEFAULT_DESCRIPTION, DEFAULT_SEVERITY, DEFAULT_SUMMARY, TemplateValues, baseValues, fieldAt, isObject, renderTemplate } from '../contracts/alert-rules';
 import { AlertmanagerAlert, ZERO_TIME } from '../contracts/alert-sinks';
 import type { ContainerLogRecord, KubernetesLogMetadata } from '../contracts/log-record';
 import { DeadLetter } from '../runtime/handler';
@@ -196,8 +196,4 @@ export class Throttle {
       this.until.delete(fp);
     }
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -1,4 +1,4 @@
-import { AlertRuleSpec, EXAMPLE_404_RULE, alertRuleProblems, formatRuleProblem } from '../../../functions/contracts/alert-rules';
+import { AlertRuleSpec, EXAMPLE_404_RULE, alertRuleProblems, formatRuleProblem, nestedRepetition } from '../../../functions/contracts/alert-rules';
 
 /** The problems of `rules`, one line each. */
 function problems(rules: unknown): string[] {
@@ -39,6 +39,21 @@ describe('alertRuleProblems: the one validator of construct and workload', () =>
     expect(problems([{ ...ok, match: { log: '(unclosed' } }])).toEqual([
       "rule \"errors\" (rules[0]): 'match.log' (\"(unclosed\") is not a valid regular expression: Invalid regular expression: /(unclosed/: Unterminated group",
     ]);
+  });
+
+  test('fails if a pattern repeats a group that itself repeats (exponential backtracking)', () => {
+    expect(problems([{ ...ok, match: { log: 'user=(\\w+\\s?)+$' } }])).toEqual([
+      "rule \"errors\" (rules[0]): 'match.log' (\"user=(\\\\w+\\\\s?)+$\") repeats \"(\\\\w+\\\\s?)+\", a group that itself repeats: on a line that almost matches, " +
+        "the regular expression backtracks exponentially and blocks the alerter. Repeat the inner part only (e.g. '(a+)+' -> 'a+')",
+    ]);
+    expect(problems([{ ...ok, match: { pod: '(?:web-[a-z]*)*' } }])).toHaveLength(1);
+  });
+
+  test('a pattern that repeats a fixed-size group, or a group without repetition, is accepted', () => {
+    expect(nestedRepetition('(\\d{1,3}\\.){3}\\d{1,3}')).toBeUndefined();
+    expect(nestedRepetition('(ab|cd)+ (a{2})+ [(]a+[)]+ \\(a+\\)+')).toBeUndefined();
+    expect(nestedRepetition(EXAMPLE_404_RULE.match.log!)).toBeUndefined();
+    expect(nestedRepetition('x((a+)b){2,}')).toBe('((a+)b){2,}');
   });
 
   test('fails if match has no condition (the rule would fire for every line)', () => {
@@ -84,6 +99,11 @@ describe('alertRuleProblems: the one validator of construct and workload', () =>
     expect(problems([{ ...ok, summary: 'in {{namespce}}' }])).toEqual([
       "rule \"errors\" (rules[0]): 'summary' (\"in {{namespce}}\") uses unknown placeholder {{namespce}}; known: {{rule}}, {{severity}}, {{namespace}}, {{pod}}, {{container}}, {{image}}, {{node}}, {{stream}}, {{log}}, {{time}}, {{group.<name>}}, {{field.<key>}}",
     ]);
+  });
+
+  test('fails if a template names an inherited property ({{toString}}, {{constructor}}) as a placeholder', () => {
+    expect(problems([{ ...ok, summary: '{{toString}} {{constructor}}' }])).toHaveLength(2);
+    expect(problems([{ ...ok, summary: '{{toString}}' }])[0]).toMatch(/^rule "errors" \(rules\[0\]\): 'summary' \("\{\{toString\}\}"\) uses unknown placeholder \{\{toString\}\}; known: /);
   });
 
   test('fails if a template uses a group the log pattern does not have', () => {

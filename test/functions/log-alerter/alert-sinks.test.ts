@@ -71,6 +71,24 @@ describe('alertSinkProblems: the one validator of construct and workload', () =>
     ]);
   });
 
+  test("fails if the Alertmanager URL already holds the API path the alerter appends, or a query", () => {
+    expect(problems([{ type: 'alertmanager', url: 'http://alertmanager:9093/api/v2/alerts' }])).toEqual([
+      "sink \"alertmanager\" (sinks[0]): 'url' (\"http://alertmanager:9093/api/v2/alerts\") must be Alertmanager's base URL (e.g. http://alertmanager-main.monitoring.svc:9093, or with its --web.route-prefix): the alerter appends /api/v2/alerts itself",
+    ]);
+    expect(problems([{ type: 'alertmanager', url: 'http://alertmanager:9093/?x=1' }])).toEqual([
+      "sink \"alertmanager\" (sinks[0]): 'url' (\"http://alertmanager:9093/?x=1\") must be Alertmanager's base URL without '?' query or '#' fragment (e.g. http://alertmanager-main.monitoring.svc:9093)",
+    ]);
+    expect(problems([{ type: 'alertmanager', url: 'http://monitoring:9093/alertmanager/' }])).toEqual([]);
+  });
+
+  test('fails at start if a secret header value cannot be sent as a header value, without echoing it', () => {
+    const sinks = [{ type: 'webhook', url: 'http://h/', secretHeader: { name: 'Authorization', valueEnv: 'TOKEN' } }];
+    expect(problems(sinks, { TOKEN: 'Bearer a\nb' })).toEqual([
+      "sink \"webhook\" (sinks[0]): 'secretHeader.valueEnv' (\"TOKEN\") names an environment variable whose value cannot be sent as a header value (line breaks, control characters or characters beyond Latin-1); check the Secret key",
+    ]);
+    expect(problems(sinks, { TOKEN: 'Bearer t\n' })).toEqual([]); // a trailing newline (kubectl create secret --from-file) is trimmed
+  });
+
   test('fails if the webhook method is not POST or PUT', () => {
     expect(problems([{ type: 'webhook', url: 'http://h/', method: 'GET' }])).toEqual(["sink \"webhook\" (sinks[0]): 'method' (\"GET\") must be one of POST, PUT"]);
   });
@@ -82,6 +100,9 @@ describe('alertSinkProblems: the one validator of construct and workload', () =>
     ]);
     expect(problems([{ type: 'webhook', url: 'http://h/', headers: { authorization: 'x' }, secretHeader: { name: 'Authorization', valueEnv: 'T' } }])).toEqual([
       "sink \"webhook\" (sinks[0]): 'secretHeader.name' (\"Authorization\") is also in 'headers'; set it once",
+    ]);
+    expect(problems([{ type: 'webhook', url: 'http://h/', secretHeader: { name: 'Content-Type', valueEnv: 'T' } }])).toEqual([
+      "sink \"webhook\" (sinks[0]): 'secretHeader.name' (\"Content-Type\") is set by the alerter (application/json)",
     ]);
   });
 

@@ -126,6 +126,14 @@ describe('templates', () => {
     });
   });
 
+  test('a field placeholder or field match reads only the JSON keys of log_processed, never inherited ones', () => {
+    const rule: AlertRuleSpec = { name: 'r', match: { namespaces: ['demo-project'] }, summary: '[{{field.constructor}}][{{field.user.toString}}][{{field.user.__proto__}}]' };
+    const record: ContainerLogRecord = { ...CANONICAL_404_RECORD, log_processed: { user: { id: 7 } } };
+    expect(fire(record, rule)[0].alert.annotations.summary).toBe('[][][]');
+    const own = { ...record, log_processed: JSON.parse('{"constructor":"yes","user":{"toString":"t"}}') as Record<string, unknown> };
+    expect(fire(own, rule)[0].alert.annotations.summary).toBe('[yes][t][]');
+  });
+
   test('a label that renders empty is left out (Alertmanager treats it as absent)', () => {
     const [m] = fire(CANONICAL_404_RECORD, { name: 'r', match: { namespaces: ['demo-project'] }, labels: { node: '{{node}}' } });
     expect(m.alert.labels).not.toHaveProperty('node');
