@@ -11,7 +11,7 @@ import { CANONICAL_404_RECORD } from '../../functions/contracts/log-record';
 import { Receiver, kcatProduce, notificationManager, slackWebhook } from '../harness';
 import { FAST_RETRIES, alerterNames, alerterSuite, committedOffset, createAlerterTopics, eventually, synthesizedAlerterEnv } from '../functions/log-alerter/support';
 
-jest.setTimeout(60_000);
+jest.setTimeout(240_000); // a slow 2-core CI machine: every wait below polls, so a pass is as fast as the machine allows
 
 const CANONICAL = Buffer.from(JSON.stringify(CANONICAL_404_RECORD));
 const retried = (l: Record<string, unknown>) => l.msg === 'handler asked for a retry; retrying until it succeeds';
@@ -42,7 +42,7 @@ describe('log-alerter retries a failing sink until it takes the alert', () => {
 
     // WHEN the alerter runs
     const alerter = await start(env);
-    await nm.waitForAccepted(1, 30_000);
+    await nm.waitForAccepted(1, 60_000);
     await eventually(() => alerter.lines.filter(retried).length >= 4, 'four retries while Slack is down');
 
     // THEN while Slack is down the record is not committed
@@ -51,7 +51,7 @@ describe('log-alerter retries a failing sink until it takes the alert', () => {
 
     // WHEN Slack comes back
     await slack.comeBack();
-    await slack.waitForAccepted(1, 30_000);
+    await slack.waitForAccepted(1, 60_000);
     await eventually(async () => (await committedOffset(names.groupId, names.logs)) === 1, 'committed offset 1 after delivery');
 
     // THEN each sink took the alert exactly once; Notification Manager was not asked again once it accepted
@@ -95,7 +95,7 @@ describe('log-alerter retries a failing sink until it takes the alert', () => {
     // WHEN Slack is back and the alerter starts again
     await slack.comeBack();
     const second = await start(env);
-    await slack.waitForAccepted(1, 30_000);
+    await slack.waitForAccepted(1, 60_000);
     await eventually(async () => (await committedOffset(names.groupId, names.logs)) === 1, 'committed offset 1');
 
     // THEN Slack got it once
@@ -126,7 +126,7 @@ describe('log-alerter retries a failing sink until it takes the alert', () => {
     // WHEN Slack stays down past the session timeout, then comes back
     await new Promise((r) => setTimeout(r, 9000));
     await slack.comeBack();
-    await slack.waitForAccepted(1, 30_000);
+    await slack.waitForAccepted(1, 60_000);
     await eventually(async () => (await committedOffset(names.groupId, names.logs)) === 1, 'committed offset 1');
 
     // THEN the member never left its group: one join, no rebalance, and the alert went out once

@@ -101,7 +101,7 @@ export async function startAlerter(env: Record<string, string>): Promise<Alerter
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let exited = false;
   void exit.then(() => (exited = true));
-  const waitForLine = async (predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 30_000) => {
+  const waitForLine = async (predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = lines.find(predicate);
@@ -151,8 +151,8 @@ export async function committedOffset(groupId: string, topic: string): Promise<n
   }
 }
 
-/** Polls until `check` holds; throws with `what` after `timeoutMs`. */
-export async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
+/** Polls until `check` holds; throws with `what` after `timeoutMs` (generous: a slow CI machine only waits longer). */
+export async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
