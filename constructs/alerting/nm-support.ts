@@ -113,6 +113,12 @@ export function renderAlertSelector(prop: string, selector: NmAlertSelector | un
       } catch {
         throw new PropError(`${describeProp(`${where}.regexValue`, e.regexValue, owner)} is not a regular expression.`);
       }
+      const unsupported = re2Unsupported(e.regexValue);
+      if (unsupported) {
+        throw new PropError(
+          `${describeProp(`${where}.regexValue`, e.regexValue, owner)} uses ${unsupported}, which Go's RE2 (Notification Manager compiles the pattern with it) does not support; NM would reject the Receiver's selector.`,
+        );
+      }
     } else if (e.regexValue !== undefined) {
       throw new PropError(`${describeProp(`${where}.regexValue`, e.regexValue, owner)} is only read for operator 'Match', not '${e.operator}'.`);
     }
@@ -125,6 +131,15 @@ export function renderAlertSelector(prop: string, selector: NmAlertSelector | un
     ...(Object.keys(labels).length > 0 ? { matchLabels: { ...labels } } : {}),
     ...(expressions.length > 0 ? { matchExpressions: expressions } : {}),
   };
+}
+
+/** The JavaScript regular-expression feature Go's RE2 lacks that `pattern` uses (lookaround, backreference), or undefined. */
+function re2Unsupported(pattern: string): string | undefined {
+  // Drop escaped backslashes and character classes first: `\\1` and `[(?=]` are plain characters.
+  const bare = pattern.replace(/\\\\/g, '').replace(/\[(?:\\.|[^\]\\])*\]/g, '[]');
+  if (/\(\?<?[=!]/.test(bare)) return 'a lookahead or lookbehind ((?=, (?!, (?<=, (?<!)';
+  if (/\\[1-9]|\\k</.test(bare)) return 'a backreference (\\1, \\k<name>)';
+  return undefined;
 }
 
 /** Checks a set of selection labels (non-empty, string values). */

@@ -58,7 +58,7 @@ export const DEFAULT_LAG_THRESHOLD = 10;
 /** The HPA's upper bound on a stabilization window (autoscaling/v2). */
 const MAX_STABILIZATION_SECONDS = 3600;
 
-/** The HPA's upper bound on a scaling policy's period (autoscaling/v2). */
+/** The period of the scale-down policy: `scaleDownPodsPerMinute` pods per 60 seconds (the HPA allows 1 to 1800). */
 const SCALE_DOWN_POLICY_PERIOD_SECONDS = 60;
 
 /** Props of a KafkaLagScaler. */

@@ -221,6 +221,19 @@ describe('Notification Manager Slack', () => {
       );
     });
 
+    test("fails if a regexValue uses lookaround or a backreference, which NM's Go RE2 does not support", () => {
+      expect(messageOf(() => slack({ alertSelector: { matchExpressions: [{ key: 'alertname', operator: 'Match', regexValue: '^Http(?!404)' }] } }))).toBe(
+        "'alertSelector.matchExpressions[0].regexValue' (\"^Http(?!404)\") of NotificationManagerSlackReceiver 'SlackAlerts' uses a lookahead or lookbehind ((?=, (?!, (?<=, (?<!), " +
+          "which Go's RE2 (Notification Manager compiles the pattern with it) does not support; NM would reject the Receiver's selector.",
+      );
+      expect(messageOf(() => slack({ alertSelector: { matchExpressions: [{ key: 'pod', operator: 'Match', regexValue: '(a)-\\1' }] } }))).toBe(
+        "'alertSelector.matchExpressions[0].regexValue' (\"(a)-\\\\1\") of NotificationManagerSlackReceiver 'SlackAlerts' uses a backreference (\\1, \\k<name>), " +
+          "which Go's RE2 (Notification Manager compiles the pattern with it) does not support; NM would reject the Receiver's selector.",
+      );
+      // escaped backslashes and characters in a class are plain characters
+      expect(() => slack({ alertSelector: { matchExpressions: [{ key: 'path', operator: 'Match', regexValue: '\\\\1[(?=]' }] } })).not.toThrow();
+    });
+
     test('fails if an operator is unknown', () => {
       expect(messageOf(() => slack({ alertSelector: { matchExpressions: [{ key: 'a', operator: 'Regex' as any }] } }))).toBe(
         "'alertSelector.matchExpressions[0].operator' (\"Regex\") of NotificationManagerSlackReceiver 'SlackAlerts' must be one of 'In', 'NotIn', 'Exists', 'DoesNotExist', 'Match'.",
