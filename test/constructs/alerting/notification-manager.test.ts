@@ -185,6 +185,17 @@ describe('Notification Manager Slack', () => {
       );
     });
 
+    test('fails if a selection label key or value is not a Kubernetes label', () => {
+      const chart = namespacedChart();
+      expect(messageOf(() => new NotificationManagerSlackConfig(chart, 'A', { token: TOKEN, defaultConfigLabels: { type: 'default config' } }))).toBe(
+        "'defaultConfigLabels.type' (\"default config\") of NotificationManagerSlackConfig 'A' must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (or empty).",
+      );
+      expect(messageOf(() => new NotificationManagerSlackConfig(chart, 'B', { token: TOKEN, defaultConfigLabels: { 'nm type': 'default' } }))).toBe(
+        "'defaultConfigLabels' ({\"nm type\":\"default\"}) of NotificationManagerSlackConfig 'B' has label key \"nm type\", which is not a Kubernetes label key: [prefix/]name, the name at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit.",
+      );
+      expect(() => new NotificationManagerSlackConfig(chart, 'C', { token: TOKEN, defaultConfigLabels: { 'klaxon.io/nm': 'default' } })).not.toThrow();
+    });
+
     test('fails if the global-receiver labels are empty', () => {
       expect(messageOf(() => slack({ globalReceiverLabels: {} }))).toBe(
         "'globalReceiverLabels' ({}) of NotificationManagerSlackReceiver 'SlackAlerts' must hold at least one label, or NM selects nothing by it.",
