@@ -16,8 +16,8 @@ export * from './alertmanager';
  * A kafkajs client for the test broker (quiet logs). Its retries span about 30 s (kafkajs' default is
  * about 10 s), so a busy CI machine's slow leader election does not fail a test's first produce.
  */
-export function kafka(clientId: string = uniqueName('test-client')): Kafka {
-  return new Kafka({ clientId, brokers: brokers(), logLevel: logLevel.ERROR, retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 8000 } });
+export function kafka(clientId: string = uniqueName('test-client'), level: logLevel = logLevel.ERROR): Kafka {
+  return new Kafka({ clientId, brokers: brokers(), logLevel: level, retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 8000 } });
 }
 
 /** Creates topics and waits until their leaders are known; returns the names. */
@@ -25,7 +25,8 @@ export async function createTopics(
   topics: ReadonlyArray<{ readonly topic: string; readonly partitions?: number; readonly config?: Readonly<Record<string, string>> }>,
   admin?: Admin,
 ): Promise<string[]> {
-  const own = admin ?? kafka('harness-admin').admin();
+  // Quiet: the expected NOT_LEADER/UNKNOWN_TOPIC answers while waiting are not errors; a real failure is thrown below.
+  const own = admin ?? kafka('harness-admin', logLevel.NOTHING).admin();
   if (!admin) await own.connect();
   try {
     // kafkajs' waitForLeaders can fail with UNKNOWN_TOPIC_OR_PARTITION while a KRaft broker is still
