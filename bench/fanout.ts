@@ -13,11 +13,9 @@
  *    (default 500); per-record latency = output record timestamp − source record timestamp.
  * 5. Peak RSS (/proc VmHWM), CPU seconds, /metrics figures; SIGTERM → exit time.
  */
-import { ChildProcess, spawn } from 'child_process';
-import * as http from 'http';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
-import { Admin, CompressionTypes, Kafka, logLevel, Producer } from 'kafkajs';
+import { Admin, Kafka, logLevel } from 'kafkajs';
 import { ConsumerGroup } from '../constructs/kafka/consumer-group';
 import { KafkaCluster } from '../constructs/kafka/kafka-cluster';
 import { KlaxonTopics } from '../constructs/kafka/klaxon-topics';
@@ -27,7 +25,7 @@ import { renderedEnv } from '../constructs/workloads/kafka-function';
 import { buildFunctions, bundlePath } from '../functions/build';
 import { benchNamespaces, eventRecord, GeneratedRecord, seqOf } from './event-records';
 import { Benchmark, BenchContext, envInt, mib, now, procCpuSeconds, procStatusKb, ResultBuilder, sleep, stopProcess } from './lib';
-import { onJsonLines } from '../test/harness/processes';
+import { highWatermarks, histogramQuantile, httpGet, metricSum, parseMetrics, produceAll, quantile, recordCount, startWorkload, tailLines, WorkloadChild } from './workload';
 
 const NAMESPACE_COUNT = 20;
 /** Namespaces with a declared topic; the last two of the 20 go to the unrouted topic. */
@@ -65,121 +63,6 @@ function topology(run: string, brokers: string): Topology {
     topics: [topics.clusterEvents, ...outputTopics].map((t) => ({ topic: t.topicName, partitions: t.partitions })),
     groupId: group.groupId,
   };
-}
-
-/** Sum of (high − low) over every partition of `topics`. */
-async function recordCount(admin: Admin, topics: readonly string[]): Promise<number> {
-  const offsets = await Promise.all(topics.map((t) => admin.fetchTopicOffsets(t)));
-  return offsets.flat().reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-}
-
-/** Partition → high watermark, per topic. */
-async function highWatermarks(admin: Admin, topics: readonly string[]): Promise<Map<string, Array<{ partition: number; offset: string }>>> {
-  const out = new Map<string, Array<{ partition: number; offset: string }>>();
-  for (const t of topics) out.set(t, (await admin.fetchTopicOffsets(t)).map((p) => ({ partition: p.partition, offset: p.high })));
-  return out;
-}
-
-/** Produces `records` with up to `inFlight` batches of `batch` records at once; returns seconds. */
-async function produceAll(producer: Producer, topic: string, records: readonly GeneratedRecord[], batch = 1000, inFlight = 1): Promise<number> {
-  const started = now();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < records.length) {
-      const slice = records.slice(next, next + batch);
-      next += batch;
-      await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages: slice.map((r) => ({ key: r.key, value: r.value })) });
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  return (now() - started) / 1000;
-}
-
-interface FanoutChild {
-  readonly child: ChildProcess;
-  readonly lines: Array<Record<string, unknown>>;
-  waitFor(predicate: (l: Record<string, unknown>) => boolean, timeoutMs: number): Promise<{ line: Record<string, unknown>; at: number }>;
-}
-
-function startFanout(bundle: string, env: Record<string, string>): FanoutChild {
-  const child = spawn(process.execPath, [bundle], { env: { ...env, PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const kill = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', kill);
-  child.once('exit', () => process.removeListener('exit', kill));
-  const lines: Array<Record<string, unknown>> = [];
-  const seen: Array<{ line: Record<string, unknown>; at: number }> = [];
-  onJsonLines(child, (line) => {
-    lines.push(line);
-    seen.push({ line, at: now() });
-    if (seen.length > 2000) seen.splice(0, 1000);
-  });
-  return {
-    child,
-    lines,
-    async waitFor(predicate, timeoutMs) {
-      const deadline = now() + timeoutMs;
-      for (;;) {
-        const found = seen.find((s) => predicate(s.line));
-        if (found) return found;
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`fanout exited (${child.exitCode ?? child.signalCode}); last lines:\n${tailLines(lines)}`);
-        if (now() > deadline) throw new Error(`no matching fanout log line within ${timeoutMs} ms; last lines:\n${tailLines(lines)}`);
-        await sleep(20);
-      }
-    },
-  };
-}
-
-function tailLines(lines: Array<Record<string, unknown>>, n = 12): string {
-  return lines.slice(-n).map((l) => JSON.stringify(l).slice(0, 300)).join('\n');
-}
-
-function httpGet(port: number, p: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: p, timeout: 10_000 }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
-
-/** Prometheus text → name → samples ({labels, value}). */
-function parseMetrics(text: string): Map<string, Array<{ labels: Record<string, string>; value: number }>> {
-  const out = new Map<string, Array<{ labels: Record<string, string>; value: number }>>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const m = /^([^{\s]+)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const part of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[part[1]] = part[2];
-    const list = out.get(m[1]) ?? [];
-    list.push({ labels, value: Number(m[3]) });
-    out.set(m[1], list);
-  }
-  return out;
-}
-
-function metricSum(metrics: ReturnType<typeof parseMetrics>, name: string, labels: Record<string, string> = {}): number | undefined {
-  const samples = metrics.get(name);
-  if (!samples) return undefined;
-  return samples.filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
-}
-
-/** Upper bound of the histogram bucket holding quantile `q` (Prometheus cumulative buckets). */
-function histogramQuantile(metrics: ReturnType<typeof parseMetrics>, name: string, q: number): number | undefined {
-  const buckets = (metrics.get(`${name}_bucket`) ?? []).map((s) => ({ le: s.labels.le === '+Inf' ? Infinity : Number(s.labels.le), n: s.value })).sort((a, b) => a.le - b.le);
-  const total = buckets.length ? buckets[buckets.length - 1].n : 0;
-  if (total === 0) return undefined;
-  return buckets.find((b) => b.n >= q * total)?.le;
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }
 
 /** Builds the events-fanout bundle into a temp dir (the repo's .build/ may be in use by tests). */
@@ -238,7 +121,7 @@ export const fanoutBenchmark: Benchmark = {
     // Idempotent: a produce retried after "not the leader" (common right after topic creation) must not
     // write its records twice. One request in flight keeps the sequence numbers in order.
     const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
-    let fanout: FanoutChild | undefined;
+    let fanout: WorkloadChild | undefined;
     ctx.onCleanup(async () => {
       if (fanout && fanout.child.exitCode === null && fanout.child.signalCode === null) await stopProcess(fanout.child, 'SIGKILL', 5_000);
       await producer.disconnect().catch(() => undefined);
@@ -275,7 +158,7 @@ export const fanoutBenchmark: Benchmark = {
     // Fanout drains the backlog
     ctx.log(`fanout: starting node ${path.basename(path.dirname(bundle))}/index.js`);
     const started = now();
-    fanout = startFanout(bundle, topo.env);
+    fanout = startWorkload('fanout', bundle, topo.env);
     const f = fanout;
     const pid = f.child.pid!;
     const listening = await f.waitFor((l) => l.msg === 'http server listening', 60_000);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- [synth] [validate] [harness] [fanout] [--check]]`
+ * `npm run bench [-- [synth] [validate] [harness] [fanout] [alerter] [--check]]`
  *
  * Runs Klaxon's benchmarks (all, or those named), prints each figure with its target and verdict,
  * and writes bench/results/latest.json and latest.md. Exits 0 whatever the verdicts, unless
@@ -8,11 +8,15 @@
  * Kafka: KAFKA_BROKERS if set (topics are per run and deleted afterwards); otherwise the harness
  * broker (test/harness/kafka-broker.ts) is started once and stopped at the end. Settings:
  * BENCH_RECORDS (50 000), BENCH_LATENCY_RECORDS (2 000), BENCH_LATENCY_RATE (500/s),
- * BENCH_FANOUT_TIMEOUT_MS (240 000), BENCH_FANOUT_BUNDLE (a prebuilt bundle), BENCH_VALIDATE_DIR (dist).
+ * BENCH_FANOUT_TIMEOUT_MS (240 000), BENCH_FANOUT_BUNDLE (a prebuilt bundle), BENCH_VALIDATE_DIR (dist);
+ * alerter: BENCH_ALERTER_RECORDS (50 000 log records, 7 % matching), BENCH_ALERTER_LATENCY_RECORDS
+ * (1 000 matching records), BENCH_ALERTER_LATENCY_RATE (100/s), BENCH_ALERTER_TIMEOUT_MS (240 000),
+ * BENCH_ALERTER_BUNDLE (a prebuilt log-alerter bundle).
  */
 import * as os from 'os';
 import { readBrokerInfo } from '../test/harness/broker-info';
 import { startKafkaBroker } from '../test/harness/kafka-broker';
+import { alerterBenchmark } from './alerter';
 import { fanoutBenchmark } from './fanout';
 import { harnessBenchmark } from './harness';
 import { Benchmark, BenchBroker, BenchContext, BenchmarkResult, makeTempDir, now, removeDir, ResultBuilder } from './lib';
@@ -22,7 +26,7 @@ import { synthBenchmark } from './synth';
 import { validateBenchmark } from './validate';
 
 /** Every benchmark, in the order they run. */
-export const BENCHMARKS: readonly Benchmark[] = [synthBenchmark, validateBenchmark, harnessBenchmark, fanoutBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [synthBenchmark, validateBenchmark, harnessBenchmark, fanoutBenchmark, alerterBenchmark];
 
 function usage(): string {
   return [
@@ -33,7 +37,9 @@ function usage(): string {
     '  --check   exit 1 when a target is missed or a benchmark fails (default: always exit 0)',
     '',
     'env: KAFKA_BROKERS (use this broker instead of starting one), BENCH_RECORDS (50000), BENCH_LATENCY_RECORDS (2000),',
-    '     BENCH_LATENCY_RATE (500), BENCH_FANOUT_TIMEOUT_MS (240000), BENCH_FANOUT_BUNDLE, BENCH_VALIDATE_DIR (dist)',
+    '     BENCH_LATENCY_RATE (500), BENCH_FANOUT_TIMEOUT_MS (240000), BENCH_FANOUT_BUNDLE, BENCH_VALIDATE_DIR (dist),',
+    '     BENCH_ALERTER_RECORDS (50000), BENCH_ALERTER_LATENCY_RECORDS (1000), BENCH_ALERTER_LATENCY_RATE (100),',
+    '     BENCH_ALERTER_TIMEOUT_MS (240000), BENCH_ALERTER_BUNDLE',
   ].join('\n');
 }
 

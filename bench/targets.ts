@@ -38,6 +38,17 @@ export const TARGETS: Readonly<Record<string, Target>> = {
   'fanout.redelivered': { op: '<=', value: 0, why: 'one member, no restarts: nothing should be consumed twice' },
   'fanout.readySeconds': { op: '<', value: 10, why: 'a new pod consumes soon after it starts' },
   'fanout.shutdownSeconds': { op: '<', value: DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000, why: "within the runtime's shutdown bound (terminationGracePeriod must exceed it)" },
+  // log-alerter
+  'alerter.recordsPerSecond': { op: '>=', value: 2000, why: 'one replica on 2 cores keeps up with a busy cluster\'s log lines (7 % alerting, no throttle)' },
+  'alerter.alertsPerSecond': { op: '>=', value: 100, why: 'an incident\'s burst of matches reaches a prompt sink without a queue building up' },
+  'alerter.latencyP99Ms': { op: '<', value: 1000, why: 'a matching log line reaches the sink within a second at a steady rate' },
+  'alerter.peakRssMiB': { op: '<', value: 160, why: "the Deployment's 256 MiB memory limit (V8 heap capped at 128 MiB) leaves headroom" },
+  'alerter.missingAlerts': { op: '<=', value: 0, why: 'an offset is committed only after its alert is delivered: no match is lost' },
+  'alerter.duplicateAlerts': { op: '<=', value: 0, why: 'one member, no restarts, a sink answering 200: each match is delivered exactly once' },
+  'alerter.unexpectedAlerts': { op: '<=', value: 0, why: 'near misses (other namespace, pod, status or level) raise nothing' },
+  'alerter.redelivered': { op: '<=', value: 0, why: 'one member, no restarts: nothing should be consumed twice' },
+  'alerter.readySeconds': { op: '<', value: 10, why: 'a new pod (KEDA scaling from zero) consumes soon after it starts' },
+  'alerter.shutdownSeconds': { op: '<', value: DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000, why: "within the runtime's shutdown bound (terminationGracePeriod must exceed it)" },
 };
 
 /** True when `value` meets `target`. */
