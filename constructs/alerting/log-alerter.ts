@@ -23,7 +23,7 @@ import { Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AlertRuleSpec } from '../../functions/contracts/alert-rules';
 import { AlertSinkSpec, alertSinkProblems } from '../../functions/contracts/alert-sinks';
-import { AlerterEnv, DEFAULT_ALERTER_MAX_RECORD_BYTES } from '../../functions/contracts/workload-env';
+import { ALERTER_MAX_RECORD_BYTES_RANGE, AlerterEnv, DEFAULT_ALERTER_MAX_RECORD_BYTES, WORKLOAD_IDENTITIES } from '../../functions/contracts/workload-env';
 import { ConsumerGroup } from '../kafka/consumer-group';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
@@ -34,13 +34,11 @@ import { AlertRule, alertRuleSpecs } from './alert-rule';
 import { AlertSink, BoundAlertSink } from './alert-sink';
 
 /** The consumer group id of the log-alerter unless a ConsumerGroup is given. */
-export const DEFAULT_ALERTER_GROUP_ID = 'klaxon-log-alerter';
+export const DEFAULT_ALERTER_GROUP_ID = WORKLOAD_IDENTITIES.logAlerter.groupId;
 
 /** The workload name (container, labels, client id) of the log-alerter. */
-export const ALERTER_WORKLOAD_NAME = 'log-alerter';
+export const ALERTER_WORKLOAD_NAME = WORKLOAD_IDENTITIES.logAlerter.name;
 
-/** The range of `maxRecordSize` the workload accepts (ALERTER_MAX_RECORD_BYTES). */
-const MAX_RECORD_BYTES_RANGE = { min: 1024, max: 64 * 1024 * 1024 } as const;
 
 /** Props of LogAlerter. */
 export interface LogAlerterProps extends KafkaFunctionOptions {
@@ -192,7 +190,7 @@ export class LogAlerter extends Construct {
 function checkRecordSize(size: Size | undefined, owner: string): number {
   if (size === undefined) return DEFAULT_ALERTER_MAX_RECORD_BYTES;
   const bytes = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) * 1024;
-  if (!Number.isInteger(bytes) || bytes < MAX_RECORD_BYTES_RANGE.min || bytes > MAX_RECORD_BYTES_RANGE.max) {
+  if (!Number.isInteger(bytes) || bytes < ALERTER_MAX_RECORD_BYTES_RANGE.min || bytes > ALERTER_MAX_RECORD_BYTES_RANGE.max) {
     throw new PropError(`${describeProp('maxRecordSize', `${bytes} bytes`, owner)} must be a whole number of bytes from 1 KiB to 64 MiB.`);
   }
   return bytes;

@@ -11,7 +11,7 @@
  *   new EventsFanout(chart, 'EventsFanout', { topics, code });
  */
 import { Construct } from 'constructs';
-import { FanoutEnv } from '../../functions/contracts/workload-env';
+import { FanoutEnv, WORKLOAD_IDENTITIES } from '../../functions/contracts/workload-env';
 import { ConsumerGroup } from '../kafka/consumer-group';
 import type { KafkaUser } from '../kafka/kafka-user';
 import type { KlaxonTopics } from '../kafka/klaxon-topics';
@@ -20,10 +20,10 @@ import { FunctionCode } from './function-code';
 import { KafkaFunction, KafkaFunctionOptions } from './kafka-function';
 
 /** The consumer group id of events-fanout unless a ConsumerGroup is given. */
-export const DEFAULT_FANOUT_GROUP_ID = 'klaxon-events-fanout';
+export const DEFAULT_FANOUT_GROUP_ID = WORKLOAD_IDENTITIES.eventsFanout.groupId;
 
 /** The workload name (container, labels, client id) of events-fanout. */
-export const FANOUT_WORKLOAD_NAME = 'events-fanout';
+export const FANOUT_WORKLOAD_NAME = WORKLOAD_IDENTITIES.eventsFanout.name;
 
 /** Props of EventsFanout. */
 export interface EventsFanoutProps extends KafkaFunctionOptions {

@@ -102,6 +102,18 @@ export const AlerterEnv = {
 /** Default of ALERTER_MAX_RECORD_BYTES: 1 MiB (Kafka's default max.message.bytes). */
 export const DEFAULT_ALERTER_MAX_RECORD_BYTES = 1024 * 1024;
 
+/** The values ALERTER_MAX_RECORD_BYTES may take (the LogAlerter construct checks `maxRecordSize` against them). */
+export const ALERTER_MAX_RECORD_BYTES_RANGE = { min: 1024, max: 64 * 1024 * 1024 } as const;
+
+/**
+ * Each workload's name (container, labels, client id) and default consumer group: one definition
+ * for the construct that renders the Deployment and the workload that falls back to it.
+ */
+export const WORKLOAD_IDENTITIES = {
+  eventsFanout: { name: 'events-fanout', groupId: 'klaxon-events-fanout' },
+  logAlerter: { name: 'log-alerter', groupId: 'klaxon-log-alerter' },
+} as const;
+
 /** The env variable holding secret `what` (e.g. 'URL', 'HEADER') of the sink at `index`: `ALERTER_SECRET_<index>_<what>`. */
 export function alerterSecretEnv(index: number, what: string): string {
   return `ALERTER_SECRET_${index}_${what}`;

@@ -5,7 +5,7 @@
  */
 import { Counter } from 'prom-client';
 import { DEFAULT_CLUSTER_EVENTS_TOPIC, DEFAULT_CLUSTER_SCOPED_TOPIC, DEFAULT_NAMESPACE_TOPIC_PREFIX, DEFAULT_UNROUTED_TOPIC, namespaceNameProblem, topicNameProblem } from '../contracts/topic-names';
-import { FanoutEnv } from '../contracts/workload-env';
+import { FanoutEnv, WORKLOAD_IDENTITIES } from '../contracts/workload-env';
 import { ConfigError, list, topicName } from '../runtime/config';
 import type { WorkloadDefinition } from '../runtime/lifecycle';
 import { DeadLetter, Handler } from '../runtime/handler';
@@ -53,7 +53,7 @@ export const fanoutSettings = {
 } as const;
 
 export const eventsFanout: WorkloadDefinition<typeof fanoutSettings> = {
-  defaults: { sourceTopic: DEFAULT_CLUSTER_EVENTS_TOPIC, groupId: 'klaxon-events-fanout', clientId: 'events-fanout' },
+  defaults: { sourceTopic: DEFAULT_CLUSTER_EVENTS_TOPIC, groupId: WORKLOAD_IDENTITIES.eventsFanout.groupId, clientId: WORKLOAD_IDENTITIES.eventsFanout.name },
   settings: fanoutSettings,
   createHandler({ config, settings, logger, metrics }): Handler {
     const rules: RoutingRules = {

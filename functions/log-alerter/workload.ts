@@ -17,7 +17,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { AlertRuleSpec, alertRuleProblems, formatRuleProblem } from '../contracts/alert-rules';
 import { AlertSinkSpec, alertSinkProblems, formatSinkProblem, sinkNames } from '../contracts/alert-sinks';
-import { AlerterEnv, DEFAULT_ALERTER_MAX_RECORD_BYTES } from '../contracts/workload-env';
+import { ALERTER_MAX_RECORD_BYTES_RANGE, AlerterEnv, DEFAULT_ALERTER_MAX_RECORD_BYTES, WORKLOAD_IDENTITIES } from '../contracts/workload-env';
 import { DEFAULT_LOGS_TOPIC } from '../contracts/topic-names';
 import { ConfigError, integer } from '../runtime/config';
 import { DeadLetter, Handler, RetryableError } from '../runtime/handler';
@@ -67,7 +67,7 @@ export const alerterSettings = {
     env: AlerterEnv.MAX_RECORD_BYTES,
     description: 'records larger than this are dead-lettered unread',
     default: DEFAULT_ALERTER_MAX_RECORD_BYTES,
-    parse: integer(1024, 64 * 1024 * 1024),
+    parse: integer(ALERTER_MAX_RECORD_BYTES_RANGE.min, ALERTER_MAX_RECORD_BYTES_RANGE.max),
   },
   generatorURL: {
     env: AlerterEnv.GENERATOR_URL,
@@ -90,7 +90,7 @@ interface RecordDelivery {
 const MAX_IN_DELIVERY = 1000;
 
 export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
-  defaults: { sourceTopic: DEFAULT_LOGS_TOPIC, groupId: 'klaxon-log-alerter', clientId: 'log-alerter' },
+  defaults: { sourceTopic: DEFAULT_LOGS_TOPIC, groupId: WORKLOAD_IDENTITIES.logAlerter.groupId, clientId: WORKLOAD_IDENTITIES.logAlerter.name },
   settings: alerterSettings,
   createHandler({ settings, logger, metrics, env = process.env }): Handler {
     const problems: string[] = [];
