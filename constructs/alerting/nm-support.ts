@@ -168,3 +168,24 @@ export function checkSelectionLabels(prop: string, labels: Record<string, string
 export function configSelectionValue(config: IConstruct): string {
   return Names.toLabelValue(config);
 }
+
+/** The props every global Receiver shares. */
+export interface NmReceiverCommonProps {
+  readonly alertSelector?: NmAlertSelector;
+  readonly globalReceiverLabels?: Record<string, string>;
+  readonly enabled?: boolean;
+}
+
+/** Checks and renders what every global Receiver shares: its alert selector, its labels, `enabled: false` when off. */
+export function receiverCommon(props: NmReceiverCommonProps, owner: string): {
+  alertSelector?: NmAlertSelector;
+  labels: Record<string, string>;
+  enabled: { enabled?: false };
+} {
+  const alertSelector = renderAlertSelector('alertSelector', props.alertSelector, owner);
+  const global = checkSelectionLabels('globalReceiverLabels', props.globalReceiverLabels ?? { ...NM_GLOBAL_RECEIVER_LABELS }, owner);
+  if (props.enabled !== undefined && typeof props.enabled !== 'boolean') {
+    throw new PropError(`${describeProp('enabled', props.enabled, owner)} must be true or false.`);
+  }
+  return { alertSelector, labels: { ...NM_KLAXON_LABELS, ...global }, enabled: props.enabled === false ? { enabled: false } : {} };
+}

@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { Receiver, ReceiverSpec } from '../../imports/nm-receiver-notification.kubesphere.io';
 import { checkNonEmptyList, describeProp, PropError } from '../validation';
 import { NotificationManagerSlackConfig } from './notification-manager-slack-config';
-import { checkSelectionLabels, NM_GLOBAL_RECEIVER_LABELS, NM_KLAXON_LABELS, NmAlertSelector, renderAlertSelector } from './nm-support';
+import { NmAlertSelector, receiverCommon } from './nm-support';
 
 /** Props of a NotificationManagerSlackReceiver. */
 export interface NotificationManagerSlackReceiverProps {
@@ -56,16 +56,12 @@ export class NotificationManagerSlackReceiver extends Construct {
     }
     this.channels = channels;
     this.config = props.config;
-    const alertSelector = renderAlertSelector('alertSelector', props.alertSelector, owner);
-    const global = checkSelectionLabels('globalReceiverLabels', props.globalReceiverLabels ?? { ...NM_GLOBAL_RECEIVER_LABELS }, owner);
-    if (props.enabled !== undefined && typeof props.enabled !== 'boolean') {
-      throw new PropError(`${describeProp('enabled', props.enabled, owner)} must be true or false.`);
-    }
-    this.labels = { ...NM_KLAXON_LABELS, ...global };
+    const { alertSelector, labels, enabled } = receiverCommon(props, owner);
+    this.labels = labels;
     const spec: ReceiverSpec = {
       slack: {
         channels: [...channels],
-        ...(props.enabled === false ? { enabled: false } : {}),
+        ...enabled,
         ...(alertSelector ? { alertSelector } : {}),
         ...(props.config ? { slackConfigSelector: { matchLabels: { ...props.config.selectorLabels } } } : {}),
       },

@@ -15,7 +15,7 @@
 import { Construct } from 'constructs';
 import { Receiver, ReceiverSpec, ReceiverSpecWebhook, ReceiverSpecWebhookHttpConfig } from '../../imports/nm-receiver-notification.kubesphere.io';
 import { checkDnsLabel, checkInteger, checkOneOf, checkUrl, describeProp, PropError } from '../validation';
-import { checkSelectionLabels, NM_GLOBAL_RECEIVER_LABELS, NM_KLAXON_LABELS, NmAlertSelector, NmSecretKeyRef, renderAlertSelector, renderCredential } from './nm-support';
+import { NmAlertSelector, NmSecretKeyRef, receiverCommon, renderCredential } from './nm-support';
 
 /** An in-cluster Service NM posts to. */
 export interface NmWebhookServiceOptions {
@@ -119,18 +119,14 @@ export class NotificationManagerWebhookReceiver extends Construct {
     }
     const target = props.target._render(owner);
     const httpConfig = renderHttpConfig(props.httpConfig, target, owner);
-    const alertSelector = renderAlertSelector('alertSelector', props.alertSelector, owner);
-    const global = checkSelectionLabels('globalReceiverLabels', props.globalReceiverLabels ?? { ...NM_GLOBAL_RECEIVER_LABELS }, owner);
-    if (props.enabled !== undefined && typeof props.enabled !== 'boolean') {
-      throw new PropError(`${describeProp('enabled', props.enabled, owner)} must be true or false.`);
-    }
-    this.labels = { ...NM_KLAXON_LABELS, ...global };
+    const { alertSelector, labels, enabled } = receiverCommon(props, owner);
+    this.labels = labels;
     const spec: ReceiverSpec = {
       webhook: {
         ...target,
         ...(httpConfig ? { httpConfig } : {}),
         ...(alertSelector ? { alertSelector } : {}),
-        ...(props.enabled === false ? { enabled: false } : {}),
+        ...enabled,
       },
     };
     this.resource = new Receiver(this, 'Resource', { metadata: { labels: { ...this.labels } }, spec });
