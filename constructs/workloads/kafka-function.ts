@@ -32,7 +32,7 @@ import { KafkaClientAccess } from '../kafka/kafka-client-access';
 import { IKafkaCluster } from '../kafka/kafka-cluster';
 import { IKafkaTopic, kebabCase } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
-import { httpProbe, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, secretEnv, selectorLabels } from '../pod-support';
+import { CONFIG_HASH_ANNOTATION, httpProbe, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, secretEnv, selectorLabels } from '../pod-support';
 import { checkDnsLabel, checkInteger, checkOneOf, describeProp, PropError } from '../validation';
 import { FunctionCode, FunctionCodeConfig } from './function-code';
 
@@ -54,9 +54,6 @@ const NODE_OPTIONS = 'NODE_OPTIONS';
 
 /** The range of KLAXON_SHUTDOWN_TIMEOUT_MS the runtime accepts (functions/runtime/config.ts). */
 const SHUTDOWN_TIMEOUT_MS_RANGE = { min: 100, max: 600_000 } as const;
-
-/** Pod annotation holding sha256(code + rendered env); a change rolls the pods on `kubectl apply`. */
-export const CONTENT_HASH_ANNOTATION = 'klaxon.io/content-sha256';
 
 /** Name of the container port of the runtime's /livez, /readyz and /metrics server. */
 export const HTTP_PORT_NAME = 'http';
@@ -366,7 +363,7 @@ export class KafkaFunction extends Construct {
         metadata: {
           labels: this.labels,
           annotations: {
-            [CONTENT_HASH_ANNOTATION]: this.contentHash,
+            [CONFIG_HASH_ANNOTATION]: this.contentHash,
             'prometheus.io/scrape': 'true',
             'prometheus.io/port': String(this.httpPort),
             'prometheus.io/path': '/metrics',

@@ -6,7 +6,7 @@ import { KafkaUser } from '../../../constructs/kafka/kafka-user';
 import { KlaxonTopics, KlaxonTopicsProps } from '../../../constructs/kafka/klaxon-topics';
 import { DEFAULT_FANOUT_GROUP_ID, EventsFanout, EventsFanoutProps } from '../../../constructs/workloads/events-fanout';
 import { FunctionCode } from '../../../constructs/workloads/function-code';
-import { CONTENT_HASH_ANNOTATION } from '../../../constructs/workloads/kafka-function';
+import { CONFIG_HASH_ANNOTATION } from '../../../constructs/pod-support';
 import * as fs from 'fs';
 import { bundlePath } from '../../../functions/build';
 import { fanoutSettings, eventsFanout } from '../../../functions/events-fanout/workload';
@@ -129,7 +129,7 @@ describe('EventsFanout', () => {
     const b = fanout({ namespaces: ['shop', 'billing'] });
     // THEN
     expect(ApiObject.of(a.fanout)).toBe(a.fanout.function.deployment);
-    const hash = (chart: typeof a.chart) => oneOf(chart, 'Deployment').spec.template.metadata.annotations[CONTENT_HASH_ANNOTATION];
+    const hash = (chart: typeof a.chart) => oneOf(chart, 'Deployment').spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION];
     expect(hash(a.chart)).toBe(a.fanout.function.contentHash);
     expect(hash(b.chart)).not.toBe(hash(a.chart));
     expect(hash(fanout({ namespaces: ['shop'] }).chart)).toBe(hash(a.chart));

@@ -7,7 +7,8 @@ import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
 import { KafkaTopic } from '../../../constructs/kafka/kafka-topic';
 import { KafkaUser } from '../../../constructs/kafka/kafka-user';
 import { FunctionCode } from '../../../constructs/workloads/function-code';
-import { CONTENT_HASH_ANNOTATION, KafkaFunction, KafkaFunctionProps, renderedEnv } from '../../../constructs/workloads/kafka-function';
+import { CONFIG_HASH_ANNOTATION } from '../../../constructs/pod-support';
+import { KafkaFunction, KafkaFunctionProps, renderedEnv } from '../../../constructs/workloads/kafka-function';
 import { loadConfig } from '../../../functions/runtime/config';
 import { loadKafkaSecurity } from '../../../functions/runtime/kafka-security';
 import { formatProblem, validateObjects } from '../../schema/validator';
@@ -175,7 +176,7 @@ describe('KafkaFunction', () => {
       successThreshold: 1,
     });
     expect(template.metadata.annotations).toEqual({
-      [CONTENT_HASH_ANNOTATION]: expect.stringMatching(/^[0-9a-f]{64}$/),
+      [CONFIG_HASH_ANNOTATION]: expect.stringMatching(/^[0-9a-f]{64}$/),
       'prometheus.io/scrape': 'true',
       'prometheus.io/port': '8080',
       'prometheus.io/path': '/metrics',
@@ -253,14 +254,14 @@ describe('KafkaFunction', () => {
     // THEN
     const template = podTemplate(chart);
     expect(envOf(template.spec.containers[0])).toMatchObject({ REGION: 'eu-1', LATE: 'b' });
-    expect(template.metadata.annotations[CONTENT_HASH_ANNOTATION]).toBe(fn.contentHash);
+    expect(template.metadata.annotations[CONFIG_HASH_ANNOTATION]).toBe(fn.contentHash);
     expect(fn.contentHash).not.toBe(before);
   });
 
   test('the content hash changes when the bundle changes, and only when the code or the rendered config changes', () => {
     // GIVEN
     const hashOf = (code: FunctionCode, props: Partial<KafkaFunctionProps> = {}) =>
-      podTemplate(audit({ code, ...props }).chart).metadata.annotations[CONTENT_HASH_ANNOTATION];
+      podTemplate(audit({ code, ...props }).chart).metadata.annotations[CONFIG_HASH_ANNOTATION];
     const v1 = FunctionCode.fromBundle('console.log(1)');
     // WHEN
     const base = hashOf(v1);
