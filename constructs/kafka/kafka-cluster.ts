@@ -19,6 +19,7 @@ import {
   KafkaSpecKafkaAuthorizationType,
   KafkaSpecKafkaListeners,
   KafkaSpecKafkaListenersAuthenticationType,
+  KafkaSpecKafkaListenersNetworkPolicyPeers,
   KafkaSpecKafkaListenersType,
 } from '../../imports/strimzi-kafka-kafka.strimzi.io';
 import {
@@ -32,7 +33,7 @@ import {
   KafkaNodePoolSpecStorageType,
 } from '../../imports/strimzi-kafkanodepool-kafka.strimzi.io';
 import { quantity, resolveResources } from '../pod-support';
-import { checkInteger, checkNonEmpty, checkOneOf, describeProp, DNS_SUBDOMAIN, PropError } from '../validation';
+import { checkInteger, checkNamespaceName, checkNonEmpty, checkOneOf, describeProp, DNS_SUBDOMAIN, PropError } from '../validation';
 
 /** Kafka versions Strimzi 0.51 runs (and 1.x keeps running). */
 export const SUPPORTED_KAFKA_VERSIONS = ['4.1.0', '4.1.1', '4.2.0'] as const;
@@ -42,6 +43,12 @@ export const DEFAULT_KAFKA_VERSION = '4.1.1';
 
 /** Strimzi `Kafka` metadata.name unless told otherwise. */
 export const DEFAULT_KAFKA_CLUSTER_NAME = 'klaxon';
+
+/** The label Kubernetes (1.22+) sets on every namespace to its name: how a NetworkPolicyPeer names a namespace. */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+/** Kafka's principal of a client that did not authenticate (as a super user: `superUsers: [ANONYMOUS]`). */
+export const ANONYMOUS = 'ANONYMOUS';
 
 /** The label that ties node pools, topics and users to their Kafka cluster. */
 export const STRIMZI_CLUSTER_LABEL = 'strimzi.io/cluster';
@@ -97,6 +104,24 @@ export interface KafkaListenerOptions {
   readonly tls?: boolean;
   /** Client authentication. @default 'none' */
   readonly authentication?: ListenerAuthentication;
+  /**
+   * Only the clients registered with `allowClients()` (Klaxon's sources and shippers register
+   * themselves) may connect: rendered as the listener's `networkPolicyPeers`, which Strimzi turns
+   * into the brokers' NetworkPolicy. @default false - every pod may connect
+   */
+  readonly restricted?: boolean;
+}
+
+/**
+ * Pods allowed to connect to a restricted listener: a Kubernetes NetworkPolicyPeer with
+ * `podSelector.matchLabels` and/or a `namespaceSelector` on the namespace's name. Without
+ * `namespace`, the pods are looked for in the Kafka cluster's own namespace (NetworkPolicy rules).
+ */
+export interface ListenerClientPeer {
+  /** The namespace the client pods run in. @default - the Kafka cluster's namespace */
+  readonly namespace?: string;
+  /** Labels the client pods carry. @default - every pod of `namespace` */
+  readonly podLabels?: Record<string, string>;
 }
 
 /** The default listeners: plain on 9092 and TLS on 9093, both without authentication. */
@@ -195,6 +220,12 @@ export interface KafkaClusterProps {
   readonly config?: Record<string, string | number | boolean>;
   /** Enable Kafka ACL authorization (`simple`) so KafkaUser ACLs are enforced. @default - true when the workloads' listener authenticates clients */
   readonly authorization?: boolean;
+  /**
+   * Principals allowed everything without ACLs (`authorization.superUsers`; Strimzi prefixes each with
+   * `User:` itself), e.g. 'ANONYMOUS' for the clients of a restricted listener without
+   * authentication. Needs authorization on. @default - none
+   */
+  readonly superUsers?: string[];
   /** Deploy the entity operator (topic and user operators) that reconciles KafkaTopics and KafkaUsers. @default true */
   readonly entityOperator?: boolean;
 }
@@ -209,6 +240,8 @@ export interface KafkaListener {
   readonly tls: boolean;
   /** Client authentication. */
   readonly authentication: ListenerAuthentication;
+  /** Whether only registered clients may connect (`networkPolicyPeers`). */
+  readonly restricted: boolean;
 }
 
 /** What a KafkaTopic or KafkaUser registers on its cluster so cross-object rules can be checked. */
@@ -285,6 +318,8 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
   public readonly workloadListener: KafkaListener;
   /** Whether `simple` ACL authorization is on. */
   public readonly authorization: boolean;
+  /** Principals allowed everything (`authorization.superUsers`, without Strimzi's `User:` prefix). */
+  public readonly superUsers: readonly string[];
   /** The broker config rendered into `spec.kafka.config` (derived keys merged with `config`). */
   public readonly config: Readonly<Record<string, string | number | boolean>>;
   /** The Strimzi Kafka object. */
@@ -298,6 +333,7 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
   private readonly resources: kplus.ContainerResources;
   private readonly controllerResources: kplus.ContainerResources;
   private readonly entityOperator: boolean;
+  private readonly clients = new Map<string, { peer: ListenerClientPeer; key: string }[]>();
 
   constructor(scope: Construct, id: string, props: KafkaClusterProps = {}) {
     super(scope, id);
@@ -328,6 +364,7 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
     this.workloadListener = workload;
     this.bootstrapServers = this.bootstrapServersFor(workload.name);
     this.authorization = props.authorization ?? workload.authentication !== 'none';
+    this.superUsers = Object.freeze(checkSuperUsers(props.superUsers, this.authorization, owner));
 
     this.storage = props.storage ?? KafkaStorage.ephemeral();
     this.controllerStorage = props.controllerStorage ?? this.storage;
@@ -362,6 +399,7 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
     }
 
     this.node.addValidation({ validate: () => this.validateUsers() });
+    this.node.addValidation({ validate: () => this.validateListenerAccess() });
   }
 
   /** The listeners (copies). */
@@ -377,6 +415,57 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
     }
     const host = this.namespace ? `${this.clusterName}-kafka-bootstrap.${this.namespace}.svc` : `${this.clusterName}-kafka-bootstrap`;
     return `${host}:${listener.port}`;
+  }
+
+  /** One listener by name (a copy); fails naming the listeners when there is none of that name. */
+  public listener(listenerName: string): KafkaListener {
+    const listener = this._listeners.find((l) => l.name === listenerName);
+    if (!listener) {
+      throw new PropError(`${describeProp('listenerName', listenerName, `KafkaCluster '${this.clusterName}'`)} names no listener; listeners are ${this._listeners.map((l) => `'${l.name}'`).join(', ')}.`);
+    }
+    return { ...listener };
+  }
+
+  /**
+   * Lets the pods `peer` describes connect to the restricted listener `listenerName` (one more entry
+   * of its `networkPolicyPeers`; the same peer twice is rendered once). Fails when the listener is
+   * not restricted (everyone may connect already), or when the peer names neither a namespace nor
+   * pod labels (an empty NetworkPolicyPeer would let every pod connect).
+   */
+  public allowClients(listenerName: string, peer: ListenerClientPeer): void {
+    const listener = this.listener(listenerName);
+    const owner = `KafkaCluster '${this.clusterName}'`;
+    if (!listener.restricted) {
+      throw new PropError(`${describeProp('listenerName', listenerName, owner)} is not restricted, so every pod may connect to it already; set the listener's 'restricted: true' to limit it to the clients allowed here.`);
+    }
+    const where = `a client of listener '${listenerName}' of ${owner}`;
+    const podLabels = peer?.podLabels === undefined ? undefined : checkLabels('podLabels', peer.podLabels, where);
+    const namespace = peer?.namespace === undefined ? undefined : checkNamespaceName('namespace', peer.namespace, where);
+    if (namespace === undefined && (podLabels === undefined || Object.keys(podLabels).length === 0)) {
+      throw new PropError(`${describeProp('peer', peer ?? {}, where)} names neither a 'namespace' nor 'podLabels', so it would let every pod connect; say where the client pods run and which labels they carry.`);
+    }
+    const normalized: ListenerClientPeer = {
+      ...(namespace !== undefined ? { namespace } : {}),
+      ...(podLabels !== undefined && Object.keys(podLabels).length > 0 ? { podLabels } : {}),
+    };
+    const key = JSON.stringify([normalized.namespace ?? null, Object.entries(normalized.podLabels ?? {}).sort()]);
+    const peers = this.clients.get(listenerName) ?? [];
+    if (!peers.some((p) => p.key === key)) peers.push({ peer: normalized, key });
+    this.clients.set(listenerName, peers);
+  }
+
+  /** The peers allowed on `listenerName` so far (copies). */
+  public clientsOf(listenerName: string): ListenerClientPeer[] {
+    this.listener(listenerName);
+    return (this.clients.get(listenerName) ?? []).map(({ peer }) => ({
+      ...(peer.namespace !== undefined ? { namespace: peer.namespace } : {}),
+      ...(peer.podLabels ? { podLabels: { ...peer.podLabels } } : {}),
+    }));
+  }
+
+  /** Whether the broker serves clients that do not authenticate (principal ANONYMOUS): no authorization, ANONYMOUS a super user, or allow.everyone.if.no.acl.found. */
+  public allowsAnonymous(): boolean {
+    return !this.authorization || this.superUsers.includes(ANONYMOUS) || String(this.config['allow.everyone.if.no.acl.found']) === 'true';
   }
 
   /** Whether any listener authenticates clients with SCRAM-SHA-512. */
@@ -404,8 +493,28 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
     if (scram && !_clusterRegistry(this).users.some((u) => u.authentication === 'scram-sha-512')) {
       problems.push(`'listeners' of KafkaCluster '${this.clusterName}' include listener '${scram.name}' with authentication 'scram-sha-512' but no KafkaUser with 'scram-sha-512' authentication belongs to the cluster; no client could connect. Add a KafkaUser or set the listener's 'authentication' to 'none'.`);
     }
-    if (this.authorization && this.workloadListener.authentication === 'none' && String(this.config['allow.everyone.if.no.acl.found']) !== 'true') {
+    if (this.workloadListener.authentication === 'none' && !this.allowsAnonymous()) {
       problems.push(`${describeProp('authorization', true, `KafkaCluster '${this.clusterName}'`)} would deny every client of the workloads' listener '${this.workloadListener.name}', which does not authenticate (its clients are ANONYMOUS and have no ACLs). Authenticate that listener or pick another 'workloadListener'.`);
+    }
+    return problems;
+  }
+
+  private validateListenerAccess(): string[] {
+    const problems: string[] = [];
+    const owner = `KafkaCluster '${this.clusterName}'`;
+    for (const l of this._listeners.filter((x) => x.restricted && (this.clients.get(x.name) ?? []).length === 0)) {
+      problems.push(
+        `${describeProp('restricted', true, `listener '${l.name}' of ${owner}`)} lets only registered clients connect, and none is registered, so nobody could connect. ` +
+        `Connect a client to it (e.g. Eventrouter or FluentBit with 'listener: "${l.name}"'), call allowClients('${l.name}', peer), or set 'restricted' to false.`,
+      );
+    }
+    if (this.superUsers.includes(ANONYMOUS)) {
+      for (const l of this._listeners.filter((x) => x.authentication === 'none' && !x.restricted)) {
+        problems.push(
+          `${describeProp('superUsers', [...this.superUsers], owner)} include ANONYMOUS, and listener '${l.name}' has no authentication and is not restricted: every pod that reaches port ${l.port} would be a super user. ` +
+          `Set 'restricted: true' on listener '${l.name}' (only its registered clients may connect), give it authentication, or remove it.`,
+        );
+      }
     }
     return problems;
   }
@@ -415,29 +524,84 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
     return {
       kafka: {
         version: this.kafkaVersion,
-        listeners: this._listeners.map(toKubeListener),
+        listeners: this._listeners.map((l) => toKubeListener(l, this.clientsOf(l.name))),
         config: { ...this.config },
-        ...(this.authorization ? { authorization: { type: KafkaSpecKafkaAuthorizationType.SIMPLE } } : {}),
+        ...(this.authorization
+          ? { authorization: { type: KafkaSpecKafkaAuthorizationType.SIMPLE, ...(this.superUsers.length > 0 ? { superUsers: [...this.superUsers] } : {}) } }
+          : {}),
       },
       ...(this.entityOperator ? { entityOperator: { topicOperator: {}, userOperator: {} } } : {}),
     };
   }
 }
 
+/** What a Kafka client can give a listener. */
+export interface ListenerClientCapabilities {
+  /** It can connect over TLS (trusting the cluster CA). @default false */
+  readonly tls?: boolean;
+  /** The authentications it can do. @default - none */
+  readonly authentication?: ListenerAuthentication[];
+}
+
 /**
- * Fails when `cluster` is a KafkaCluster whose workloads' listener needs TLS or client
- * authentication, which a client without TLS or SASL settings (`owner`, because `why`) cannot give.
- * A cluster known only as IKafkaCluster passes: its listeners are not known here.
+ * Checks that `owner` (a phrase for messages, e.g. "Eventrouter 'Events'"), which can give only
+ * `can` (by default neither TLS nor credentials) because `why`, can use listener `listenerName` of
+ * `cluster` (the cluster's workload listener when undefined), and returns that listener. Fails,
+ * naming the prop and value, when the listener needs TLS or an authentication the client cannot
+ * give, or when authorization is on and the listener does not authenticate while ANONYMOUS is not a
+ * super user (and 'allow.everyone.if.no.acl.found' is not true): the broker would deny every
+ * request. A cluster known only as IKafkaCluster passes (undefined): its listeners are not known here.
+ */
+export function checkListenerClient(
+  cluster: IKafkaCluster, listenerName: string | undefined, owner: string, why: string, can: ListenerClientCapabilities = {},
+): KafkaListener | undefined {
+  if (!(cluster instanceof KafkaCluster)) return undefined;
+  const listener = listenerName === undefined ? cluster.workloadListener : cluster.listener(listenerName);
+  const prop = listenerName === undefined
+    ? describeProp('workloadListener', listener.name, `KafkaCluster '${cluster.clusterName}'`)
+    : describeProp('listener', listener.name, owner);
+  const fix = listenerName === undefined
+    ? "Point 'workloadListener' at a listener with 'tls: false' and authentication 'none' (the default 'plain')."
+    : "Point 'listener' at a listener with 'tls: false' and authentication 'none'.";
+  const needsTls = listener.tls && !can.tls;
+  const needsAuth = listener.authentication !== 'none' && !(can.authentication ?? []).includes(listener.authentication);
+  if (needsTls || needsAuth) {
+    const needs = [needsTls ? 'TLS' : '', needsAuth ? `${listener.authentication} authentication` : ''].filter(Boolean).join(' and ');
+    throw new PropError(`${prop} needs ${needs}, which ${owner} cannot give: ${why}. ${fix}`);
+  }
+  if (listener.authentication === 'none' && !cluster.allowsAnonymous()) {
+    throw new PropError(
+      `${prop} does not authenticate, so ${owner} connects as ANONYMOUS, and ${describeProp('superUsers', [...cluster.superUsers], `KafkaCluster '${cluster.clusterName}'`)} ` +
+      `do not include ANONYMOUS: with 'authorization' on, the broker would deny its every request. ` +
+      `Add 'ANONYMOUS' to 'superUsers' and set 'restricted: true' on listener '${listener.name}' so that only its registered clients reach it.`,
+    );
+  }
+  return listener;
+}
+
+/**
+ * Fails when `cluster`'s workloads' listener cannot serve a client without TLS or credentials:
+ * `checkListenerClient(cluster, undefined, owner, why)`.
  */
 export function checkPlainWorkloadListener(cluster: IKafkaCluster, owner: string, why: string): void {
-  if (!(cluster instanceof KafkaCluster)) return;
-  const listener = cluster.workloadListener;
-  if (!listener.tls && listener.authentication === 'none') return;
-  const needs = [listener.tls ? 'TLS' : '', listener.authentication !== 'none' ? `${listener.authentication} authentication` : ''].filter(Boolean).join(' and ');
-  throw new PropError(
-    `${describeProp('workloadListener', listener.name, `KafkaCluster '${cluster.clusterName}'`)} needs ${needs}, which ${owner} cannot give: ${why}. ` +
-    "Point 'workloadListener' at a listener with 'tls: false' and authentication 'none' (the default 'plain').",
-  );
+  checkListenerClient(cluster, undefined, owner, why);
+}
+
+/**
+ * When `listener` (from checkListenerClient) is restricted, allows the pods labelled `podLabels` in
+ * the namespace of `client`'s chart on it. Fails when that chart has no namespace but the cluster's
+ * has: the client's pods could then run anywhere, and no peer could name them.
+ */
+export function allowListenerClient(cluster: IKafkaCluster, listener: KafkaListener | undefined, client: IConstruct, owner: string, podLabels: Record<string, string>): void {
+  if (!listener?.restricted || !(cluster instanceof KafkaCluster)) return;
+  const namespace = Chart.of(client).namespace;
+  if (namespace === undefined && cluster.namespace !== undefined) {
+    throw new PropError(
+      `${owner} has no namespace (its chart has none), so listener '${listener.name}' of KafkaCluster '${cluster.clusterName}', restricted to its clients, ` +
+      'cannot name where its pods run; give the chart a namespace.',
+    );
+  }
+  cluster.allowClients(listener.name, { ...(namespace !== undefined ? { namespace } : {}), podLabels });
 }
 
 /** Broker replication settings that a cluster of `brokers` nodes can satisfy. */
@@ -491,7 +655,7 @@ function resolveListeners(listeners: KafkaListenerOptions[], owner: string): Kaf
     if (authentication === 'tls' && !tls) {
       throw new PropError(`${describeProp('authentication', authentication, where)} needs 'tls': true; TLS client authentication works only on a TLS listener.`);
     }
-    return { name: l.name, port: l.port, tls, authentication };
+    return { name: l.name, port: l.port, tls, authentication, restricted: l.restricted ?? false };
   });
   for (let i = 0; i < resolved.length; i++) {
     for (let j = 0; j < i; j++) {
@@ -502,7 +666,7 @@ function resolveListeners(listeners: KafkaListenerOptions[], owner: string): Kaf
   return resolved;
 }
 
-function toKubeListener(l: KafkaListener): KafkaSpecKafkaListeners {
+function toKubeListener(l: KafkaListener, peers: ListenerClientPeer[]): KafkaSpecKafkaListeners {
   return {
     name: l.name,
     port: l.port,
@@ -515,7 +679,57 @@ function toKubeListener(l: KafkaListener): KafkaSpecKafkaListeners {
           type: l.authentication === 'tls' ? KafkaSpecKafkaListenersAuthenticationType.TLS : KafkaSpecKafkaListenersAuthenticationType.SCRAM_HYPHEN_SHA_HYPHEN_512,
         },
       }),
+    ...(l.restricted ? { networkPolicyPeers: peers.map(toNetworkPolicyPeer) } : {}),
   };
+}
+
+/** The NetworkPolicyPeer of one client: its pods (by labels) in its namespace (by the name label every namespace carries). */
+function toNetworkPolicyPeer(peer: ListenerClientPeer): KafkaSpecKafkaListenersNetworkPolicyPeers {
+  return {
+    ...(peer.podLabels ? { podSelector: { matchLabels: { ...peer.podLabels } } } : {}),
+    ...(peer.namespace !== undefined ? { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: peer.namespace } } } : {}),
+  };
+}
+
+function checkSuperUsers(superUsers: string[] | undefined, authorization: boolean, owner: string): string[] {
+  if (superUsers === undefined) return [];
+  if (!Array.isArray(superUsers)) throw new PropError(`${describeProp('superUsers', superUsers, owner)} must be a list of principal names.`);
+  if (superUsers.length > 0 && !authorization) {
+    throw new PropError(`${describeProp('superUsers', superUsers, owner)} needs 'authorization': without an authorizer every client may do everything and super users mean nothing. Set 'authorization: true' or remove 'superUsers'.`);
+  }
+  for (const user of superUsers) {
+    checkNonEmpty('superUsers', user, owner);
+    if (user.startsWith('User:')) {
+      throw new PropError(`${describeProp('superUsers', user, owner)} starts with 'User:', which Strimzi adds itself (it would become 'User:${user}'); give ${JSON.stringify(user.slice(5))}.`);
+    }
+    if (/[;\r\n\t]/.test(user) || user.trim() !== user) {
+      throw new PropError(`${describeProp('superUsers', user, owner)} must be one principal name without ';' (the separator of Kafka's 'super.users'), line breaks or surrounding spaces.`);
+    }
+  }
+  const seen = new Set<string>();
+  for (const user of superUsers) {
+    if (seen.has(user)) throw new PropError(`${describeProp('superUsers', user, owner)} is listed twice.`);
+    seen.add(user);
+  }
+  return [...superUsers];
+}
+
+/** The name part of a Kubernetes label key, and a label value. */
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+function checkLabels(prop: string, labels: Record<string, string>, owner: string): Record<string, string> {
+  if (!labels || typeof labels !== 'object' || Array.isArray(labels)) throw new PropError(`${describeProp(prop, labels, owner)} must map label keys to values.`);
+  for (const [key, value] of Object.entries(labels)) {
+    const [prefix, name, extra] = key.includes('/') ? key.split('/') : [undefined, key, undefined];
+    if (extra !== undefined || !LABEL_NAME.test(name) || (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)))) {
+      throw new PropError(`${describeProp(prop, labels, owner)} has ${JSON.stringify(key)}, which is not a Kubernetes label key ([prefix/]name, the name at most 63 letters, digits, '-', '_' or '.').`);
+    }
+    if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
+      throw new PropError(`${describeProp(`${prop}.${key}`, value, owner)} must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit.`);
+    }
+  }
+  return { ...labels };
 }
 
 function toPoolResources(r: kplus.ContainerResources): KafkaNodePoolSpec['resources'] {
