@@ -1,5 +1,6 @@
-import { Testing } from 'cdk8s';
-import { ANONYMOUS, checkListenerClient, KafkaCluster, KafkaClusterProps } from '../../../constructs/kafka/kafka-cluster';
+import { Chart, Testing } from 'cdk8s';
+import { Construct } from 'constructs';
+import { allowListenerClient, ANONYMOUS, checkListenerClient, KafkaCluster, KafkaClusterProps } from '../../../constructs/kafka/kafka-cluster';
 import { KafkaUser } from '../../../constructs/kafka/kafka-user';
 import { messageOf, namespacedChart, objectNamed, schemaProblems } from './helpers';
 
@@ -127,6 +128,34 @@ describe('KafkaCluster listener access', () => {
       const cluster = new KafkaCluster(namespacedChart(), 'Kafka', PROD_LISTENERS);
       expect(messageOf(() => checkListenerClient(cluster, 'nope', "Thing 'x'", WHY))).toBe(
         "'listenerName' (\"nope\") of KafkaCluster 'klaxon' names no listener; listeners are 'plain', 'scram'.",
+      );
+    });
+  });
+
+  describe('allowListenerClient', () => {
+    test('allows a client\'s pods in its chart\'s namespace on a restricted listener, and does nothing on an open one', () => {
+      const app = Testing.app();
+      const cluster = new KafkaCluster(new Chart(app, 'kafka', { namespace: 'kafka' }), 'Kafka', PROD_LISTENERS);
+      const client = new Construct(new Chart(app, 'sources', { namespace: 'sources' }), 'Client');
+      allowListenerClient(cluster, cluster.listener('plain'), client, "Thing 'x'", { app: 'x' });
+      allowListenerClient(cluster, cluster.listener('scram'), client, "Thing 'x'", { app: 'x' });
+      expect(cluster.clientsOf('plain')).toEqual([{ namespace: 'sources', podLabels: { app: 'x' } }]);
+      expect(cluster.clientsOf('scram')).toEqual([]);
+    });
+
+    test('a client and a cluster both without namespace are in the same namespace: the peer is the pod labels alone', () => {
+      const chart = Testing.chart();
+      const cluster = new KafkaCluster(chart, 'Kafka', PROD_LISTENERS);
+      allowListenerClient(cluster, cluster.listener('plain'), new Construct(chart, 'Client'), "Thing 'x'", { app: 'x' });
+      expect(cluster.clientsOf('plain')).toEqual([{ podLabels: { app: 'x' } }]);
+    });
+
+    test('fails if the client has no namespace while the cluster has one', () => {
+      const app = Testing.app();
+      const cluster = new KafkaCluster(new Chart(app, 'kafka', { namespace: 'kafka' }), 'Kafka', PROD_LISTENERS);
+      const client = new Construct(new Chart(app, 'bare'), 'Client');
+      expect(messageOf(() => allowListenerClient(cluster, cluster.listener('plain'), client, "Thing 'x'", { app: 'x' }))).toBe(
+        "Thing 'x' has no namespace (its chart has none), so listener 'plain' of KafkaCluster 'klaxon', restricted to its clients, cannot name where its pods run; give the chart a namespace.",
       );
     });
   });
