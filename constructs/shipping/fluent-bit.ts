@@ -12,6 +12,7 @@ import { Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { allowListenerClient } from '../kafka/kafka-cluster';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { checkAbsolutePath, checkInteger, checkNonEmpty, checkOneOf } from '../validation';
 import { clusterReader, httpProbe, CONFIG_HASH_ANNOTATION, configHash, renderResources, resolveResources, selectorLabels } from '../pod-support';
@@ -106,6 +107,7 @@ export class FluentBit extends Construct implements ILogShipper {
       // reads namespaces only with namespace_labels/namespace_annotations, which Klaxon leaves off.
       rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
     }));
+    allowListenerClient(this.topic.cluster, this.settings.listener, this, owner, labels);
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: { labels },
       data: { 'fluent-bit.conf': this.configuration() },

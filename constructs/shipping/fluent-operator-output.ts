@@ -12,8 +12,9 @@ import { Construct } from 'constructs';
 import { ClusterFilter } from '../../imports/fluentbit-clusterfilter-fluentbit.fluent.io';
 import { ClusterInput } from '../../imports/fluentbit-clusterinput-fluentbit.fluent.io';
 import { ClusterOutput, ClusterOutputSpec } from '../../imports/fluentbit-clusteroutput-fluentbit.fluent.io';
+import { KafkaCluster } from '../kafka/kafka-cluster';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
-import { checkAbsolutePath, checkNonEmpty, describeProp, PropError } from '../validation';
+import { checkAbsolutePath, checkNamespaceName, checkNonEmpty, describeProp, PropError } from '../validation';
 import { fluentSize, ILogShipper, LogShippingOptions, registerLogShipper, ResolvedLogShipping, resolveLogShipping, tagPrefix } from './log-shipping';
 
 /** Props of a FluentOperatorKafkaOutput. */
@@ -28,7 +29,14 @@ export interface FluentOperatorKafkaOutputProps extends LogShippingOptions {
   readonly match?: string;
   /** tail `db` inside the operator's Fluent Bit pod. @default '/fluent-bit/tail/klaxon-pos.db' */
   readonly dbPath?: string;
+  /** Namespace of the operator's Fluent Bit pods, allowed on a restricted `listener`. @default 'fluent' (fluent-operator's documented `helm install -n fluent`) */
+  readonly fluentBitNamespace?: string;
+  /** Labels of the operator's Fluent Bit pods (its FluentBit resource's labels, e.g. { 'app.kubernetes.io/name': 'fluent-bit' } from the Helm chart), allowed on a restricted `listener`. @default - every pod of `fluentBitNamespace` */
+  readonly fluentBitPodLabels?: Record<string, string>;
 }
+
+/** Where fluent-operator's Helm chart is installed by its documentation (`helm install fluent-operator --create-namespace -n fluent`). */
+export const DEFAULT_FLUENT_BIT_NAMESPACE = 'fluent';
 
 const TAG = /^[a-z][a-z0-9-]*$/;
 
@@ -53,6 +61,8 @@ export class FluentOperatorKafkaOutput extends Construct implements ILogShipper 
   public readonly input?: ClusterInput;
   /** The ClusterFilter, when created. */
   public readonly filter?: ClusterFilter;
+  /** Namespace of the operator's Fluent Bit pods. */
+  public readonly fluentBitNamespace: string;
 
   constructor(scope: Construct, id: string, props: FluentOperatorKafkaOutputProps) {
     super(scope, id);
@@ -72,6 +82,14 @@ export class FluentOperatorKafkaOutput extends Construct implements ILogShipper 
       throw new PropError(`${describeProp('match', props.match, owner)} applies only with 'includeInputAndFilter: false'; Klaxon's own input is matched by '${tag}.*'.`);
     }
     const match = includeInputAndFilter ? `${tag}.*` : checkNonEmpty('match', props.match ?? 'kube.*', owner);
+    this.fluentBitNamespace = checkNamespaceName('fluentBitNamespace', props.fluentBitNamespace ?? DEFAULT_FLUENT_BIT_NAMESPACE, owner);
+    // Those pods are the operator's, not Klaxon's: the props say where they run and how they are labelled.
+    if (this.settings.listener?.restricted && this.topic.cluster instanceof KafkaCluster) {
+      this.topic.cluster.allowClients(this.settings.listener.name, {
+        namespace: this.fluentBitNamespace,
+        ...(props.fluentBitPodLabels !== undefined ? { podLabels: props.fluentBitPodLabels } : {}),
+      });
+    }
     const s = this.settings;
     const metadata = { labels: this.selectorLabels };
 

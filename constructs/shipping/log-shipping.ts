@@ -11,6 +11,7 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { DEFAULT_MERGE_LOG_KEY, DEFAULT_TIMESTAMP_KEY } from '../../functions/contracts/log-record';
+import { checkListenerClient, KafkaListener } from '../kafka/kafka-cluster';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { bootstrapBrokers } from '../sources/kafka-client-compat';
 import { checkAbsolutePath, checkInteger, checkNonEmpty, checkNonEmptyList, checkOneOf, describeProp, PropError } from '../validation';
@@ -25,7 +26,7 @@ export type KafkaTimestampFormat = 'double' | 'iso8601' | 'iso8601_ns';
 export interface LogShippingOptions {
   /** The topic log records are written to; brokers come from its cluster. */
   readonly topic: IKafkaTopic;
-  /** The cluster listener to connect to. @default - the cluster's workload listener (`cluster.bootstrapServers`) */
+  /** The cluster listener to connect to (no TLS, no authentication); when it is restricted, the shipper's pods are allowed on it. @default - the cluster's workload listener (`cluster.bootstrapServers`) */
   readonly listener?: string;
   /** tail `path`: the container log files (absolute glob). @default '/var/log/containers/*.log' */
   readonly logPath?: string;
@@ -73,6 +74,8 @@ export const DEFAULT_RDKAFKA: Readonly<Record<string, string>> = {
 /** The effective, validated shipping settings. */
 export interface ResolvedLogShipping {
   readonly topic: IKafkaTopic;
+  /** The listener connected to (undefined for a cluster known only by its interface). */
+  readonly listener?: KafkaListener;
   readonly brokers: string[];
   readonly logPath: string;
   readonly excludePaths: string[];
@@ -95,10 +98,14 @@ export interface ResolvedLogShipping {
 const FORBIDDEN_RDKAFKA = /(password|secret|\.key$|key\.pem|sasl\.jaas|oauthbearer\.config)/i;
 const OWNED_RDKAFKA = ['bootstrap.servers', 'metadata.broker.list', 'topic'];
 
+/** Why a shipper needs a listener without TLS and authentication (for messages). */
+export const SHIPPER_LIMITS = "Klaxon's Fluent Bit kafka output carries no CA and no credentials (librdkafka would read them from the configuration in clear)";
+
 /** Validates and fills in the defaults. */
 export function resolveLogShipping(options: LogShippingOptions, owner: string): ResolvedLogShipping {
   const topic = options.topic;
   const brokers = bootstrapBrokers(topic, owner, options.listener);
+  const listener = checkListenerClient(topic.cluster, options.listener, owner, SHIPPER_LIMITS);
   const logPath = checkAbsolutePath('logPath', options.logPath ?? '/var/log/containers/*.log', owner);
   checkPlain('logPath', logPath, owner);
   if (/[*?[]/.test(logPath.slice(0, logPath.lastIndexOf('/')))) {
@@ -125,6 +132,7 @@ export function resolveLogShipping(options: LogShippingOptions, owner: string): 
   }
   return {
     topic,
+    listener,
     brokers,
     logPath,
     excludePaths,

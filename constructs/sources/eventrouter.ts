@@ -11,7 +11,7 @@ import { Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { checkPlainWorkloadListener } from '../kafka/kafka-cluster';
+import { allowListenerClient, checkListenerClient, KafkaListener } from '../kafka/kafka-cluster';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { checkInteger, checkNonEmpty, describeProp, PropError } from '../validation';
 import { bootstrapBrokers, checkKafkaClientCompat, KafkaClientInfo } from './kafka-client-compat';
@@ -76,6 +76,8 @@ export interface EventrouterSasl {
 export interface EventrouterProps {
   /** The topic events are written to; the brokers come from its cluster. */
   readonly topic: IKafkaTopic;
+  /** The cluster listener to connect to (no TLS, no authentication); when it is restricted, eventrouter's pods are allowed on it. @default - the cluster's workload listener (`cluster.bootstrapServers`) */
+  readonly listener?: string;
   /** The eventrouter image. @default EventrouterImage.OPENSHIFT_V0_5_0 */
   readonly image?: EventrouterImage;
   /** `kafkaRetryMax`: sarama producer retries per record. @default 5 */
@@ -114,6 +116,8 @@ export class Eventrouter extends Construct {
   public readonly retryMax: number;
   /** Whether the async producer is used. */
   public readonly async: boolean;
+  /** The listener connected to (undefined for a cluster known only by its interface). */
+  public readonly listener?: KafkaListener;
   /** The Deployment. */
   public readonly deployment: k8s.KubeDeployment;
   /** The ConfigMap holding config.json. */
@@ -127,6 +131,7 @@ export class Eventrouter extends Construct {
   private readonly sasl?: EventrouterSasl;
   private readonly resources: kplus.ContainerResources;
   private readonly initImage: string;
+  private readonly listenerName?: string;
 
   constructor(scope: Construct, id: string, props: EventrouterProps) {
     super(scope, id);
@@ -142,14 +147,15 @@ export class Eventrouter extends Construct {
       memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
     }, this.owner);
 
-    bootstrapBrokers(this.topic, this.owner);
+    this.listenerName = props.listener;
+    bootstrapBrokers(this.topic, this.owner, this.listenerName);
     if (this.sasl && !this.image.supportsSasl) {
       throw new PropError(
         `${describeProp('sasl', 'set', this.owner)} cannot be honoured: image ${JSON.stringify(this.image.image)} has a Kafka sink without SASL `
         + '(openshift/eventrouter dropped kafkaSaslUser/kafkaSaslPwd). Remove \'sasl\' and use a listener without authentication, or use KubeEventer with a Kafka sink.',
       );
     }
-    checkPlainWorkloadListener(this.topic.cluster, this.owner, "eventrouter's Kafka sink has no TLS settings, and its only SASL mechanism (PLAIN, heptiolabs builds) is one Strimzi listeners do not offer");
+    this.listener = checkListenerClient(this.topic.cluster, this.listenerName, this.owner, "eventrouter's Kafka sink has no TLS settings, and its only SASL mechanism (PLAIN, heptiolabs builds) is one Strimzi listeners do not offer");
     checkKafkaClientCompat({
       owner: this.owner,
       prop: 'image',
@@ -170,6 +176,7 @@ export class Eventrouter extends Construct {
       // The shared informer lists and watches Events in all namespaces; nothing else is read.
       rules: [{ apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] }],
     }));
+    allowListenerClient(this.topic.cluster, this.listener, this, this.owner, labels);
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: { labels },
       data: { 'config.json': this.configJson() },
@@ -184,7 +191,7 @@ export class Eventrouter extends Construct {
   public configJson(): string {
     const config: Record<string, unknown> = {
       'sink': 'kafka',
-      'kafkaBrokers': bootstrapBrokers(this.topic, this.owner),
+      'kafkaBrokers': bootstrapBrokers(this.topic, this.owner, this.listenerName),
       'kafkaTopic': this.topic.topicName,
       'kafkaRetryMax': this.retryMax,
       // Sic: the program reads "kakfkaAsync"; "kafkaAsync" is never read.
