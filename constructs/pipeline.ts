@@ -9,6 +9,7 @@
  */
 import { k8s } from 'cdk8s-plus-27';
 import { DEFAULT_NOTIFICATION_MANAGER_URL } from '../functions/contracts/alert-sinks';
+import { WORKLOAD_IDENTITIES } from '../functions/contracts/workload-env';
 import { Construct } from 'constructs';
 import { AlertSink } from './alerting/alert-sink';
 import { LogAlerter, LogAlerterProps } from './alerting/log-alerter';
@@ -16,6 +17,7 @@ import { NotificationManagerSlackConfig, NotificationManagerSlackConfigProps } f
 import { NotificationManagerSlackReceiver, NotificationManagerSlackReceiverProps } from './alerting/notification-manager-slack-receiver';
 import { NotificationManagerWebhookReceiver, NotificationManagerWebhookReceiverProps } from './alerting/notification-manager-webhook-receiver';
 import { KafkaCluster, KafkaClusterProps } from './kafka/kafka-cluster';
+import { KafkaUser } from './kafka/kafka-user';
 import { KlaxonTopics, KlaxonTopicsProps } from './kafka/klaxon-topics';
 import { KlaxonChart } from './klaxon-chart';
 import { FluentBit, FluentBitProps } from './shipping/fluent-bit';
@@ -165,14 +167,20 @@ export class KlaxonPipeline {
 
     this.workloadsChart = new KlaxonChart(app, 'workloads', { namespace: this.namespace });
     this.workloadsChart.addDependency(this.kafkaChart);
+    // On a workload listener that authenticates, each workload gets its own KafkaUser (least privilege:
+    // the workload grants it exactly its ACLs, and its pods and scaler log in as it).
+    const workloadUser = (id: string, userName: string): KafkaUser | undefined =>
+      this.cluster.workloadListener.authentication === 'none' ? undefined : new KafkaUser(this.cluster, id, { userName });
     this.fanout = new EventsFanout(this.workloadsChart, 'EventsFanout', {
       ...props.fanout,
+      user: props.fanout?.user ?? workloadUser('EventsFanoutUser', WORKLOAD_IDENTITIES.eventsFanout.name),
       topics: this.topics,
       code: props.code.eventsFanout,
     });
     const { sinks, ...alerting } = props.alerting;
     this.alerter = new LogAlerter(this.workloadsChart, 'LogAlerter', {
       ...alerting,
+      user: alerting.user ?? workloadUser('LogAlerterUser', WORKLOAD_IDENTITIES.logAlerter.name),
       source: this.topics.logs,
       deadLetter: this.topics.deadLetter,
       code: props.code.logAlerter,

@@ -1,5 +1,5 @@
 import { App, Chart, Size, Testing } from 'cdk8s';
-import { KafkaStorage } from '../../constructs/kafka/kafka-cluster';
+import { ANONYMOUS, KafkaStorage } from '../../constructs/kafka/kafka-cluster';
 import { KlaxonPipeline, KlaxonPipelineProps, NOTIFICATION_MANAGER_ALERTS_URL } from '../../constructs/pipeline';
 import { FunctionCode } from '../../constructs/workloads/function-code';
 import { EXAMPLE_404_RULE } from '../../functions/contracts/alert-rules';
@@ -174,6 +174,35 @@ describe('KlaxonPipeline', () => {
     for (const o of nm) expect(o.metadata.namespace).toBeUndefined();
     expect(nm[0].spec.slack.slackTokenSecret.valueFrom.secretKeyRef).toMatchObject({ name: 'klaxon-slack', key: 'token' });
     expect(nm[1].spec.slack.channels).toEqual(['#klaxon-alerts']);
+  });
+
+  test('on a TLS + SCRAM workload listener each workload logs in as its own KafkaUser; eventrouter and Fluent Bit use a plain listener only they may reach', () => {
+    // GIVEN / WHEN
+    const { pipeline: p } = pipeline({
+      kafka: {
+        listeners: [{ name: 'plain', port: 9092, restricted: true }, { name: 'scram', port: 9094, tls: true, authentication: 'scram-sha-512' }],
+        workloadListener: 'scram',
+        superUsers: [ANONYMOUS],
+      },
+      eventrouter: { listener: 'plain' },
+      logShipping: { kind: 'fluent-bit', options: { listener: 'plain' } },
+    });
+    const kafka = objects(p.kafkaChart, 'Kafka')[0];
+    const users = objects(p.kafkaChart, 'KafkaUser');
+    const env = (name: string) => Object.fromEntries(objects(p.workloadsChart, 'Deployment').find((d) => d.metadata.name.includes(name)).spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+
+    // THEN the workloads log in over SASL_SSL as users holding their ACLs, and their scalers as the same users
+    expect(users.map((u) => u.metadata.name)).toEqual(['events-fanout', 'log-alerter']);
+    expect(users[1].spec.authorization.acls.map((a: any) => `${a.resource.type}:${a.resource.name}`)).toEqual(['topic:logs', 'group:klaxon-log-alerter', 'topic:klaxon.dead-letter']);
+    expect(env('eventsfanout')).toMatchObject({ KAFKA_BROKERS: 'klaxon-kafka-bootstrap.klaxon.svc:9094', KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_USERNAME: 'events-fanout' });
+    expect(env('logalerter')).toMatchObject({ KAFKA_SASL_PASSWORD: { secretKeyRef: { name: 'log-alerter', key: 'password' } } });
+    expect(objects(p.workloadsChart, 'TriggerAuthentication')).toHaveLength(2);
+    // AND the plain listener admits only the eventrouter pods and the Fluent Bit namespace
+    const plain = kafka.spec.kafka.listeners.find((l: any) => l.name === 'plain');
+    expect(plain.networkPolicyPeers.map((peer: any) => peer.namespaceSelector.matchLabels['kubernetes.io/metadata.name'])).toEqual(['klaxon', 'klaxon-logging']);
+    expect(plain.networkPolicyPeers[0].podSelector.matchLabels['app.kubernetes.io/name']).toBe('eventrouter');
+    expect(kafka.spec.kafka.authorization).toEqual({ type: 'simple', superUsers: ['ANONYMOUS'] });
+    expect(JSON.parse(objects(p.sourcesChart, 'ConfigMap')[0].data['config.json']).kafkaBrokers).toEqual(['klaxon-kafka-bootstrap.klaxon.svc:9092']);
   });
 
   test('fails if a workload has a fixed replica count while KEDA scales it', () => {
