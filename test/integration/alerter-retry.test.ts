@@ -23,6 +23,22 @@ describe('log-alerter retries a failing sink until it takes the alert', () => {
     await Promise.all(receivers.map((r) => r.close()));
   });
 
+  /** A Slack receiver, fresh topics, and the env of an alerter with the seed rule and that one Slack sink. */
+  const slackOnly = async (prefix: string, extraEnv: Record<string, string> = {}) => {
+    const names = alerterNames(prefix);
+    const slack = await slackWebhook();
+    receivers.push(slack);
+    await createAlerterTopics(names);
+    const env = synthesizedAlerterEnv(
+      names,
+      [EXAMPLE_404_RULE],
+      (chart) => [AlertSink.slack({ webhookUrl: { secret: kplus.Secret.fromSecretName(chart, 'Slack', 'slack'), key: 'url' } })],
+      { 'slack/url': slack.url },
+      { ...FAST_RETRIES, ...extraEnv },
+    );
+    return { names, slack, env };
+  };
+
   test('500, then 429 with Retry-After, and a sink that is down: each gets the alert exactly once after it recovers; the offset is committed only then', async () => {
     // GIVEN Notification Manager answering 500 then 429 (Retry-After: 1), and Slack down
     const names = alerterNames('alerter-retry');
@@ -69,17 +85,7 @@ describe('log-alerter retries a failing sink until it takes the alert', () => {
 
   test('SIGTERM while a sink is down exits 0 without committing the record; the next run delivers it once', async () => {
     // GIVEN Slack down and the 404 record on the logs topic
-    const names = alerterNames('alerter-term');
-    const slack = await slackWebhook();
-    receivers.push(slack);
-    await createAlerterTopics(names);
-    const env = synthesizedAlerterEnv(
-      names,
-      [EXAMPLE_404_RULE],
-      (chart) => [AlertSink.slack({ webhookUrl: { secret: kplus.Secret.fromSecretName(chart, 'Slack', 'slack'), key: 'url' } })],
-      { 'slack/url': slack.url },
-      FAST_RETRIES,
-    );
+    const { names, slack, env } = await slackOnly('alerter-term');
     await slack.goDown();
     await kcatProduce(names.logs, [{ value: CANONICAL }]);
     const first = await start(env);
@@ -107,17 +113,7 @@ describe('log-alerter retries a failing sink until it takes the alert', () => {
 
   test('retrying longer than the session timeout keeps the group membership (heartbeats while waiting)', async () => {
     // GIVEN a 6 s session timeout and Slack down for 9 s
-    const names = alerterNames('alerter-hb');
-    const slack = await slackWebhook();
-    receivers.push(slack);
-    await createAlerterTopics(names);
-    const env = synthesizedAlerterEnv(
-      names,
-      [EXAMPLE_404_RULE],
-      (chart) => [AlertSink.slack({ webhookUrl: { secret: kplus.Secret.fromSecretName(chart, 'Slack', 'slack'), key: 'url' } })],
-      { 'slack/url': slack.url },
-      { ...FAST_RETRIES, KLAXON_SESSION_TIMEOUT_MS: '6000', KLAXON_HEARTBEAT_INTERVAL_MS: '1000', LOG_LEVEL: 'debug' },
-    );
+    const { names, slack, env } = await slackOnly('alerter-hb', { KLAXON_SESSION_TIMEOUT_MS: '6000', KLAXON_HEARTBEAT_INTERVAL_MS: '1000', LOG_LEVEL: 'debug' });
     await slack.goDown();
     await kcatProduce(names.logs, [{ value: CANONICAL }]);
     const alerter = await start(env);
