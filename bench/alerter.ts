@@ -35,7 +35,7 @@ import { renderedEnv } from '../constructs/workloads/kafka-function';
 import { buildFunctions, bundlePath } from '../functions/build';
 import { EXAMPLE_404_RULE } from '../functions/contracts/alert-rules';
 import { notificationManager, Receiver } from '../test/harness/receivers';
-import { Benchmark, BenchContext, envInt, mib, now, procCpuSeconds, procStatusKb, REPO_ROOT, ResultBuilder, sleep, stopProcess } from './lib';
+import { Benchmark, BenchContext, envInt, mib, now, phaseTimer, procCpuSeconds, procStatusKb, REPO_ROOT, ResultBuilder, sleep, stopProcess } from './lib';
 import { FANOUT_ERROR_RULE, GeneratedLogRecord, logRecord, logSeqOf } from './log-records';
 import { histogramQuantile, httpGet, metricSum, parseMetrics, produceAll, quantile, recordCount, startWorkload, tailLines, WorkloadChild } from './workload';
 
@@ -156,14 +156,7 @@ export const alerterBenchmark: Benchmark = {
     const latencyRate = envInt('BENCH_ALERTER_LATENCY_RATE', 100);
     const drainTimeoutMs = envInt('BENCH_ALERTER_TIMEOUT_MS', 240_000);
 
-    const phases: Record<string, number> = {};
-    let phaseStart = now();
-    const phase = (name: string): void => {
-      const t = now();
-      phases[name] = Math.round(t - phaseStart);
-      phaseStart = t;
-    };
-    r.detail('phaseMs', phases);
+    const phase = phaseTimer(r);
     const broker = await ctx.broker();
     phase('broker');
     const receiver = await notificationManager();

@@ -24,7 +24,7 @@ import { FunctionCode } from '../constructs/workloads/function-code';
 import { renderedEnv } from '../constructs/workloads/kafka-function';
 import { buildFunctions, bundlePath } from '../functions/build';
 import { benchNamespaces, eventRecord, GeneratedRecord, seqOf } from './event-records';
-import { Benchmark, BenchContext, envInt, mib, now, procCpuSeconds, procStatusKb, ResultBuilder, sleep, stopProcess } from './lib';
+import { Benchmark, BenchContext, envInt, mib, now, phaseTimer, procCpuSeconds, procStatusKb, ResultBuilder, sleep, stopProcess } from './lib';
 import { highWatermarks, histogramQuantile, httpGet, metricSum, parseMetrics, produceAll, quantile, recordCount, startWorkload, tailLines, WorkloadChild } from './workload';
 
 const NAMESPACE_COUNT = 20;
@@ -85,14 +85,7 @@ export const fanoutBenchmark: Benchmark = {
     const latencyRate = envInt('BENCH_LATENCY_RATE', 500);
     const drainTimeoutMs = envInt('BENCH_FANOUT_TIMEOUT_MS', 240_000);
 
-    const phases: Record<string, number> = {};
-    let phaseStart = now();
-    const phase = (name: string): void => {
-      const t = now();
-      phases[name] = Math.round(t - phaseStart);
-      phaseStart = t;
-    };
-    r.detail('phaseMs', phases);
+    const phase = phaseTimer(r);
     const broker = await ctx.broker();
     phase('broker');
     const run = `klaxon-bench-${Date.now().toString(36)}`;

@@ -241,3 +241,18 @@ export function removeDir(dir: string): void {
 export function makeTempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `klaxon-bench-${prefix}-`));
 }
+
+/**
+ * Records the milliseconds of each named phase of a benchmark in its `phaseMs` detail: call the
+ * returned function with a phase's name when that phase ends.
+ */
+export function phaseTimer(r: ResultBuilder): (name: string) => void {
+  const phases: Record<string, number> = {};
+  r.detail('phaseMs', phases);
+  let phaseStart = now();
+  return (name) => {
+    const t = now();
+    phases[name] = Math.round(t - phaseStart);
+    phaseStart = t;
+  };
+}
