@@ -36,6 +36,7 @@ export async function startKedaOperator(api: KubeApiserver, options: KedaOperato
   const dir = ownedTempDir('keda-operator');
   const certDir = path.join(dir, 'certs');
   fs.mkdirSync(certDir);
+  fs.mkdirSync(path.join(dir, 'custom-ca'));
   fs.copyFileSync(api.caFile, path.join(certDir, 'ca.crt'));
   fs.copyFileSync(path.join(api.dir, 'apiserver.crt'), path.join(certDir, 'tls.crt'));
   fs.copyFileSync(path.join(api.dir, 'apiserver.key'), path.join(certDir, 'tls.key'));
@@ -56,7 +57,8 @@ export async function startKedaOperator(api: KubeApiserver, options: KedaOperato
         `--health-probe-bind-address=127.0.0.1:${probe}`,
         `--metrics-service-bind-address=127.0.0.1:${grpc}`,
         `--cert-dir=${certDir}`,
-        `--ca-dir=${certDir}`,
+        // CA files for scalers' TLS (none: each trigger brings its own CA by TriggerAuthentication)
+        `--ca-dir=${path.join(dir, 'custom-ca')}`,
         '--leader-elect=false',
         '--zap-log-level=info',
         '--zap-encoder=json',
@@ -86,7 +88,7 @@ export async function startKedaOperator(api: KubeApiserver, options: KedaOperato
       await sleep(200);
     }
     const text = fs.readFileSync(logFile, 'utf8');
-    const version = /"KEDA Version":\s*"([^"]+)"|KEDA Version: (\S+)/.exec(text)?.slice(1).find(Boolean) ?? 'unknown';
+    const version = /KEDA Version"?:\s*"?([0-9][^"\s]*)/.exec(text)?.[1] ?? 'unknown';
     options.log?.(`keda-operator: ${version} ready against ${api.url}`);
     return { version, logFile, log: () => fs.readFileSync(logFile, 'utf8'), stop };
   } catch (e) {
