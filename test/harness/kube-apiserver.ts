@@ -81,6 +81,8 @@ export interface KubeApiserver {
   /** Seconds from the start to /readyz answering ok. */
   readonly startupSeconds: number;
   readonly dir: string;
+  /** Process ids of kube-apiserver and etcd. */
+  readonly pids: readonly number[];
   readonly binaries: ControlPlaneBinaries;
   /** Runs kubectl against this API server with the admin kubeconfig. */
   kubectl(args: readonly string[], options?: { input?: string; timeoutMs?: number }): KubectlResult;
@@ -250,6 +252,7 @@ export async function startKubeApiserver(options: KubeApiserverOptions = {}): Pr
       version,
       startupSeconds,
       dir,
+      pids: children.map((c) => c.pid!),
       binaries,
       kubectl,
       kubectlOrThrow,
