@@ -62,10 +62,19 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; er
   }
 }
 
+/** True when `value` holds only JSON white space (no copy: stops at the first other byte). */
+function isBlank(value: Buffer | string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = typeof value === 'string' ? value.charCodeAt(i) : value[i];
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
+  }
+  return true;
+}
+
 /** Reads one record value. */
 export function parseEventRecord(value: Buffer | string | null): ParsedEvent | DeadLetter {
-  const text = value === null ? '' : typeof value === 'string' ? value : value.toString('utf8');
-  if (text.trim().length === 0) return new DeadLetter(FanoutReasons.EMPTY, 'the record has no value');
+  if (value === null || isBlank(value)) return new DeadLetter(FanoutReasons.EMPTY, 'the record has no value');
+  const text = typeof value === 'string' ? value : value.toString('utf8');
   const parsed = parseJson(text);
   if (!parsed.ok) return new DeadLetter(FanoutReasons.NOT_JSON, `the value is not JSON: ${parsed.error}`);
   const root = parsed.value;
@@ -90,17 +99,9 @@ function readEventRouter(root: Json): ParsedEvent | DeadLetter {
     return new DeadLetter(FanoutReasons.WRONG_SHAPE, `eventrouter record with verb ${JSON.stringify(verb)}; expected ${VERBS.join(', ')}`);
   }
   if (!isObject(root.event)) return new DeadLetter(FanoutReasons.WRONG_SHAPE, 'eventrouter record whose "event" is not an object');
-  const event = readEvent(root.event, 'eventrouter', 'involvedObject');
-  if (event instanceof DeadLetter) return event;
   const old = root.old_event;
   const oldMeta = isObject(old) && isObject(old.metadata) ? old.metadata : undefined;
-  const meta = isObject(root.event.metadata) ? root.event.metadata : undefined;
-  return {
-    ...event,
-    verb: verb as ParsedEvent['verb'],
-    resourceVersion: nonEmptyString(meta?.resourceVersion),
-    oldResourceVersion: nonEmptyString(oldMeta?.resourceVersion),
-  };
+  return readEvent(root.event, 'eventrouter', 'involvedObject', verb as ParsedEvent['verb'], oldMeta);
 }
 
 function readKubeEventer(root: Json): ParsedEvent | DeadLetter {
@@ -115,7 +116,8 @@ function readKubeEventer(root: Json): ParsedEvent | DeadLetter {
   return readEvent(event, 'kube-eventer', 'involvedObject');
 }
 
-function readEvent(event: Json, format: EventFormat, refField: 'involvedObject' | 'regarding'): ParsedEvent | DeadLetter {
+/** The ParsedEvent of an Event object; for eventrouter also its verb and the old event's metadata. */
+function readEvent(event: Json, format: EventFormat, refField: 'involvedObject' | 'regarding', verb?: ParsedEvent['verb'], oldMeta?: Json): ParsedEvent | DeadLetter {
   const ref = event[refField];
   if (!isObject(ref)) return new DeadLetter(FanoutReasons.WRONG_SHAPE, `the Event's "${refField}" is not an object`);
   const kind = nonEmptyString(ref.kind);
@@ -127,7 +129,7 @@ function readEvent(event: Json, format: EventFormat, refField: 'involvedObject' 
     }
   }
   const meta = isObject(event.metadata) ? event.metadata : undefined;
-  return {
+  const parsed: { -readonly [K in keyof ParsedEvent]: ParsedEvent[K] } = {
     format,
     involved: {
       kind,
@@ -138,4 +140,10 @@ function readEvent(event: Json, format: EventFormat, refField: 'involvedObject' 
     },
     eventNamespace: nonEmptyString(meta?.namespace),
   };
+  if (verb !== undefined) {
+    parsed.verb = verb;
+    parsed.resourceVersion = nonEmptyString(meta?.resourceVersion);
+    parsed.oldResourceVersion = nonEmptyString(oldMeta?.resourceVersion);
+  }
+  return parsed;
 }

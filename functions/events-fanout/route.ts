@@ -96,8 +96,19 @@ export function routeEvent(value: Buffer | string | null, rules: RoutingRules): 
   return parsed instanceof DeadLetter ? parsed : routeParsed(parsed, rules);
 }
 
+/** The `klaxon.format` header of each format: one frozen object each, shared by every output. */
+const FORMAT_HEADERS = new Map<EventFormat, Readonly<Record<string, string>>>();
+
+function formatHeaders(format: EventFormat): Readonly<Record<string, string>> {
+  let headers = FORMAT_HEADERS.get(format);
+  if (headers === undefined) FORMAT_HEADERS.set(format, (headers = Object.freeze({ [FORMAT_HEADER]: format })));
+  return headers;
+}
+
+const NOTHING: readonly Output[] = Object.freeze([]);
+
 /** The records to write for a decision: the original value under the route's topic and key. */
-export function outputsFor(decision: Route | Duplicate, value: Buffer | string | null): Output[] {
-  if (decision.kind === 'duplicate') return [];
-  return [{ topic: decision.topic, key: decision.key, value, headers: { [FORMAT_HEADER]: decision.format } }];
+export function outputsFor(decision: Route | Duplicate, value: Buffer | string | null): readonly Output[] {
+  if (decision.kind === 'duplicate') return NOTHING;
+  return [{ topic: decision.topic, key: decision.key, value, headers: formatHeaders(decision.format) }];
 }

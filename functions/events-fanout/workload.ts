@@ -85,11 +85,20 @@ export const eventsFanout: WorkloadDefinition<typeof fanoutSettings> = {
       clusterScopedTopic: rules.clusterScopedTopic,
       unroutedTopic: rules.unroutedTopic,
     });
+    // One child counter per route and format, looked up without building a label object per record.
+    const routedBy = new Map<string, Map<string, Counter.Internal>>();
+    const routedChild = (route: string, format: string): Counter.Internal => {
+      let byFormat = routedBy.get(route);
+      if (byFormat === undefined) routedBy.set(route, (byFormat = new Map()));
+      let child = byFormat.get(format);
+      if (child === undefined) byFormat.set(format, (child = routed.labels({ route, format })));
+      return child;
+    };
     return (record) => {
       const decision = routeEvent(record.value, rules);
       if (decision instanceof DeadLetter) return decision;
       if (decision.kind === 'duplicate') duplicates.inc();
-      else routed.inc({ route: decision.kind, format: decision.format });
+      else routedChild(decision.kind, decision.format).inc();
       return outputsFor(decision, record.value);
     };
   },
