@@ -101,12 +101,26 @@ export function messageBytes(m: OutputMessage): number {
  * topic past `maxTopicBytes`, or the chunk past `maxRecords` records. Every chunk holds at least one record.
  */
 export function planChunks(pending: readonly Pending[], maxTopicBytes: number, maxRecords: number): Pending[][] {
+  // The common case, without a map per record: the whole batch is under the limits.
+  if (pending.length <= maxRecords) {
+    let total = 0;
+    for (const p of pending) for (const m of p.messages) total += messageBytes(m);
+    if (total <= maxTopicBytes) return pending.length > 0 ? [pending as Pending[]] : [];
+  }
   const chunks: Pending[][] = [];
   let chunk: Pending[] = [];
   let bytes = new Map<string, number>();
+  const single = new Map<string, number>();
   for (const p of pending) {
-    const mine = new Map<string, number>();
-    for (const m of p.messages) mine.set(m.topic, (mine.get(m.topic) ?? 0) + messageBytes(m));
+    let mine: Map<string, number>;
+    if (p.messages.length === 1) {
+      mine = single;
+      single.clear();
+      single.set(p.messages[0].topic, messageBytes(p.messages[0]));
+    } else {
+      mine = new Map<string, number>();
+      for (const m of p.messages) mine.set(m.topic, (mine.get(m.topic) ?? 0) + messageBytes(m));
+    }
     let over = chunk.length >= maxRecords;
     if (!over && chunk.length > 0) {
       for (const [topic, n] of mine) {
