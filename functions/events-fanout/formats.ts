@@ -54,14 +54,6 @@ function nonEmptyString(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (e) {
-    return { ok: false, error: (e as Error).message };
-  }
-}
-
 /** True when `value` holds only JSON white space (no copy: stops at the first other byte). */
 function isBlank(value: Buffer | string): boolean {
   for (let i = 0; i < value.length; i++) {
@@ -75,9 +67,12 @@ function isBlank(value: Buffer | string): boolean {
 export function parseEventRecord(value: Buffer | string | null): ParsedEvent | DeadLetter {
   if (value === null || isBlank(value)) return new DeadLetter(FanoutReasons.EMPTY, 'the record has no value');
   const text = typeof value === 'string' ? value : value.toString('utf8');
-  const parsed = parseJson(text);
-  if (!parsed.ok) return new DeadLetter(FanoutReasons.NOT_JSON, `the value is not JSON: ${parsed.error}`);
-  const root = parsed.value;
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (e) {
+    return new DeadLetter(FanoutReasons.NOT_JSON, `the value is not JSON: ${(e as Error).message}`);
+  }
   if (!isObject(root)) return new DeadLetter(FanoutReasons.UNKNOWN_FORMAT, `the value is JSON ${Array.isArray(root) ? 'array' : typeof root}, not an object`);
 
   if ('verb' in root && 'event' in root) return readEventRouter(root);
@@ -108,9 +103,11 @@ function readKubeEventer(root: Json): ParsedEvent | DeadLetter {
   const inner = root.EventValue;
   let event: unknown = inner;
   if (typeof inner === 'string') {
-    const parsed = parseJson(inner);
-    if (!parsed.ok) return new DeadLetter(FanoutReasons.NOT_JSON, `kube-eventer EventValue is not JSON: ${parsed.error}`);
-    event = parsed.value;
+    try {
+      event = JSON.parse(inner);
+    } catch (e) {
+      return new DeadLetter(FanoutReasons.NOT_JSON, `kube-eventer EventValue is not JSON: ${(e as Error).message}`);
+    }
   }
   if (!isObject(event)) return new DeadLetter(FanoutReasons.WRONG_SHAPE, 'kube-eventer EventValue does not hold an Event object');
   return readEvent(event, 'kube-eventer', 'involvedObject');

@@ -68,11 +68,22 @@ export const eventsFanout: WorkloadDefinition<typeof fanoutSettings> = {
         `the source topic '${config.sourceTopic}' is also an output of the fanout (cluster-scoped, unrouted, dead-letter or prefix '${settings.namespaceTopicPrefix}'): events would loop`,
       ]);
     }
-    const routed = new Counter({
+    // Counted per record in a plain object, added to the labelled counter when /metrics is read.
+    const uncounted: Record<string, Record<string, number>> = {};
+    new Counter({
       name: 'klaxon_fanout_routed_total',
       help: 'Events routed, by route (namespace, cluster-scoped, unrouted) and source format',
       labelNames: ['route', 'format'],
       registers: [metrics.registry],
+      collect() {
+        for (const route of Object.keys(uncounted)) {
+          const byFormat = uncounted[route];
+          for (const format of Object.keys(byFormat)) {
+            if (byFormat[format] > 0) this.inc({ route, format }, byFormat[format]);
+            byFormat[format] = 0;
+          }
+        }
+      },
     });
     const duplicates = new Counter({
       name: 'klaxon_fanout_duplicates_dropped_total',
@@ -85,20 +96,14 @@ export const eventsFanout: WorkloadDefinition<typeof fanoutSettings> = {
       clusterScopedTopic: rules.clusterScopedTopic,
       unroutedTopic: rules.unroutedTopic,
     });
-    // One child counter per route and format, looked up without building a label object per record.
-    const routedBy = new Map<string, Map<string, Counter.Internal>>();
-    const routedChild = (route: string, format: string): Counter.Internal => {
-      let byFormat = routedBy.get(route);
-      if (byFormat === undefined) routedBy.set(route, (byFormat = new Map()));
-      let child = byFormat.get(format);
-      if (child === undefined) byFormat.set(format, (child = routed.labels({ route, format })));
-      return child;
-    };
     return (record) => {
       const decision = routeEvent(record.value, rules);
       if (decision instanceof DeadLetter) return decision;
       if (decision.kind === 'duplicate') duplicates.inc();
-      else routedChild(decision.kind, decision.format).inc();
+      else {
+        const byFormat = (uncounted[decision.kind] ??= {});
+        byFormat[decision.format] = (byFormat[decision.format] ?? 0) + 1;
+      }
       return outputsFor(decision, record.value);
     };
   },
