@@ -38,6 +38,8 @@ interface Drain {
   /** CPU from process start to drained, per 1 000 records. */
   readonly cpuWithStartMsPer1000: number;
   readonly startToJoinSeconds: number;
+  /** Process start → the group's first committed offset (polled every 50 ms): the first records handled. */
+  readonly startToFirstCommitSeconds: number;
   readonly peakRssMiB: number;
 }
 
@@ -46,6 +48,13 @@ interface LoopRun {
   readonly matches: number;
   readonly seconds: number;
   readonly cpuSeconds: number;
+}
+
+/** NODE_OPTIONS with BENCH_RATIO_NODE_OPTIONS (e.g. --cpu-prof) added, for every process alike. */
+function extraNodeOptions(own: string | undefined): Record<string, string> {
+  const extra = process.env.BENCH_RATIO_NODE_OPTIONS;
+  if (!extra) return own === undefined ? {} : { NODE_OPTIONS: own };
+  return { NODE_OPTIONS: own ? `${own} ${extra}` : extra };
 }
 
 export function median(values: readonly number[]): number {
@@ -72,9 +81,11 @@ async function drain(ctx: BenchContext, kafka: Kafka, name: string, bundle: stri
     const joined = await child.waitFor((l) => l.msg === 'joined group', 60_000);
     const cpuAtJoin = procCpuSeconds(child.child.pid!) ?? NaN;
     const deadline = now() + timeoutMs;
+    let firstCommitAt: number | undefined;
     for (;;) {
       const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] });
       const committed = offsets[0].partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+      if (committed > 0 && firstCommitAt === undefined) firstCommitAt = now();
       if (committed >= total) break;
       if (now() > deadline) throw new Error(`${name}: ${committed} of ${total} offsets committed after ${timeoutMs} ms`);
       await sleep(50);
@@ -89,6 +100,7 @@ async function drain(ctx: BenchContext, kafka: Kafka, name: string, bundle: stri
       cpuMsPer1000: ((cpu - cpuAtJoin) * 1e6) / total,
       cpuWithStartMsPer1000: (cpu * 1e6) / total,
       startToJoinSeconds: (joined.at - started) / 1000,
+      startToFirstCommitSeconds: ((firstCommitAt ?? done) - started) / 1000,
       peakRssMiB: mib(hwm * 1024),
     };
   } finally {
@@ -110,6 +122,7 @@ function addDrains(r: ResultBuilder, key: string, label: string, runs: readonly 
     cpuMsPer1000: median(runs.map((d) => d.cpuMsPer1000)),
     cpuWithStartMsPer1000: median(runs.map((d) => d.cpuWithStartMsPer1000)),
     startToJoinSeconds: median(runs.map((d) => d.startToJoinSeconds)),
+    startToFirstCommitSeconds: median(runs.map((d) => d.startToFirstCommitSeconds)),
     peakRssMiB: median(runs.map((d) => d.peakRssMiB)),
   };
   r.add(`${key}.drainSeconds`, `${label}: drain wall time (median)`, m.seconds, 's', runs.map((d) => d.seconds.toFixed(2)).join(', '));
@@ -172,7 +185,7 @@ export const ratiosBenchmark: Benchmark = {
     events.length = 0;
 
     // 1 + 2: drains, interleaved
-    const env = (extra: Record<string, string>): Record<string, string> => ({ BROKERS: broker.brokers, ...extra });
+    const env = (extra: Record<string, string>): Record<string, string> => ({ BROKERS: broker.brokers, ...extra, ...extraNodeOptions(undefined) });
     const klaxon: Drain[] = [];
     const a: Drain[] = [];
     const b: Drain[] = [];
@@ -180,7 +193,7 @@ export const ratiosBenchmark: Benchmark = {
       ctx.log(`ratios: round ${round + 1} of ${rounds}`);
       const fanoutGroup = `${run}-klaxon-${round}`;
       const runKlaxon = async () =>
-        klaxon.push(await drain(ctx, kafka, 'events-fanout', fanoutJs, { ...topo.env, [WorkloadEnv.GROUP_ID]: fanoutGroup, ...(process.env.BENCH_RATIO_FANOUT_NODE_OPTIONS ? { NODE_OPTIONS: `${topo.env.NODE_OPTIONS ?? ''} ${process.env.BENCH_RATIO_FANOUT_NODE_OPTIONS}` } : {}) }, fanoutGroup, topo.source, total, timeoutMs));
+        klaxon.push(await drain(ctx, kafka, 'events-fanout', fanoutJs, { ...topo.env, [WorkloadEnv.GROUP_ID]: fanoutGroup, ...extraNodeOptions(topo.env.NODE_OPTIONS) }, fanoutGroup, topo.source, total, timeoutMs));
       const runA = async () =>
         a.push(
           await drain(ctx, kafka, 'baseline (a)', baselineFanout, env({
@@ -206,6 +219,13 @@ export const ratiosBenchmark: Benchmark = {
     const ma = addDrains(r, 'ratios.baselineA', '(a) minimal kafkajs fanout', a);
     const mb = addDrains(r, 'ratios.baselineB', '(b) minimal kafkajs JSON.parse consumer', b);
     r.add('ratios.fanout.startToJoinSeconds', 'events-fanout: process start → group joined (median)', mk.startToJoinSeconds, 's', `(a): ${ma.startToJoinSeconds.toFixed(2)} s`);
+    r.add(
+      'ratios.fanout.startToFirstRecordSeconds',
+      'events-fanout: process start → first records handled and committed (median)',
+      mk.startToFirstCommitSeconds,
+      's',
+      `committed offsets polled every 50 ms; (a): ${ma.startToFirstCommitSeconds.toFixed(2)} s; broker group.initial.rebalance.delay.ms=${broker.groupInitialRebalanceDelayMs ?? 'unknown'}`,
+    );
     r.add('ratios.fanoutCpuVsA', 'events-fanout CPU per record ÷ (a)', mk.cpuMsPer1000 / ma.cpuMsPer1000, '×');
     r.add('ratios.fanoutThroughputVsA', 'events-fanout records/s ÷ (a)', ma.seconds / mk.seconds, '×');
     const alerter = ctx.results.get('alerter')?.figures.find((f) => f.key === 'alerter.recordsPerSecond')?.value;
