@@ -44,17 +44,21 @@
  *   partition; one record batch larger than that still comes whole), one fetch per broker is in hand.
  */
 import { performance } from 'perf_hooks';
-import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Partitioners, Producer, logLevel as KafkaLogLevel } from 'kafkajs';
+import { Consumer, EachBatchPayload, Kafka, Partitioners, Producer } from 'kafkajs';
+import { BatchTurn } from './batch-turn';
 import { RuntimeConfig } from './config';
 import { RuntimeReasons, buildDeadLetter } from './dead-letter';
-import { HandlerResult, HeaderValue, Handler, PermanentError, RetryableError, SourceRecord, isDeadLetter } from './handler';
+import { HandlerResult, Handler, PermanentError, RetryableError, SourceRecord, isDeadLetter } from './handler';
 import { HealthState } from './health';
 import type { KafkaClientSecurity } from './kafka-security';
-import { LogLevel, Logger } from './logger';
+import { KAFKA_LOG_LEVELS, kafkaLogCreator, toSourceRecord } from './kafka-records';
+import { Logger } from './logger';
 import { RuntimeMetrics } from './metrics';
-import { backoffDelay, errorTypes, sleep } from './retry';
+import { backoffDelay, sleep } from './retry';
 import { OutputSender, Pending, SendTurn, StoppedWaiting, describeError } from './sender';
 
+export { MEMBERSHIP_ERRORS, isMembershipError } from './batch-turn';
+export { flattenHeaders, toSourceRecord } from './kafka-records';
 export { MISSING_TOPIC_TTL_MS } from './sender';
 
 export interface WorkerOptions {
@@ -67,51 +71,6 @@ export interface WorkerOptions {
   readonly onFatal?: (error: Error) => void;
   /** TLS and SASL of the Kafka client (kafka-security.ts). @default - PLAINTEXT */
   readonly security?: KafkaClientSecurity;
-}
-
-/**
- * Kafka errors of a heartbeat that mean this member must rejoin the group before going on (the
- * errors kafkajs's runner answers with a rejoin).
- */
-export const MEMBERSHIP_ERRORS: ReadonlySet<string> = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR_FOR_GROUP', 'UNKNOWN_MEMBER_ID']);
-
-/** True when `error` says the member must rejoin its group (see MEMBERSHIP_ERRORS). */
-export function isMembershipError(error: unknown): boolean {
-  return errorTypes(error).some((t) => MEMBERSHIP_ERRORS.has(t));
-}
-
-/**
- * One eachBatch call: whether to go on, and heartbeats that notice a lost membership instead of
- * ignoring it.
- */
-class BatchTurn {
-  /** The heartbeat error that ended the turn: the group is rebalancing or this member is gone. */
-  lost: Error | undefined;
-
-  constructor(
-    readonly payload: EachBatchPayload,
-    private readonly stopping: AbortSignal,
-    private readonly log: Logger,
-  ) {}
-
-  /** False once the worker stops, kafkajs stops or seeks, or the membership is lost. */
-  active(): boolean {
-    return this.lost === undefined && this.payload.isRunning() && !this.payload.isStale() && !this.stopping.aborted;
-  }
-
-  /** A heartbeat (kafkajs throttles it to the interval). Other failures (broker down) are logged: waiting goes on. */
-  async heartbeat(): Promise<void> {
-    try {
-      await this.payload.heartbeat();
-    } catch (e) {
-      if (isMembershipError(e)) {
-        if (this.lost === undefined) this.log.info('group membership lost while waiting; leaving the batch to rejoin', { error: e });
-        this.lost ??= e as Error;
-      } else {
-        this.log.debug('heartbeat while waiting failed', { error: e });
-      }
-    }
-  }
 }
 
 /** The first call's outcome handed to the slow path: a Promise, or what it threw. */
@@ -491,57 +450,6 @@ export class KafkaWorker {
   }
 }
 
-/** The handler's view of a kafkajs message. */
-export function toSourceRecord(topic: string, partition: number, message: KafkaMessage): SourceRecord {
-  return {
-    topic,
-    partition,
-    offset: message.offset,
-    key: message.key ?? null,
-    value: message.value ?? null,
-    headers: flattenHeaders(message.headers),
-    timestamp: message.timestamp,
-  };
-}
-
-const NO_HEADERS: Readonly<Record<string, HeaderValue>> = Object.freeze({});
-
-/** kafkajs headers (values may repeat as arrays) → name → last value (one shared empty object when none). */
-export function flattenHeaders(headers: IHeaders | undefined): Readonly<Record<string, HeaderValue>> {
-  if (!headers) return NO_HEADERS;
-  let out: Record<string, HeaderValue> | undefined;
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    const last = Array.isArray(value) ? value[value.length - 1] : value;
-    if (last !== undefined) (out ??= {})[name] = last;
-  }
-  return out ?? NO_HEADERS;
-}
-
 function where(record: SourceRecord): Record<string, unknown> {
   return { topic: record.topic, partition: record.partition, offset: record.offset };
-}
-
-/** kafkajs's level for each LOG_LEVEL. */
-const KAFKA_LOG_LEVELS: Record<LogLevel, KafkaLogLevel> = {
-  debug: KafkaLogLevel.DEBUG,
-  info: KafkaLogLevel.INFO,
-  warn: KafkaLogLevel.WARN,
-  error: KafkaLogLevel.ERROR,
-};
-
-/** Routes kafkajs's own log lines into the JSON logger. */
-function kafkaLogCreator(logger: Logger) {
-  const levels: Record<number, LogLevel> = {
-    [KafkaLogLevel.ERROR]: 'error',
-    [KafkaLogLevel.WARN]: 'warn',
-    [KafkaLogLevel.INFO]: 'info',
-    [KafkaLogLevel.DEBUG]: 'debug',
-  };
-  return () =>
-    ({ namespace, level, log }: { namespace: string; level: number; log: { message: string } & Record<string, unknown> }) => {
-      const { message, timestamp: _ts, logger: _l, ...fields } = log;
-      logger.log(levels[level] ?? 'info', message, { namespace, ...fields });
-    };
 }
