@@ -40,7 +40,7 @@ interface Topology {
 }
 
 /** Topic names, partitions and the fanout env, all from one KlaxonTopics object. */
-function topology(run: string, brokers: string): Topology {
+export function topology(run: string, brokers: string): Topology {
   const chart = Testing.chart();
   const cluster = new KafkaCluster(chart, 'Kafka');
   const namespaces = benchNamespaces(NAMESPACE_COUNT).slice(0, DECLARED);
@@ -66,7 +66,7 @@ function topology(run: string, brokers: string): Topology {
 }
 
 /** Builds the events-fanout bundle into a temp dir (the repo's .build/ may be in use by tests). */
-async function fanoutBundle(ctx: BenchContext): Promise<string> {
+export async function fanoutBundle(ctx: BenchContext): Promise<string> {
   if (process.env.BENCH_FANOUT_BUNDLE) return path.resolve(process.env.BENCH_FANOUT_BUNDLE);
   const outDir = ctx.tempDir('fanout-bundle');
   const [result] = await buildFunctions({ workloads: ['events-fanout'], outDir });

@@ -11,7 +11,8 @@
  * BENCH_FANOUT_TIMEOUT_MS (240 000), BENCH_FANOUT_BUNDLE (a prebuilt bundle), BENCH_VALIDATE_DIR (dist);
  * alerter: BENCH_ALERTER_RECORDS (50 000 log records, 7 % matching), BENCH_ALERTER_LATENCY_RECORDS
  * (1 000 matching records), BENCH_ALERTER_LATENCY_RATE (100/s), BENCH_ALERTER_TIMEOUT_MS (240 000),
- * BENCH_ALERTER_BUNDLE (a prebuilt log-alerter bundle).
+ * BENCH_ALERTER_BUNDLE (a prebuilt log-alerter bundle); ratios: BENCH_RATIO_RECORDS (30 000),
+ * BENCH_RATIO_ROUNDS (3), BENCH_RATIO_RULE_PASSES (4), BENCH_RATIO_TIMEOUT_MS (240 000).
  */
 import * as os from 'os';
 import { readBrokerInfo } from '../test/harness/broker-info';
@@ -19,6 +20,7 @@ import { startKafkaBroker } from '../test/harness/kafka-broker';
 import { alerterBenchmark } from './alerter';
 import { fanoutBenchmark } from './fanout';
 import { harnessBenchmark } from './harness';
+import { ratiosBenchmark } from './ratios';
 import { Benchmark, BenchBroker, BenchContext, BenchmarkResult, makeTempDir, now, removeDir, ResultBuilder } from './lib';
 import { machineFacts, MachineFacts } from './machine';
 import { LATEST_MD, misses, printSummary, store, StoredResult, writeLatest } from './report';
@@ -26,7 +28,7 @@ import { synthBenchmark } from './synth';
 import { validateBenchmark } from './validate';
 
 /** Every benchmark, in the order they run. */
-export const BENCHMARKS: readonly Benchmark[] = [synthBenchmark, validateBenchmark, harnessBenchmark, fanoutBenchmark, alerterBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [synthBenchmark, validateBenchmark, harnessBenchmark, fanoutBenchmark, alerterBenchmark, ratiosBenchmark];
 
 function usage(): string {
   return [
@@ -39,7 +41,8 @@ function usage(): string {
     'env: KAFKA_BROKERS (use this broker instead of starting one), BENCH_RECORDS (50000), BENCH_LATENCY_RECORDS (2000),',
     '     BENCH_LATENCY_RATE (500), BENCH_FANOUT_TIMEOUT_MS (240000), BENCH_FANOUT_BUNDLE, BENCH_VALIDATE_DIR (dist),',
     '     BENCH_ALERTER_RECORDS (50000), BENCH_ALERTER_LATENCY_RECORDS (1000), BENCH_ALERTER_LATENCY_RATE (100),',
-    '     BENCH_ALERTER_TIMEOUT_MS (240000), BENCH_ALERTER_BUNDLE',
+    '     BENCH_ALERTER_TIMEOUT_MS (240000), BENCH_ALERTER_BUNDLE, BENCH_RATIO_RECORDS (30000), BENCH_RATIO_ROUNDS (3),',
+    '     BENCH_RATIO_RULE_PASSES (4), BENCH_RATIO_TIMEOUT_MS (240000)',
   ].join('\n');
 }
 

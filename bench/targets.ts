@@ -33,8 +33,8 @@ export const TARGETS: Readonly<Record<string, Target>> = {
   'harness.delay3000.firstJoinSeconds': { op: '<', value: 10, why: "Kafka's default 3 s delay plus the join itself" },
   // events-fanout
   'fanout.recordsPerSecond': { op: '>=', value: 2000, why: 'one replica keeps up with a busy cluster on 2 cores' },
-  'fanout.peakRssMiB': { op: '<', value: 150, why: 'the Deployment memory limit leaves headroom' },
-  'fanout.latencyP99Ms': { op: '<', value: 1000, why: 'an event reaches its namespace topic within a second at a steady rate' },
+  'fanout.peakRssMiB': { op: '<=', value: 100, why: 'peak RSS per workload (the Deployment memory limit leaves headroom)' },
+  'fanout.latencyP99Ms': { op: '<=', value: 50, why: 'an event reaches its namespace topic within 50 ms at 500 records/s' },
   'fanout.redelivered': { op: '<=', value: 0, why: 'one member, no restarts: nothing should be consumed twice' },
   'fanout.readySeconds': { op: '<', value: 10, why: 'a new pod consumes soon after it starts' },
   'fanout.shutdownSeconds': { op: '<', value: DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000, why: "within the runtime's shutdown bound (terminationGracePeriod must exceed it)" },
@@ -49,6 +49,15 @@ export const TARGETS: Readonly<Record<string, Target>> = {
   'alerter.redelivered': { op: '<=', value: 0, why: 'one member, no restarts: nothing should be consumed twice' },
   'alerter.readySeconds': { op: '<', value: 10, why: 'a new pod (KEDA scaling from zero) consumes soon after it starts' },
   'alerter.shutdownSeconds': { op: '<', value: DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000, why: "within the runtime's shutdown bound (terminationGracePeriod must exceed it)" },
+  // ratios against baselines measured in the same run (issue 13)
+  'ratios.fanoutCpuVsA': { op: '<=', value: 1.1, why: 'events-fanout spends at most 10 % more CPU per record than a minimal kafkajs fanout (a)' },
+  'ratios.fanoutThroughputVsA': { op: '>=', value: 0.9, why: 'events-fanout drains at least 0.9× as fast as (a)' },
+  'ratios.alerterThroughputVsB': { op: '>=', value: 0.8, why: 'log-alerter drains at least 0.8× as fast as a kafkajs consumer that only parses (b)' },
+  'ratios.rulesVsGoPerCall': { op: '>=', value: 3, why: "the rule engine does at least 3× the records/s of the seed's Go handler as written (c)" },
+  'ratios.rulesVsGoOnce': { op: '>=', value: 1, why: "at least the records/s of the seed's Go logic with its regexps compiled once (c)" },
+  'ratios.rulesVsJs': { op: '>=', value: 1, why: 'at least the records/s of a minimal JSON.parse + regex loop (d)' },
+  'ratios.fanout.peakRssMiB': { op: '<=', value: 100, why: 'peak RSS per workload' },
+  'ratios.fanout.startToFirstRecordSeconds': { op: '<=', value: 1.5, why: 'process start → first record handled, with the initial rebalance delay at 0' },
 };
 
 /** True when `value` meets `target`. */

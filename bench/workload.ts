@@ -6,6 +6,7 @@ import { ChildProcess, spawn } from 'child_process';
 import * as http from 'http';
 import { Admin, CompressionTypes, Producer } from 'kafkajs';
 import { onJsonLines } from '../test/harness/processes';
+import { workloadNode } from '../test/harness/workload-node';
 import { now, sleep } from './lib';
 
 /** Sum of (high − low) over every partition of `topics`. */
@@ -49,9 +50,9 @@ export interface WorkloadChild {
   waitFor(predicate: (l: Record<string, unknown>) => boolean, timeoutMs: number): Promise<{ line: Record<string, unknown>; at: number }>;
 }
 
-/** Runs `bundle` with `node` and exactly `env` (plus PATH); SIGKILLed if the bench exits first. */
+/** Runs `bundle` with the pods' Node.js (workloadNode()) and exactly `env` (plus PATH); SIGKILLed if the bench exits first. */
 export function startWorkload(name: string, bundle: string, env: Record<string, string>): WorkloadChild {
-  const child = spawn(process.execPath, [bundle], { env: { ...env, PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(workloadNode(), [bundle], { env: { ...env, PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const kill = (): void => {
     child.kill('SIGKILL');
   };

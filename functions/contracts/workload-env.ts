@@ -52,7 +52,7 @@ export const RuntimeTuningEnv = {
   MAX_ATTEMPTS: 'KLAXON_MAX_ATTEMPTS',
   /** Dead-letter values longer than this many bytes are truncated (headers keep the full size). */
   DEAD_LETTER_MAX_VALUE_BYTES: 'KLAXON_DEAD_LETTER_MAX_VALUE_BYTES',
-  /** Bytes of output sent in one produce request (a larger record is sent alone). */
+  /** Bytes of one output topic's records in one produce request (a larger record is sent alone); keep it below the topics' max.message.bytes. */
   PRODUCE_CHUNK_BYTES: 'KLAXON_PRODUCE_CHUNK_BYTES',
   /** Source records whose outputs are sent in one produce request. */
   PRODUCE_CHUNK_RECORDS: 'KLAXON_PRODUCE_CHUNK_RECORDS',

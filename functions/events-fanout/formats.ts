@@ -54,21 +54,25 @@ function nonEmptyString(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (e) {
-    return { ok: false, error: (e as Error).message };
+/** True when `value` holds only JSON white space (no copy: stops at the first other byte). */
+function isBlank(value: Buffer | string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = typeof value === 'string' ? value.charCodeAt(i) : value[i];
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
   }
+  return true;
 }
 
 /** Reads one record value. */
 export function parseEventRecord(value: Buffer | string | null): ParsedEvent | DeadLetter {
-  const text = value === null ? '' : typeof value === 'string' ? value : value.toString('utf8');
-  if (text.trim().length === 0) return new DeadLetter(FanoutReasons.EMPTY, 'the record has no value');
-  const parsed = parseJson(text);
-  if (!parsed.ok) return new DeadLetter(FanoutReasons.NOT_JSON, `the value is not JSON: ${parsed.error}`);
-  const root = parsed.value;
+  if (value === null || isBlank(value)) return new DeadLetter(FanoutReasons.EMPTY, 'the record has no value');
+  const text = typeof value === 'string' ? value : value.toString('utf8');
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (e) {
+    return new DeadLetter(FanoutReasons.NOT_JSON, `the value is not JSON: ${(e as Error).message}`);
+  }
   if (!isObject(root)) return new DeadLetter(FanoutReasons.UNKNOWN_FORMAT, `the value is JSON ${Array.isArray(root) ? 'array' : typeof root}, not an object`);
 
   if ('verb' in root && 'event' in root) return readEventRouter(root);
@@ -90,32 +94,27 @@ function readEventRouter(root: Json): ParsedEvent | DeadLetter {
     return new DeadLetter(FanoutReasons.WRONG_SHAPE, `eventrouter record with verb ${JSON.stringify(verb)}; expected ${VERBS.join(', ')}`);
   }
   if (!isObject(root.event)) return new DeadLetter(FanoutReasons.WRONG_SHAPE, 'eventrouter record whose "event" is not an object');
-  const event = readEvent(root.event, 'eventrouter', 'involvedObject');
-  if (event instanceof DeadLetter) return event;
   const old = root.old_event;
   const oldMeta = isObject(old) && isObject(old.metadata) ? old.metadata : undefined;
-  const meta = isObject(root.event.metadata) ? root.event.metadata : undefined;
-  return {
-    ...event,
-    verb: verb as ParsedEvent['verb'],
-    resourceVersion: nonEmptyString(meta?.resourceVersion),
-    oldResourceVersion: nonEmptyString(oldMeta?.resourceVersion),
-  };
+  return readEvent(root.event, 'eventrouter', 'involvedObject', verb as ParsedEvent['verb'], oldMeta);
 }
 
 function readKubeEventer(root: Json): ParsedEvent | DeadLetter {
   const inner = root.EventValue;
   let event: unknown = inner;
   if (typeof inner === 'string') {
-    const parsed = parseJson(inner);
-    if (!parsed.ok) return new DeadLetter(FanoutReasons.NOT_JSON, `kube-eventer EventValue is not JSON: ${parsed.error}`);
-    event = parsed.value;
+    try {
+      event = JSON.parse(inner);
+    } catch (e) {
+      return new DeadLetter(FanoutReasons.NOT_JSON, `kube-eventer EventValue is not JSON: ${(e as Error).message}`);
+    }
   }
   if (!isObject(event)) return new DeadLetter(FanoutReasons.WRONG_SHAPE, 'kube-eventer EventValue does not hold an Event object');
   return readEvent(event, 'kube-eventer', 'involvedObject');
 }
 
-function readEvent(event: Json, format: EventFormat, refField: 'involvedObject' | 'regarding'): ParsedEvent | DeadLetter {
+/** The ParsedEvent of an Event object; for eventrouter also its verb and the old event's metadata. */
+function readEvent(event: Json, format: EventFormat, refField: 'involvedObject' | 'regarding', verb?: ParsedEvent['verb'], oldMeta?: Json): ParsedEvent | DeadLetter {
   const ref = event[refField];
   if (!isObject(ref)) return new DeadLetter(FanoutReasons.WRONG_SHAPE, `the Event's "${refField}" is not an object`);
   const kind = nonEmptyString(ref.kind);
@@ -127,7 +126,7 @@ function readEvent(event: Json, format: EventFormat, refField: 'involvedObject' 
     }
   }
   const meta = isObject(event.metadata) ? event.metadata : undefined;
-  return {
+  const parsed: { -readonly [K in keyof ParsedEvent]: ParsedEvent[K] } = {
     format,
     involved: {
       kind,
@@ -138,4 +137,10 @@ function readEvent(event: Json, format: EventFormat, refField: 'involvedObject' 
     },
     eventNamespace: nonEmptyString(meta?.namespace),
   };
+  if (verb !== undefined) {
+    parsed.verb = verb;
+    parsed.resourceVersion = nonEmptyString(meta?.resourceVersion);
+    parsed.oldResourceVersion = nonEmptyString(oldMeta?.resourceVersion);
+  }
+  return parsed;
 }

@@ -29,6 +29,7 @@ import { namespaceNameProblem, namespaceTopicName } from '../contracts/topic-nam
 import { DeadLetter, Output } from '../runtime/handler';
 import { FanoutReasons, ParsedEvent, parseEventRecord } from './formats';
 
+/** Routing rules; fixed once made (routeParsed remembers each namespace's topic per rules object). */
 export interface RoutingRules {
   /** Prefix of namespace topics (`events.`). */
   readonly namespaceTopicPrefix: string;
@@ -82,12 +83,33 @@ export function routeParsed(event: ParsedEvent, rules: RoutingRules): Decision {
     }
     return { kind: 'cluster-scoped', format: event.format, topic: rules.clusterScopedTopic, key };
   }
-  const problem = namespaceNameProblem(namespace);
-  if (problem) return new DeadLetter(FanoutReasons.BAD_NAMESPACE, `namespace ${JSON.stringify(namespace)}: ${problem}`);
-  if (rules.namespaces.size > 0 && !rules.namespaces.has(namespace)) {
-    return { kind: 'unrouted', format: event.format, topic: rules.unroutedTopic, key, namespace };
+  const target = namespaceTarget(namespace, rules);
+  if (typeof target === 'string') return new DeadLetter(FanoutReasons.BAD_NAMESPACE, `namespace ${JSON.stringify(namespace)}: ${target}`);
+  return { kind: target.kind, format: event.format, topic: target.topic, key, namespace };
+}
+
+/** Where a namespace's events go, or why no topic can be named after it. */
+type NamespaceTarget = { readonly kind: 'namespace' | 'unrouted'; readonly topic: string } | string;
+
+/** Namespace → target, per rules: the check and the topic name are made once per namespace, not per record. */
+const TARGETS = new WeakMap<RoutingRules, Map<string, NamespaceTarget>>();
+
+/** Most namespaces remembered per rules (a cluster has far fewer; a flood of bad names only refills it). */
+const MAX_REMEMBERED_NAMESPACES = 10_000;
+
+function namespaceTarget(namespace: string, rules: RoutingRules): NamespaceTarget {
+  let known = TARGETS.get(rules);
+  if (known === undefined) TARGETS.set(rules, (known = new Map()));
+  let target = known.get(namespace);
+  if (target === undefined) {
+    const problem = namespaceNameProblem(namespace);
+    if (problem) target = problem;
+    else if (rules.namespaces.size > 0 && !rules.namespaces.has(namespace)) target = { kind: 'unrouted', topic: rules.unroutedTopic };
+    else target = { kind: 'namespace', topic: namespaceTopicName(namespace, rules.namespaceTopicPrefix) };
+    if (known.size >= MAX_REMEMBERED_NAMESPACES) known.clear();
+    known.set(namespace, target);
   }
-  return { kind: 'namespace', format: event.format, topic: namespaceTopicName(namespace, rules.namespaceTopicPrefix), key, namespace };
+  return target;
 }
 
 /** Reads and routes one record value. */
@@ -96,8 +118,19 @@ export function routeEvent(value: Buffer | string | null, rules: RoutingRules): 
   return parsed instanceof DeadLetter ? parsed : routeParsed(parsed, rules);
 }
 
+/** The `klaxon.format` header of each format: one frozen object each, shared by every output. */
+const FORMAT_HEADERS = new Map<EventFormat, Readonly<Record<string, string>>>();
+
+function formatHeaders(format: EventFormat): Readonly<Record<string, string>> {
+  let headers = FORMAT_HEADERS.get(format);
+  if (headers === undefined) FORMAT_HEADERS.set(format, (headers = Object.freeze({ [FORMAT_HEADER]: format })));
+  return headers;
+}
+
+const NOTHING: readonly Output[] = Object.freeze([]);
+
 /** The records to write for a decision: the original value under the route's topic and key. */
-export function outputsFor(decision: Route | Duplicate, value: Buffer | string | null): Output[] {
-  if (decision.kind === 'duplicate') return [];
-  return [{ topic: decision.topic, key: decision.key, value, headers: { [FORMAT_HEADER]: decision.format } }];
+export function outputsFor(decision: Route | Duplicate, value: Buffer | string | null): readonly Output[] {
+  if (decision.kind === 'duplicate') return NOTHING;
+  return [{ topic: decision.topic, key: decision.key, value, headers: formatHeaders(decision.format) }];
 }

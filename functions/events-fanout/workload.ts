@@ -68,11 +68,22 @@ export const eventsFanout: WorkloadDefinition<typeof fanoutSettings> = {
         `the source topic '${config.sourceTopic}' is also an output of the fanout (cluster-scoped, unrouted, dead-letter or prefix '${settings.namespaceTopicPrefix}'): events would loop`,
       ]);
     }
-    const routed = new Counter({
+    // Counted per record in a plain object, added to the labelled counter when /metrics is read.
+    const uncounted: Record<string, Record<string, number>> = {};
+    new Counter({
       name: 'klaxon_fanout_routed_total',
       help: 'Events routed, by route (namespace, cluster-scoped, unrouted) and source format',
       labelNames: ['route', 'format'],
       registers: [metrics.registry],
+      collect() {
+        for (const route of Object.keys(uncounted)) {
+          const byFormat = uncounted[route];
+          for (const format of Object.keys(byFormat)) {
+            if (byFormat[format] > 0) this.inc({ route, format }, byFormat[format]);
+            byFormat[format] = 0;
+          }
+        }
+      },
     });
     const duplicates = new Counter({
       name: 'klaxon_fanout_duplicates_dropped_total',
@@ -89,7 +100,10 @@ export const eventsFanout: WorkloadDefinition<typeof fanoutSettings> = {
       const decision = routeEvent(record.value, rules);
       if (decision instanceof DeadLetter) return decision;
       if (decision.kind === 'duplicate') duplicates.inc();
-      else routed.inc({ route: decision.kind, format: decision.format });
+      else {
+        const byFormat = (uncounted[decision.kind] ??= {});
+        byFormat[decision.format] = (byFormat[decision.format] ?? 0) + 1;
+      }
       return outputsFor(decision, record.value);
     };
   },

@@ -220,14 +220,14 @@ export function runtimeSettings(defaults: WorkloadDefaults = GENERIC_DEFAULTS) {
     },
     produceChunkBytes: {
       env: RuntimeTuningEnv.PRODUCE_CHUNK_BYTES,
-      description: 'bytes of output sent in one produce request (a larger record is sent alone)',
-      default: 256 * 1024,
+      description: "bytes of one output topic's records in one produce request; below the topics' max.message.bytes (1 MiB by default)",
+      default: 900 * 1024,
       parse: integer(1024, 64 * 1024 * 1024),
     },
     produceChunkRecords: {
       env: RuntimeTuningEnv.PRODUCE_CHUNK_RECORDS,
-      description: 'source records whose outputs are sent in one produce request',
-      default: 500,
+      description: 'source records whose outputs are sent in one produce request (one request per fetched batch below it)',
+      default: 10_000,
       parse: integer(1, 100_000),
     },
     fetchMaxBytes: {

@@ -6,11 +6,17 @@
  *   acknowledged by all in-sync replicas (acks=-1, idempotent producer), or the record dead-lettered
  *   and the dead letter acknowledged. Offsets are resolved in order; kafkajs commits resolved offsets
  *   (`commitOffsetsIfNecessary` after each batch, and on stop).
- * - Outputs go out in chunks (KLAXON_PRODUCE_CHUNK_BYTES / _RECORDS, one record alone when larger).
- *   A chunk that fails transiently (broker down, leader moving, timeouts) is retried with capped
- *   exponential backoff and jitter, heartbeating meanwhile, until it is acknowledged or the consumer
- *   stops. A chunk that fails for a record-bound reason (MESSAGE_TOO_LARGE, INVALID_RECORD, ...) is
- *   re-sent record by record to find the culprit, which is dead-lettered (`produce-rejected`).
+ * - The consumer loop (here) hands the records of one fetched batch, handled in order, to the output
+ *   sender (sender.ts): one produce request per fetched batch, split only where one topic's bytes
+ *   would pass KLAXON_PRODUCE_CHUNK_BYTES (below the topics' max.message.bytes) or the records
+ *   KLAXON_PRODUCE_CHUNK_RECORDS. A chunk that fails transiently (broker down, leader moving,
+ *   timeouts) is retried with capped exponential backoff and jitter, heartbeating meanwhile, until it
+ *   is acknowledged or the consumer stops. A chunk that fails for a record-bound reason
+ *   (MESSAGE_TOO_LARGE, INVALID_RECORD, ...) is re-sent record by record to find the culprit, which
+ *   is dead-lettered (`produce-rejected`).
+ * - Per record the loop allocates only what the handler needs: a synchronous handler is called
+ *   without a Promise or a heartbeat per record (a heartbeat every KLAXON_HEARTBEAT_INTERVAL_MS of
+ *   handling), metrics are counted once per batch or chunk.
  * - After any failed send the producer is replaced (new producer id), so a re-send of records that
  *   the broker may already have half-written is never mistaken for, or rejected as, a sequence
  *   duplicate. The price is a possible duplicate in the output: consumers must tolerate repeats.
@@ -37,18 +43,23 @@
  * - Memory: a fetch holds at most KLAXON_FETCH_MAX_BYTES (KLAXON_FETCH_MAX_PARTITION_BYTES per
  *   partition; one record batch larger than that still comes whole), one fetch per broker is in hand.
  */
-import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Partitioners, Producer, logLevel as KafkaLogLevel } from 'kafkajs';
+import { performance } from 'perf_hooks';
+import { Consumer, EachBatchPayload, Kafka, Partitioners, Producer } from 'kafkajs';
+import { BatchTurn } from './batch-turn';
 import { RuntimeConfig } from './config';
-import { DeadLetterMessage, RuntimeReasons, buildDeadLetter } from './dead-letter';
-import { HeaderValue, Handler, Output, PermanentError, RetryableError, SourceRecord, byteLength, isDeadLetter } from './handler';
+import { RuntimeReasons, buildDeadLetter } from './dead-letter';
+import { HandlerResult, Handler, PermanentError, RetryableError, SourceRecord, isDeadLetter } from './handler';
 import { HealthState } from './health';
 import type { KafkaClientSecurity } from './kafka-security';
-import { LogLevel, Logger } from './logger';
+import { KAFKA_LOG_LEVELS, kafkaLogCreator, toSourceRecord } from './kafka-records';
+import { Logger } from './logger';
 import { RuntimeMetrics } from './metrics';
-import { backoffDelay, classifyProduceError, errorLabel, errorTypes, sleep } from './retry';
+import { backoffDelay, sleep } from './retry';
+import { OutputSender, Pending, SendTurn, StoppedWaiting, describeError } from './sender';
 
-/** How long a topic found missing is taken as missing without asking the broker again. */
-export const MISSING_TOPIC_TTL_MS = 5 * 60_000;
+export { MEMBERSHIP_ERRORS, isMembershipError } from './batch-turn';
+export { flattenHeaders, toSourceRecord } from './kafka-records';
+export { MISSING_TOPIC_TTL_MS } from './sender';
 
 export interface WorkerOptions {
   readonly config: RuntimeConfig;
@@ -62,66 +73,8 @@ export interface WorkerOptions {
   readonly security?: KafkaClientSecurity;
 }
 
-/**
- * Kafka errors of a heartbeat that mean this member must rejoin the group before going on (the
- * errors kafkajs's runner answers with a rejoin).
- */
-export const MEMBERSHIP_ERRORS: ReadonlySet<string> = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR_FOR_GROUP', 'UNKNOWN_MEMBER_ID']);
-
-/** True when `error` says the member must rejoin its group (see MEMBERSHIP_ERRORS). */
-export function isMembershipError(error: unknown): boolean {
-  return errorTypes(error).some((t) => MEMBERSHIP_ERRORS.has(t));
-}
-
-/**
- * One eachBatch call: whether to go on, and heartbeats that notice a lost membership instead of
- * ignoring it.
- */
-class BatchTurn {
-  /** The heartbeat error that ended the turn: the group is rebalancing or this member is gone. */
-  lost: Error | undefined;
-
-  constructor(
-    readonly payload: EachBatchPayload,
-    private readonly stopping: AbortSignal,
-    private readonly log: Logger,
-  ) {}
-
-  /** False once the worker stops, kafkajs stops or seeks, or the membership is lost. */
-  active(): boolean {
-    return this.lost === undefined && this.payload.isRunning() && !this.payload.isStale() && !this.stopping.aborted;
-  }
-
-  /** A heartbeat (kafkajs throttles it to the interval). Other failures (broker down) are logged: waiting goes on. */
-  async heartbeat(): Promise<void> {
-    try {
-      await this.payload.heartbeat();
-    } catch (e) {
-      if (isMembershipError(e)) {
-        if (this.lost === undefined) this.log.info('group membership lost while waiting; leaving the batch to rejoin', { error: e });
-        this.lost ??= e as Error;
-      } else {
-        this.log.debug('heartbeat while waiting failed', { error: e });
-      }
-    }
-  }
-}
-
-/** The worker stopped while waiting on a send or a handler call: the record stays unresolved. */
-class StoppedWaiting extends Error {
-  constructor() {
-    super('stopped while waiting');
-    this.name = 'StoppedWaiting';
-  }
-}
-
-/** One source record on its way: what to send for it, and why (dead letter) if so. */
-interface Pending {
-  readonly record: SourceRecord;
-  messages: readonly (Output | DeadLetterMessage)[];
-  deadLetter?: { readonly reason: string; readonly error: string };
-  readonly startedAt: bigint;
-}
+/** The first call's outcome handed to the slow path: a Promise, or what it threw. */
+type Attempt = { readonly returned: Promise<HandlerResult> } | { readonly error: unknown } | undefined;
 
 export class KafkaWorker {
   private readonly kafka: Kafka;
@@ -129,8 +82,7 @@ export class KafkaWorker {
   private producer: Producer | undefined;
   private readonly stopping = new AbortController();
   private restartsInARow = 0;
-  /** Output topics found missing → until when they are taken as missing. */
-  private readonly missingTopics = new Map<string, number>();
+  private readonly sender: OutputSender;
   private fatal = false;
   private readonly log: Logger;
 
@@ -161,6 +113,16 @@ export class KafkaWorker {
           return restart;
         },
       },
+    });
+    this.sender = new OutputSender({
+      producer: () => this.connectProducer(),
+      resetProducer: () => this.disconnectProducer(),
+      maxTopicBytes: config.produceChunkBytes,
+      maxRecords: config.produceChunkRecords,
+      maxAttempts: config.maxAttempts,
+      deadLetter: (pending, reason, error, headersOnly) => void this.deadLettered(pending, reason, error, headersOnly),
+      retried: (kind) => options.metrics.retries.inc({ kind }),
+      log: this.log,
     });
     this.watchConsumer();
   }
@@ -262,61 +224,82 @@ export class KafkaWorker {
     if (done) await p.commitOffsetsIfNecessary();
   }
 
-  /** Handles the batch's records in order; true when every one is resolved. */
+  /** Handles the batch's records in order, then sends their outputs; true when every one is resolved. */
   private async handleBatch(turn: BatchTurn): Promise<boolean> {
     const { config, metrics } = this.options;
     const { batch } = turn.payload;
-    let chunk: Pending[] = [];
-    let chunkBytes = 0;
-    for (const message of batch.messages) {
-      if (!turn.active()) return false;
-      const record = toSourceRecord(batch.topic, batch.partition, message);
-      metrics.recordsIn.inc({ topic: record.topic });
-      // Before waiting on a RetryableError, the records handled so far are resolved and committed:
-      // they are not handled again if this one takes long or the worker stops meanwhile.
-      const settle = async (): Promise<boolean> => {
-        if (chunk.length === 0) return true;
-        if (!(await this.flush(chunk, turn))) return false;
-        chunk = [];
-        chunkBytes = 0;
-        try {
-          await turn.payload.commitOffsetsIfNecessary(turn.payload.uncommittedOffsets());
-        } catch (e) {
-          this.log.debug('commit before a long retry failed; the offsets stay resolved', { error: e });
-        }
-        return true;
-      };
-      const pending = await this.handle(record, turn, settle);
-      if (pending === undefined) return false;
-      const bytes = pending.messages.reduce((n, m) => n + byteLength(m.value) + byteLength(m.key), 0);
-      if (chunk.length > 0 && (chunkBytes + bytes > config.produceChunkBytes || chunk.length >= config.produceChunkRecords)) {
-        if (!(await this.flush(chunk, turn))) return false;
-        chunk = [];
-        chunkBytes = 0;
+    const messages = batch.messages;
+    if (messages.length === 0) return true;
+    metrics.recordsIn.inc({ topic: batch.topic }, messages.length);
+    const sendTurn = this.sendTurn(turn);
+    let pendings: Pending[] = [];
+    // Before waiting on a RetryableError, the records handled so far are resolved and committed:
+    // they are not handled again if this one takes long or the worker stops meanwhile.
+    const settle = async (): Promise<boolean> => {
+      if (pendings.length === 0) return true;
+      if (!(await this.sender.send(pendings, sendTurn))) return false;
+      pendings = [];
+      try {
+        await turn.payload.commitOffsetsIfNecessary(turn.payload.uncommittedOffsets());
+      } catch (e) {
+        this.log.debug('commit before a long retry failed; the offsets stay resolved', { error: e });
       }
-      chunk.push(pending);
-      chunkBytes += bytes;
-      await turn.heartbeat(); // throttled by kafkajs to the heartbeat interval
+      return true;
+    };
+    let lastBeat = Date.now();
+    for (let i = 0; i < messages.length; i++) {
+      if (!turn.active()) return false;
+      const record = toSourceRecord(batch.topic, batch.partition, messages[i]);
+      const startedAt = performance.now();
+      let pending: Pending | undefined;
+      let first: Attempt;
+      try {
+        const returned = this.options.handler(record);
+        first = returned instanceof Promise ? { returned } : undefined;
+        if (first === undefined) pending = this.accepted(record, returned as HandlerResult, startedAt);
+      } catch (error) {
+        first = { error };
+      }
+      if (first !== undefined) {
+        // The slow path: an async handler (a sink call) or a handler that threw.
+        pending = await this.handle(record, turn, sendTurn, settle, startedAt, first);
+        if (pending === undefined) return false;
+      }
+      pendings.push(pending!);
+      // A long batch heartbeats now and then (kafkajs throttles heartbeats to the interval).
+      if (Date.now() - lastBeat >= config.heartbeatIntervalMs) {
+        await turn.heartbeat();
+        lastBeat = Date.now();
+      }
     }
-    return chunk.length === 0 || this.flush(chunk, turn);
+    return this.sender.send(pendings, sendTurn);
   }
 
-  /** Runs the handler (with retries); the messages to send for the record, or undefined if stopped. */
-  private async handle(record: SourceRecord, turn: BatchTurn, settle: () => Promise<boolean> = async () => true): Promise<Pending | undefined> {
+  /** What to send for a handler's result (a dead letter when it said so or an output topic is missing). */
+  private accepted(record: SourceRecord, result: HandlerResult, startedAt: number): Pending {
+    if (isDeadLetter(result)) return this.deadLettered({ record, messages: [], startedAt }, result.reason, result.detail);
+    const missing = this.sender.missingTopic(result);
+    if (missing !== undefined) {
+      return this.deadLettered({ record, messages: [], startedAt }, RuntimeReasons.TOPIC_MISSING, `topic '${missing}' does not exist (found missing recently)`);
+    }
+    return { record, messages: result, startedAt };
+  }
+
+  /**
+   * Runs the handler with retries, starting from the outcome of its first call; the messages to send
+   * for the record, or undefined if stopped.
+   */
+  private async handle(record: SourceRecord, turn: BatchTurn, sendTurn: SendTurn, settle: () => Promise<boolean>, startedAt: number, first: Attempt): Promise<Pending | undefined> {
     const { config, handler, metrics } = this.options;
-    const startedAt = process.hrtime.bigint();
     let retryable = 0;
+    let next: Attempt = first;
     for (let attempt = 1; ; attempt++) {
       try {
-        const returned = handler(record);
+        const returned = next === undefined ? handler(record) : 'error' in next ? Promise.reject(next.error) : next.returned;
+        next = undefined;
         // A slow async handler (a sink call) must not cost the group membership.
-        const result = returned instanceof Promise ? await this.withHeartbeats(turn, returned) : returned;
-        if (isDeadLetter(result)) return this.deadLettered({ record, messages: [], startedAt }, result.reason, result.detail);
-        const missing = result.find((o) => (this.missingTopics.get(o.topic) ?? 0) > Date.now());
-        if (missing) {
-          return this.deadLettered({ record, messages: [], startedAt }, RuntimeReasons.TOPIC_MISSING, `topic '${missing.topic}' does not exist (found missing recently)`);
-        }
-        return { record, messages: result, startedAt };
+        const result = returned instanceof Promise ? await sendTurn.wait(returned) : returned;
+        return this.accepted(record, result, startedAt);
       } catch (e) {
         if (e instanceof StoppedWaiting) return undefined;
         if (e instanceof PermanentError) return this.deadLettered({ record, messages: [], startedAt }, e.reason, e.message);
@@ -331,7 +314,7 @@ export class KafkaWorker {
           continue;
         }
         if (attempt >= config.maxAttempts) {
-          return this.deadLettered({ record, messages: [], startedAt }, RuntimeReasons.HANDLER_FAILED, describe(e));
+          return this.deadLettered({ record, messages: [], startedAt }, RuntimeReasons.HANDLER_FAILED, describeError(e));
         }
         metrics.retries.inc({ kind: 'handler' });
         this.log.warn('handler failed; retrying', { ...where(record), attempt, error: e });
@@ -354,120 +337,43 @@ export class KafkaWorker {
     return pending;
   }
 
-  /** Sends a chunk; true when every record in it is resolved, false when stopped first. */
-  private async flush(chunk: Pending[], turn: BatchTurn): Promise<boolean> {
-    const messages = chunk.flatMap((e) => e.messages);
-    for (let attempt = 1; messages.length > 0; attempt++) {
-      if (!turn.active()) return false;
-      try {
-        await this.send(messages, turn);
-        break;
-      } catch (e) {
-        if (e instanceof StoppedWaiting) return false;
-        await this.resetProducer();
-        const failure = classifyProduceError(e);
-        if (failure !== 'transient') {
-          this.log.warn('a chunk was refused for a record-bound reason; sending record by record', { records: chunk.length, error: e });
-          for (const pending of chunk) {
-            if (!(await this.flushOne(pending, turn))) return false;
-          }
-          return true;
-        }
-        this.options.metrics.retries.inc({ kind: 'produce' });
-        this.log.warn('produce failed; retrying', { attempt, records: chunk.length, error: e });
-        if (!(await this.backoff(attempt, turn))) return false;
-      }
-    }
-    for (const pending of chunk) this.resolve(pending, turn.payload);
-    return true;
+  /** The sender's view of the batch in hand. */
+  private sendTurn(turn: BatchTurn): SendTurn {
+    return {
+      active: () => turn.active(),
+      wait: (work) => this.withHeartbeats(turn, work),
+      backoff: (attempt) => this.backoff(attempt, turn),
+      resolved: (chunk) => this.resolve(chunk, turn.payload),
+    };
   }
 
-  /** Sends one record's messages until acknowledged, dead-lettering it when it can never be written. */
-  private async flushOne(pending: Pending, turn: BatchTurn): Promise<boolean> {
-    const { config, metrics } = this.options;
-    let missing = 0;
-    let headersOnly = false;
-    for (let attempt = 1; ; attempt++) {
-      if (!turn.active()) return false;
-      const known = pending.deadLetter ? undefined : pending.messages.find((m) => (this.missingTopics.get(m.topic) ?? 0) > Date.now());
-      if (known) this.deadLettered(pending, RuntimeReasons.TOPIC_MISSING, `topic '${known.topic}' does not exist (found missing recently)`);
-      try {
-        if (pending.messages.length > 0) await this.send(pending.messages, turn);
-        this.resolve(pending, turn.payload);
-        return true;
-      } catch (e) {
-        if (e instanceof StoppedWaiting) return false;
-        await this.resetProducer();
-        const failure = classifyProduceError(e);
-        const where_ = where(pending.record);
-        if (failure === 'transient') {
-          metrics.retries.inc({ kind: 'produce' });
-          this.log.warn('produce failed; retrying', { ...where_, attempt, error: e });
-        } else if (pending.deadLetter === undefined) {
-          if (failure === 'topic-missing' && ++missing < config.maxAttempts) {
-            metrics.retries.inc({ kind: 'topic-missing' });
-            this.log.warn('output topic missing; retrying', { ...where_, attempt, error: e });
-          } else {
-            const reason = failure === 'topic-missing' ? RuntimeReasons.TOPIC_MISSING : RuntimeReasons.PRODUCE_REJECTED;
-            const topics = new Set(pending.messages.map((m) => m.topic));
-            // Only a record with one output topic tells for sure which topic is missing.
-            if (failure === 'topic-missing' && topics.size === 1) this.missingTopics.set([...topics][0], Date.now() + MISSING_TOPIC_TTL_MS);
-            this.log.warn('output refused; dead-lettering the record', { ...where_, reason, error: e });
-            this.deadLettered(pending, reason, describe(e));
-            attempt = 0;
-            continue;
-          }
-        } else if (!headersOnly && failure === 'permanent') {
-          this.log.warn('dead-letter topic refused the dead letter; sending headers only', { ...where_, error: e });
-          headersOnly = true;
-          this.deadLettered(pending, pending.deadLetter.reason, pending.deadLetter.error, true);
-          attempt = 0;
-          continue;
-        } else {
-          metrics.retries.inc({ kind: 'dead-letter' });
-          this.log.error('the dead-letter topic refuses records; retrying (nothing is dropped)', { ...where_, attempt, error: e });
-        }
-        if (!(await this.backoff(attempt, turn))) return false;
-      }
-    }
-  }
-
-  private resolve(pending: Pending, p: EachBatchPayload): void {
+  /** Resolves a sent chunk's offsets (in order) and counts it: one update per metric and label. */
+  private resolve(chunk: readonly Pending[], p: EachBatchPayload): void {
     const { metrics } = this.options;
-    const { record } = pending;
-    p.resolveOffset(record.offset);
+    const last = chunk[chunk.length - 1].record;
+    p.resolveOffset(last.offset);
     this.restartsInARow = 0;
-    metrics.consumedOffset.set({ topic: record.topic, partition: String(record.partition) }, Number(record.offset) + 1);
-    metrics.handlingSeconds.observe(Number(process.hrtime.bigint() - pending.startedAt) / 1e9);
-    if (pending.deadLetter) {
-      metrics.deadLettered.inc({ reason: pending.deadLetter.reason });
-      this.log.info('dead-lettered', { ...where(record), reason: pending.deadLetter.reason, error: pending.deadLetter.error });
-    } else if (pending.messages.length === 0) {
-      metrics.recordsSkipped.inc();
-    } else {
-      for (const m of pending.messages) metrics.recordsOut.inc({ topic: m.topic });
+    metrics.consumedOffset.set({ topic: last.topic, partition: String(last.partition) }, Number(last.offset) + 1);
+    const now = performance.now();
+    const out = new Map<string, number>();
+    let skipped = 0;
+    for (const pending of chunk) {
+      metrics.handlingSeconds.observe((now - pending.startedAt) / 1000);
+      if (pending.deadLetter) {
+        metrics.deadLettered.inc({ reason: pending.deadLetter.reason });
+        this.log.info('dead-lettered', { ...where(pending.record), reason: pending.deadLetter.reason, error: pending.deadLetter.error });
+      } else if (pending.messages.length === 0) {
+        skipped += 1;
+      } else {
+        for (const m of pending.messages) out.set(m.topic, (out.get(m.topic) ?? 0) + 1);
+      }
     }
+    if (skipped > 0) metrics.recordsSkipped.inc(skipped);
+    for (const [topic, n] of out) metrics.recordsOut.inc({ topic }, n);
   }
 
   // -------------------------------------------------------------------------------------------
-  // Producing
-
-  /** One produce request for `messages` (grouped by topic, order kept), heartbeating while it waits. */
-  private async send(messages: readonly (Output | DeadLetterMessage)[], turn: BatchTurn): Promise<void> {
-    const byTopic = new Map<string, { key: Buffer | string | null; value: Buffer | string | null; headers?: Record<string, HeaderValue> }[]>();
-    for (const m of messages) {
-      let list = byTopic.get(m.topic);
-      if (!list) byTopic.set(m.topic, (list = []));
-      list.push({ key: m.key, value: m.value, headers: m.headers ? { ...m.headers } : undefined });
-    }
-    await this.withHeartbeats(
-      turn,
-      (async () => {
-        const producer = await this.connectProducer();
-        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
-      })(),
-    );
-  }
+  // Producing and waiting
 
   /**
    * Awaits `work`, heartbeating every heartbeat interval meanwhile (see `BatchTurn.heartbeat`).
@@ -530,11 +436,6 @@ export class KafkaWorker {
     }
   }
 
-  /** A new producer id for the next send (see the module comment). */
-  private async resetProducer(): Promise<void> {
-    await this.disconnectProducer();
-  }
-
   /** Waits the backoff delay of `attempt` (at least `atLeastMs`), heartbeating; false when the worker should stop. */
   private async backoff(attempt: number, turn: BatchTurn, atLeastMs = 0): Promise<boolean> {
     const { config } = this.options;
@@ -549,60 +450,6 @@ export class KafkaWorker {
   }
 }
 
-/** The handler's view of a kafkajs message. */
-export function toSourceRecord(topic: string, partition: number, message: KafkaMessage): SourceRecord {
-  return {
-    topic,
-    partition,
-    offset: message.offset,
-    key: message.key ?? null,
-    value: message.value ?? null,
-    headers: flattenHeaders(message.headers),
-    timestamp: message.timestamp,
-  };
-}
-
-/** kafkajs headers (values may repeat as arrays) → name → last value. */
-export function flattenHeaders(headers: IHeaders | undefined): Record<string, HeaderValue> {
-  const out: Record<string, HeaderValue> = {};
-  if (!headers) return out;
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    const last = Array.isArray(value) ? value[value.length - 1] : value;
-    if (last !== undefined) out[name] = last;
-  }
-  return out;
-}
-
 function where(record: SourceRecord): Record<string, unknown> {
   return { topic: record.topic, partition: record.partition, offset: record.offset };
-}
-
-function describe(e: unknown): string {
-  const label = errorLabel(e);
-  const message = e instanceof Error ? e.message : String(e);
-  return message.startsWith(label) ? message : `${label}: ${message}`;
-}
-
-/** kafkajs's level for each LOG_LEVEL. */
-const KAFKA_LOG_LEVELS: Record<LogLevel, KafkaLogLevel> = {
-  debug: KafkaLogLevel.DEBUG,
-  info: KafkaLogLevel.INFO,
-  warn: KafkaLogLevel.WARN,
-  error: KafkaLogLevel.ERROR,
-};
-
-/** Routes kafkajs's own log lines into the JSON logger. */
-function kafkaLogCreator(logger: Logger) {
-  const levels: Record<number, LogLevel> = {
-    [KafkaLogLevel.ERROR]: 'error',
-    [KafkaLogLevel.WARN]: 'warn',
-    [KafkaLogLevel.INFO]: 'info',
-    [KafkaLogLevel.DEBUG]: 'debug',
-  };
-  return () =>
-    ({ namespace, level, log }: { namespace: string; level: number; log: { message: string } & Record<string, unknown> }) => {
-      const { message, timestamp: _ts, logger: _l, ...fields } = log;
-      logger.log(levels[level] ?? 'info', message, { namespace, ...fields });
-    };
 }

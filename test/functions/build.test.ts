@@ -10,6 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { gzipSync } from 'zlib';
 import { BundleManifest, buildFunctions, bundlePath, describeResult, discoverWorkloads, manifestPath, PROJECT_ROOT } from '../../functions/build';
+import { workloadNode } from '../harness/workload-node';
 
 const DEMO_MAIN = `
 import { Kafka } from 'kafkajs';
@@ -56,7 +57,7 @@ function fixtureProject(files: Record<string, string> = {}): string {
 }
 
 function runNode(file: string, env: Record<string, string>) {
-  return spawnSync(process.execPath, [file], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 20000 });
+  return spawnSync(workloadNode(), [file], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 20000 });
 }
 
 afterAll(() => {
@@ -108,7 +109,7 @@ describe('build:functions', () => {
       bytes: bytes.length,
       gzipBytes: gzipSync(bytes, { level: 9 }).length,
       sha256: createHash('sha256').update(bytes).digest('hex'),
-      target: 'node20',
+      target: 'node24',
       format: 'cjs',
       esbuild: require('esbuild').version,
       packages: [{ name: 'kafkajs', version: '2.2.4', license: 'MIT' }],

@@ -12,6 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseYamlDocuments } from '../schema/validator';
 import { onJsonLines } from '../harness/processes';
+import { workloadNode } from '../harness/workload-node';
 import { httpGet } from '../functions/support/http';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -190,7 +191,7 @@ function underMount(container: Container, volumes: ReadonlyMap<string, string>, 
   return m ? path.join(volumes.get(m.name)!, value.slice(m.mountPath.length)) : value;
 }
 
-/** command + args with `node` as this Node.js and every path under a volumeMount moved to its volume's dir. */
+/** command + args with `node` as the pods' Node.js (workloadNode()) and every path under a volumeMount moved to its volume's dir. */
 function commandOf(deployment: string, container: Container, volumes: ReadonlyMap<string, string>): string[] {
   const argv = [...(container.command ?? []), ...(container.args ?? [])];
   if (argv[0] !== 'node') throw new Error(`${deployment}: container ${container.name} runs ${JSON.stringify(argv[0])}, not node; the e2e pod runner runs node only`);
@@ -199,7 +200,7 @@ function commandOf(deployment: string, container: Container, volumes: ReadonlyMa
     const m = mounts.find((mount) => arg === mount.mountPath || arg.startsWith(`${mount.mountPath}/`));
     return m ? path.join(volumes.get(m.name)!, arg.slice(m.mountPath.length)) : arg;
   };
-  return [process.execPath, ...argv.slice(1).map(local)];
+  return [workloadNode(), ...argv.slice(1).map(local)];
 }
 
 /** Polls until `check` holds; throws with `what` after `timeoutMs` (generous: a slow CI machine only waits longer). */

@@ -18,6 +18,7 @@ import {
 import { KafkaFunction } from '../../../constructs/workloads/kafka-function';
 import { annotationBytes, formatProblem, MAX_ANNOTATIONS_BYTES, validateObjects } from '../../schema/validator';
 import { incompressibleBytes, kafkaFixture, messageOf, namespacedChart, objectsOf, oneOf } from './helpers';
+import { workloadNode } from '../../harness/workload-node';
 
 const BUNDLE = '"use strict";console.log("klaxon function");\n'.repeat(200);
 
@@ -28,9 +29,9 @@ function functionWith(code: FunctionCode) {
 }
 
 function runUnpack(command: string[], gzFile: string, outFile: string): ReturnType<typeof spawnSync> {
-  // The init container runs `node -e SCRIPT <gz> <out> <sha256>`; run it here with local paths.
+  // The init container runs `node -e SCRIPT <gz> <out> <sha256>` (the pod's Node.js); run it here with local paths.
   expect(command.slice(0, 3)).toEqual(['node', '-e', UNPACK_SCRIPT]);
-  return spawnSync(process.execPath, ['-e', command[2], gzFile, outFile, command[5]], { encoding: 'utf8' });
+  return spawnSync(workloadNode(), ['-e', command[2], gzFile, outFile, command[5]], { encoding: 'utf8' });
 }
 
 describe('FunctionCode.fromBundle', () => {
@@ -77,7 +78,7 @@ describe('FunctionCode.fromBundle', () => {
     // THEN
     const pod = oneOf(chart, 'Deployment').spec.template.spec;
     const configMap = oneOf(chart, 'ConfigMap');
-    expect(DEFAULT_NODE_IMAGE).toBe('node:20.20.2-alpine3.23');
+    expect(DEFAULT_NODE_IMAGE).toBe('node:24.18.0-alpine3.24');
     expect(NODE_IMAGE_UID).toBe(1000);
     expect(pod.initContainers).toHaveLength(1);
     const init = pod.initContainers[0];
@@ -174,7 +175,7 @@ describe('FunctionCode.fromBundle', () => {
 
   test('another pinned Node image runs both the unpacking and the function', () => {
     // GIVEN
-    const nodeImage = 'registry.example.com/mirror/node:20.20.2-alpine3.23@sha256:' + 'a'.repeat(64);
+    const nodeImage = 'registry.example.com/mirror/node:24.18.0-alpine3.24@sha256:' + 'a'.repeat(64);
     // WHEN
     const { chart } = functionWith(FunctionCode.fromBundle(BUNDLE, { nodeImage }));
     // THEN
@@ -185,10 +186,10 @@ describe('FunctionCode.fromBundle', () => {
 
   test('fails if the Node image is not pinned', () => {
     expect(messageOf(() => FunctionCode.fromBundle(BUNDLE, { nodeImage: 'node:latest' }))).toBe(
-      "'nodeImage' (\"node:latest\") of FunctionCode.fromBundle must be pinned with a version tag or an @sha256 digest (not ':latest' or no tag), e.g. 'node:20.20.2-alpine3.23'.",
+      "'nodeImage' (\"node:latest\") of FunctionCode.fromBundle must be pinned with a version tag or an @sha256 digest (not ':latest' or no tag), e.g. 'node:24.18.0-alpine3.24'.",
     );
     expect(messageOf(() => FunctionCode.fromBundle(BUNDLE, { nodeImage: 'localhost:5000/node' }))).toBe(
-      "'nodeImage' (\"localhost:5000/node\") of FunctionCode.fromBundle must be pinned with a version tag or an @sha256 digest (not ':latest' or no tag), e.g. 'node:20.20.2-alpine3.23'.",
+      "'nodeImage' (\"localhost:5000/node\") of FunctionCode.fromBundle must be pinned with a version tag or an @sha256 digest (not ':latest' or no tag), e.g. 'node:24.18.0-alpine3.24'.",
     );
   });
 });
@@ -226,10 +227,10 @@ describe('FunctionCode.fromImage', () => {
 
   test('fails if the image has no tag or uses latest', () => {
     expect(messageOf(() => FunctionCode.fromImage('ghcr.io/example/fanout'))).toBe(
-      "'image' (\"ghcr.io/example/fanout\") of FunctionCode.fromImage must be pinned with a version tag or an @sha256 digest (not ':latest' or no tag), e.g. 'node:20.20.2-alpine3.23'.",
+      "'image' (\"ghcr.io/example/fanout\") of FunctionCode.fromImage must be pinned with a version tag or an @sha256 digest (not ':latest' or no tag), e.g. 'node:24.18.0-alpine3.24'.",
     );
     expect(messageOf(() => FunctionCode.fromImage('fanout:latest'))).toBe(
-      "'image' (\"fanout:latest\") of FunctionCode.fromImage must be pinned with a version tag or an @sha256 digest (not ':latest' or no tag), e.g. 'node:20.20.2-alpine3.23'.",
+      "'image' (\"fanout:latest\") of FunctionCode.fromImage must be pinned with a version tag or an @sha256 digest (not ':latest' or no tag), e.g. 'node:24.18.0-alpine3.24'.",
     );
   });
 

@@ -15,6 +15,7 @@ import { FunctionCode } from '../../../constructs/workloads/function-code';
 import { buildFunctions, bundlePath } from '../../../functions/build';
 import { brokers, createTopics, uniqueName } from '../../harness';
 import { onJsonLines } from '../../harness/processes';
+import { workloadNode } from '../../harness/workload-node';
 import { sumMetric, testKafka } from '../support/fanout';
 import { httpGet } from '../support/http';
 
@@ -92,10 +93,10 @@ export interface AlerterProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** Runs the bundle with `node` and exactly `env` (plus PATH). */
+/** Runs the bundle with the pods' Node.js (workloadNode()) and exactly `env` (plus PATH). */
 export async function startAlerter(env: Record<string, string>): Promise<AlerterProcess> {
   const bundle = await alerterBundle();
-  const child = spawn(process.execPath, [bundle], { env: { ...env, PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(workloadNode(), [bundle], { env: { ...env, PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Array<Record<string, unknown>> = [];
   onJsonLines(child, (line) => lines.push(line));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));

@@ -17,6 +17,7 @@ import { FunctionCode } from '../../../constructs/workloads/function-code';
 import { buildFunctions, bundlePath } from '../../../functions/build';
 import { brokers, createTopics, uniqueName } from '../../harness';
 import { onJsonLines } from '../../harness/processes';
+import { workloadNode } from '../../harness/workload-node';
 import { FixtureName, fixture } from '../fixtures';
 import { httpGet } from './http';
 
@@ -131,10 +132,10 @@ export interface FanoutProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** Runs the bundle with `node` and exactly `env` (plus PATH). */
+/** Runs the bundle with the pods' Node.js (workloadNode()) and exactly `env` (plus PATH). */
 export async function startFanout(env: Record<string, string>): Promise<FanoutProcess> {
   const bundle = await fanoutBundle();
-  const child = spawn(process.execPath, [bundle], { env: { ...env, PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(workloadNode(), [bundle], { env: { ...env, PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];
   onJsonLines(child, (line) => {

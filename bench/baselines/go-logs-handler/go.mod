@@ -1,0 +1,3 @@
+module klaxon.bench/logshandler
+
+go 1.22
