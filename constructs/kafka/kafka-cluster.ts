@@ -16,6 +16,8 @@ import { Construct, IConstruct } from 'constructs';
 import {
   Kafka,
   KafkaSpec,
+  KafkaSpecEntityOperatorTopicOperatorResources,
+  KafkaSpecEntityOperatorUserOperatorResources,
   KafkaSpecKafkaAuthorizationType,
   KafkaSpecKafkaListeners,
   KafkaSpecKafkaListenersAuthenticationType,
@@ -34,6 +36,12 @@ import {
 } from '../../imports/strimzi-kafkanodepool-kafka.strimzi.io';
 import { quantity, resolveResources } from '../pod-support';
 import { checkInteger, checkNamespaceName, checkNonEmpty, checkOneOf, describeProp, DNS_SUBDOMAIN, PropError } from '../validation';
+
+/** Resources of each entity operator container (topic and user operator) unless told otherwise. */
+export const DEFAULT_ENTITY_OPERATOR_RESOURCES: kplus.ContainerResources = {
+  cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
+  memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
+};
 
 /** Kafka versions Strimzi 0.51 runs (and 1.x keeps running). */
 export const SUPPORTED_KAFKA_VERSIONS = ['4.1.0', '4.1.1', '4.2.0'] as const;
@@ -226,6 +234,15 @@ export interface KafkaClusterProps {
    * authentication. Needs authorization on. @default - none
    */
   readonly superUsers?: string[];
+  /**
+   * Acknowledges the risk of 'ANONYMOUS' in `superUsers`: every client of a listener without
+   * authentication may then read every log, delete topics and change ACLs, held back only by the
+   * network policy of a restricted listener (which a network plugin that does not enforce policies
+   * ignores). Synth refuses ANONYMOUS as super user without it. @default false
+   */
+  readonly allowAnonymousSuperUser?: boolean;
+  /** Resources of the entity operator's topic and user operator containers (each). @default - requests 100m CPU / 256Mi, limits 500m CPU / 512Mi memory (not BestEffort, so not evicted first) */
+  readonly entityOperatorResources?: kplus.ContainerResources;
   /** Deploy the entity operator (topic and user operators) that reconciles KafkaTopics and KafkaUsers. @default true */
   readonly entityOperator?: boolean;
 }
@@ -333,6 +350,7 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
   private readonly resources: kplus.ContainerResources;
   private readonly controllerResources: kplus.ContainerResources;
   private readonly entityOperator: boolean;
+  private readonly entityOperatorResources: kplus.ContainerResources;
   private readonly clients = new Map<string, { peer: ListenerClientPeer; key: string }[]>();
 
   constructor(scope: Construct, id: string, props: KafkaClusterProps = {}) {
@@ -365,6 +383,12 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
     this.bootstrapServers = this.bootstrapServersFor(workload.name);
     this.authorization = props.authorization ?? workload.authentication !== 'none';
     this.superUsers = Object.freeze(checkSuperUsers(props.superUsers, this.authorization, owner));
+    if (this.superUsers.includes(ANONYMOUS) && props.allowAnonymousSuperUser !== true) {
+      throw new PropError(
+        `${describeProp('superUsers', [...this.superUsers], owner)} include ANONYMOUS: every client that does not authenticate could read every log, delete topics and change ACLs. ` +
+        "Give each client its own KafkaUser on an authenticated listener, or set 'allowAnonymousSuperUser: true' to accept the risk (README, Security model).",
+      );
+    }
 
     this.storage = props.storage ?? KafkaStorage.ephemeral();
     this.controllerStorage = props.controllerStorage ?? this.storage;
@@ -378,6 +402,7 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
       memory: { request: Size.gibibytes(1), limit: Size.gibibytes(1) },
     };
     this.entityOperator = props.entityOperator ?? true;
+    this.entityOperatorResources = resolveResources(props.entityOperatorResources, DEFAULT_ENTITY_OPERATOR_RESOURCES, owner, 'entityOperatorResources');
     this.config = Object.freeze({
       ...derivedBrokerConfig(this.brokerCount),
       'auto.create.topics.enable': false,
@@ -530,7 +555,14 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
           ? { authorization: { type: KafkaSpecKafkaAuthorizationType.SIMPLE, ...(this.superUsers.length > 0 ? { superUsers: [...this.superUsers] } : {}) } }
           : {}),
       },
-      ...(this.entityOperator ? { entityOperator: { topicOperator: {}, userOperator: {} } } : {}),
+      ...(this.entityOperator
+        ? {
+          entityOperator: {
+            topicOperator: { resources: entityOperatorResources(this.entityOperatorResources) as KafkaSpecEntityOperatorTopicOperatorResources },
+            userOperator: { resources: entityOperatorResources(this.entityOperatorResources) as KafkaSpecEntityOperatorUserOperatorResources },
+          },
+        }
+        : {}),
     };
   }
 }
@@ -573,7 +605,7 @@ export function checkListenerClient(
     throw new PropError(
       `${prop} does not authenticate, so ${owner} connects as ANONYMOUS, and ${describeProp('superUsers', [...cluster.superUsers], `KafkaCluster '${cluster.clusterName}'`)} ` +
       `do not include ANONYMOUS: with 'authorization' on, the broker would deny its every request. ` +
-      `Add 'ANONYMOUS' to 'superUsers' and set 'restricted: true' on listener '${listener.name}' so that only its registered clients reach it.`,
+      `Give ${owner} a KafkaUser on an authenticated listener, or (accepting the risk) add 'ANONYMOUS' to 'superUsers' with 'allowAnonymousSuperUser: true' and set 'restricted: true' on listener '${listener.name}'.`,
     );
   }
   return listener;
@@ -730,6 +762,11 @@ function checkLabels(prop: string, labels: Record<string, string>, owner: string
     }
   }
   return { ...labels };
+}
+
+/** Entity operator container resources (same quantity strings as a node pool's). */
+function entityOperatorResources(r: kplus.ContainerResources): unknown {
+  return toPoolResources(r);
 }
 
 function toPoolResources(r: kplus.ContainerResources): KafkaNodePoolSpec['resources'] {

@@ -29,7 +29,7 @@ import { Construct, IConstruct } from 'constructs';
 import { DEFAULT_HTTP_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, RuntimeTuningEnv, WorkloadEnv } from '../../functions/contracts/workload-env';
 import type { ConsumerGroup } from '../kafka/consumer-group';
 import { KafkaClientAccess } from '../kafka/kafka-client-access';
-import { IKafkaCluster } from '../kafka/kafka-cluster';
+import { allowListenerClient, IKafkaCluster, KafkaCluster } from '../kafka/kafka-cluster';
 import { IKafkaTopic, kebabCase } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
 import { CONFIG_HASH_ANNOTATION, httpProbe, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, secretEnv, selectorLabels } from '../pod-support';
@@ -221,6 +221,8 @@ export class KafkaFunction extends Construct {
     for (const [name, value] of Object.entries(props.env ?? {})) this.addEnv(name, value);
 
     this.selectorLabels = selectorLabels(this, this.workloadName);
+    // On a restricted workload listener, the function's pods are among its allowed clients.
+    if (this.cluster instanceof KafkaCluster) allowListenerClient(this.cluster, this.cluster.workloadListener, this, owner, this.selectorLabels);
     const metadata = (): ApiObjectMetadata => ({ labels: this.labels });
 
     this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: metadata(), automountServiceAccountToken: false });

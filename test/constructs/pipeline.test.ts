@@ -183,6 +183,7 @@ describe('KlaxonPipeline', () => {
         listeners: [{ name: 'plain', port: 9092, restricted: true }, { name: 'scram', port: 9094, tls: true, authentication: 'scram-sha-512' }],
         workloadListener: 'scram',
         superUsers: [ANONYMOUS],
+        allowAnonymousSuperUser: true,
       },
       eventrouter: { listener: 'plain' },
       logShipping: { kind: 'fluent-bit', options: { listener: 'plain' } },
