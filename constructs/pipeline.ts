@@ -18,6 +18,7 @@ import { NotificationManagerSlackReceiver, NotificationManagerSlackReceiverProps
 import { NotificationManagerWebhookReceiver, NotificationManagerWebhookReceiverProps } from './alerting/notification-manager-webhook-receiver';
 import { KafkaCluster, KafkaClusterProps } from './kafka/kafka-cluster';
 import { KafkaUser } from './kafka/kafka-user';
+import { KlaxonNetworkPolicies, KlaxonNetworkPoliciesProps } from './network/network-policies';
 import { KlaxonTopics, KlaxonTopicsProps } from './kafka/klaxon-topics';
 import { KlaxonChart } from './klaxon-chart';
 import { FluentBit, FluentBitProps } from './shipping/fluent-bit';
@@ -94,6 +95,8 @@ export interface KlaxonPipelineProps {
   readonly scaling?: { readonly fanout?: WorkloadScaling; readonly alerter?: WorkloadScaling };
   /** Notification Manager receivers (Slack, webhooks), in their own chart. @default - none: NM's own receivers are used */
   readonly notifications?: NotificationsOptions;
+  /** Klaxon's NetworkPolicies (in the workloads chart), or `false` for none. @default - KlaxonNetworkPolicies defaults (monitoring namespace 'monitoring') */
+  readonly networkPolicies?: Omit<KlaxonNetworkPoliciesProps, 'cluster'> | false;
 }
 
 /**
@@ -132,6 +135,8 @@ export class KlaxonPipeline {
   public readonly scalers: { readonly fanout?: KafkaLagScaler; readonly alerter?: KafkaLagScaler };
   /** Chart with the Notification Manager receivers, when any is configured. */
   public readonly notificationsChart?: KlaxonChart;
+  /** Klaxon's NetworkPolicies (absent with `networkPolicies: false`). */
+  public readonly networkPolicies?: KlaxonNetworkPolicies;
 
   constructor(app: Construct, props: KlaxonPipelineProps) {
     this.namespace = checkNamespaceName('namespace', props.namespace ?? 'klaxon', 'KlaxonPipeline');
@@ -213,6 +218,11 @@ export class KlaxonPipeline {
       fanout: scaler('EventsFanoutScaler', props.scaling?.fanout, this.fanout, 'fanout'),
       alerter: scaler('LogAlerterScaler', props.scaling?.alerter, this.alerter, 'alerting'),
     };
+
+    // Built last: the policies are derived from every pod and Kafka client the pipeline holds.
+    if (props.networkPolicies !== false) {
+      this.networkPolicies = new KlaxonNetworkPolicies(this.workloadsChart, 'NetworkPolicies', { ...props.networkPolicies, cluster: this.cluster });
+    }
 
     const notifications = props.notifications;
     if (notifications && (notifications.slack || (notifications.webhooks ?? []).length > 0)) {

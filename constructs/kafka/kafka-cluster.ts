@@ -352,6 +352,7 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
   private readonly entityOperator: boolean;
   private readonly entityOperatorResources: kplus.ContainerResources;
   private readonly clients = new Map<string, { peer: ListenerClientPeer; key: string }[]>();
+  private readonly registered = new Map<string, { peer: ListenerClientPeer; key: string }[]>();
 
   constructor(scope: Construct, id: string, props: KafkaClusterProps = {}) {
     super(scope, id);
@@ -463,29 +464,34 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
     if (!listener.restricted) {
       throw new PropError(`${describeProp('listenerName', listenerName, owner)} is not restricted, so every pod may connect to it already; set the listener's 'restricted: true' to limit it to the clients allowed here.`);
     }
-    const where = `a client of listener '${listenerName}' of ${owner}`;
-    const podLabels = peer?.podLabels === undefined ? undefined : checkLabels('podLabels', peer.podLabels, where);
-    const namespace = peer?.namespace === undefined ? undefined : checkNamespaceName('namespace', peer.namespace, where);
-    if (namespace === undefined && (podLabels === undefined || Object.keys(podLabels).length === 0)) {
-      throw new PropError(`${describeProp('peer', peer ?? {}, where)} names neither a 'namespace' nor 'podLabels', so it would let every pod connect; say where the client pods run and which labels they carry.`);
-    }
-    const normalized: ListenerClientPeer = {
-      ...(namespace !== undefined ? { namespace } : {}),
-      ...(podLabels !== undefined && Object.keys(podLabels).length > 0 ? { podLabels } : {}),
-    };
-    const key = JSON.stringify([normalized.namespace ?? null, Object.entries(normalized.podLabels ?? {}).sort()]);
-    const peers = this.clients.get(listenerName) ?? [];
-    if (!peers.some((p) => p.key === key)) peers.push({ peer: normalized, key });
-    this.clients.set(listenerName, peers);
+    addPeer(this.clients, listenerName, normalizePeer(peer, `a client of listener '${listenerName}' of ${owner}`));
+  }
+
+  /**
+   * Records that the pods `peer` describes are clients of listener `listenerName` (Klaxon's
+   * sources, shippers, workloads and KEDA register themselves): Klaxon's NetworkPolicies admit
+   * exactly the registered clients to the listener's port, and on a restricted listener they are
+   * also allowed as `networkPolicyPeers` (allowClients).
+   */
+  public registerClient(listenerName: string, peer: ListenerClientPeer): void {
+    const listener = this.listener(listenerName);
+    const normalized = normalizePeer(peer, `a client of listener '${listenerName}' of KafkaCluster '${this.clusterName}'`);
+    addPeer(this.registered, listenerName, normalized);
+    if (listener.restricted) this.allowClients(listenerName, normalized);
+  }
+
+  /** Every client of `listenerName`: registered ones and those allowed explicitly (copies). */
+  public clientPeersOf(listenerName: string): ListenerClientPeer[] {
+    this.listener(listenerName);
+    const all = new Map<string, ListenerClientPeer>();
+    for (const map of [this.registered, this.clients]) for (const { peer, key } of map.get(listenerName) ?? []) all.set(key, peer);
+    return [...all.values()].map(copyPeer);
   }
 
   /** The peers allowed on `listenerName` so far (copies). */
   public clientsOf(listenerName: string): ListenerClientPeer[] {
     this.listener(listenerName);
-    return (this.clients.get(listenerName) ?? []).map(({ peer }) => ({
-      ...(peer.namespace !== undefined ? { namespace: peer.namespace } : {}),
-      ...(peer.podLabels ? { podLabels: { ...peer.podLabels } } : {}),
-    }));
+    return (this.clients.get(listenerName) ?? []).map(({ peer }) => copyPeer(peer));
   }
 
   /** Whether the broker serves clients that do not authenticate (principal ANONYMOUS): no authorization, ANONYMOUS a super user, or allow.everyone.if.no.acl.found. */
@@ -620,20 +626,49 @@ export function checkPlainWorkloadListener(cluster: IKafkaCluster, owner: string
 }
 
 /**
- * When `listener` (from checkListenerClient) is restricted, allows the pods labelled `podLabels` in
- * the namespace of `client`'s chart on it. Fails when that chart has no namespace but the cluster's
- * has: the client's pods could then run anywhere, and no peer could name them.
+ * Registers the pods labelled `podLabels` in the namespace of `client`'s chart as clients of
+ * `listener` (allowed on it when it is restricted). Fails when the listener is restricted and that
+ * chart has no namespace but the cluster's has: the pods could then run anywhere, and no peer could name them.
  */
 export function allowListenerClient(cluster: IKafkaCluster, listener: KafkaListener | undefined, client: IConstruct, owner: string, podLabels: Record<string, string>): void {
-  if (!listener?.restricted || !(cluster instanceof KafkaCluster)) return;
+  if (!listener || !(cluster instanceof KafkaCluster)) return;
   const namespace = Chart.of(client).namespace;
   if (namespace === undefined && cluster.namespace !== undefined) {
+    if (!listener.restricted) return; // an open listener: nothing to allow, and no namespace to name the pods by
     throw new PropError(
       `${owner} has no namespace (its chart has none), so listener '${listener.name}' of KafkaCluster '${cluster.clusterName}', restricted to its clients, ` +
       'cannot name where its pods run; give the chart a namespace.',
     );
   }
-  cluster.allowClients(listener.name, { ...(namespace !== undefined ? { namespace } : {}), podLabels });
+  cluster.registerClient(listener.name, { ...(namespace !== undefined ? { namespace } : {}), podLabels });
+}
+
+type PeerMap = Map<string, { peer: ListenerClientPeer; key: string }[]>;
+
+function normalizePeer(peer: ListenerClientPeer, where: string): ListenerClientPeer {
+  const podLabels = peer?.podLabels === undefined ? undefined : checkLabels('podLabels', peer.podLabels, where);
+  const namespace = peer?.namespace === undefined ? undefined : checkNamespaceName('namespace', peer.namespace, where);
+  if (namespace === undefined && (podLabels === undefined || Object.keys(podLabels).length === 0)) {
+    throw new PropError(`${describeProp('peer', peer ?? {}, where)} names neither a 'namespace' nor 'podLabels', so it would let every pod connect; say where the client pods run and which labels they carry.`);
+  }
+  return {
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(podLabels !== undefined && Object.keys(podLabels).length > 0 ? { podLabels } : {}),
+  };
+}
+
+function addPeer(map: PeerMap, listenerName: string, peer: ListenerClientPeer): void {
+  const key = JSON.stringify([peer.namespace ?? null, Object.entries(peer.podLabels ?? {}).sort()]);
+  const peers = map.get(listenerName) ?? [];
+  if (!peers.some((p) => p.key === key)) peers.push({ peer, key });
+  map.set(listenerName, peers);
+}
+
+function copyPeer(peer: ListenerClientPeer): ListenerClientPeer {
+  return {
+    ...(peer.namespace !== undefined ? { namespace: peer.namespace } : {}),
+    ...(peer.podLabels ? { podLabels: { ...peer.podLabels } } : {}),
+  };
 }
 
 /** Broker replication settings that a cluster of `brokers` nodes can satisfy. */

@@ -180,8 +180,8 @@ export class KafkaLagScaler extends Construct {
     const keda = props.kedaOperator ?? DEFAULT_KEDA_OPERATOR;
     this.kedaOperator = { namespace: checkNamespaceName('kedaOperator.namespace', keda.namespace, owner), podLabels: { ...keda.podLabels } };
     // KEDA's operator reads the group's lag from the workload listener: it is one of its clients.
-    if (fn.cluster instanceof KafkaCluster && fn.cluster.workloadListener.restricted) {
-      fn.cluster.allowClients(fn.cluster.workloadListener.name, { ...this.kedaOperator });
+    if (fn.cluster instanceof KafkaCluster) {
+      fn.cluster.registerClient(fn.cluster.workloadListener.name, { ...this.kedaOperator });
     }
 
     const labels = { ...fn.labels, 'app.kubernetes.io/component': 'kafka-lag-scaler' };

@@ -92,8 +92,8 @@ export class FluentOperatorKafkaOutput extends Construct implements ILogShipper 
     const match = includeInputAndFilter ? `${tag}.*` : checkNonEmpty('match', props.match ?? 'kube.*', owner);
     this.fluentBitNamespace = checkNamespaceName('fluentBitNamespace', props.fluentBitNamespace ?? DEFAULT_FLUENT_BIT_NAMESPACE, owner);
     // Those pods are the operator's, not Klaxon's: the props say where they run and how they are labelled.
-    if (this.settings.listener?.restricted && this.topic.cluster instanceof KafkaCluster) {
-      this.topic.cluster.allowClients(this.settings.listener.name, {
+    if (this.settings.listener && this.topic.cluster instanceof KafkaCluster) {
+      this.topic.cluster.registerClient(this.settings.listener.name, {
         namespace: this.fluentBitNamespace,
         ...(props.fluentBitPodLabels !== undefined ? { podLabels: props.fluentBitPodLabels } : {}),
       });
