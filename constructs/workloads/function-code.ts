@@ -30,8 +30,15 @@ import { checkInteger, checkNonEmpty, describeProp, PropError } from '../validat
  */
 export const DEFAULT_NODE_IMAGE = 'node:20.20.2-alpine3.23';
 
-/** uid and gid of the `node` user of the official Node images. */
+/** uid and gid of the `node` user of the official Node images (not used: see FUNCTION_UID). */
 export const NODE_IMAGE_UID = 1000;
+
+/**
+ * uid and gid Klaxon's function pods run as: 10000 or above, so they share no uid with a host
+ * account or an image's built-in user (linters flag uids below 10000). The bundle needs no passwd
+ * entry: Node runs as any uid, and the unpacked code lives in an emptyDir owned by `fsGroup`.
+ */
+export const FUNCTION_UID = 10001;
 
 /** Upper bound of the base64 text of the gzip-compressed bundle in the code ConfigMap. */
 export const MAX_ENCODED_BUNDLE_BYTES = 200 * 1024;
@@ -102,7 +109,7 @@ export interface FunctionCodeBindOptions {
 
 /** Options of `FunctionCode.fromBundle()`. */
 export interface BundleCodeOptions {
-  /** Node image that unpacks and runs the bundle; must run as uid 1000. @default DEFAULT_NODE_IMAGE ('node:20.20.2-alpine3.23') */
+  /** Node image that unpacks and runs the bundle; runs as FUNCTION_UID (any uid works). @default DEFAULT_NODE_IMAGE ('node:20.20.2-alpine3.23') */
   readonly nodeImage?: string;
 }
 
@@ -112,7 +119,7 @@ export interface ImageCodeOptions {
   readonly command?: string[];
   /** Arguments of the function container. @default - the image's cmd */
   readonly args?: string[];
-  /** Non-root uid (and gid) the image runs as. @default NODE_IMAGE_UID (1000) */
+  /** Non-root uid (and gid) the image runs as, 10000 or above. @default FUNCTION_UID (10001) */
   readonly uid?: number;
 }
 
@@ -175,7 +182,7 @@ export class BundleCode extends FunctionCode {
     return {
       image: this.nodeImage,
       command: ['node', app],
-      uid: NODE_IMAGE_UID,
+      uid: FUNCTION_UID,
       configMap,
       volumes: [
         { name: 'bundle', configMap: { name: configMap.name, defaultMode: 0o444 } },
@@ -206,7 +213,7 @@ export class ImageCode extends FunctionCode {
   constructor(image: string, options: ImageCodeOptions) {
     super();
     this.image = checkPinnedImage('image', image, 'FunctionCode.fromImage');
-    if (options.uid !== undefined) checkInteger('uid', options.uid, { min: 1, owner: 'FunctionCode.fromImage' });
+    if (options.uid !== undefined) checkInteger('uid', options.uid, { min: 10000, owner: 'FunctionCode.fromImage' });
     this.options = { ...options };
     this.sha256 = createHash('sha256').update(image).digest('hex');
   }
@@ -216,7 +223,7 @@ export class ImageCode extends FunctionCode {
       image: this.image,
       ...(this.options.command ? { command: [...this.options.command] } : {}),
       ...(this.options.args ? { args: [...this.options.args] } : {}),
-      uid: this.options.uid ?? NODE_IMAGE_UID,
+      uid: this.options.uid ?? FUNCTION_UID,
       volumes: [],
       volumeMounts: [],
     };

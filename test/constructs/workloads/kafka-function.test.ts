@@ -136,13 +136,13 @@ describe('KafkaFunction', () => {
     expect(ApiObject.of(fn)).toBe(fn.deployment);
   });
 
-  test('pods meet Pod Security "restricted": non-root uid 1000, read-only root, no privilege escalation, no capabilities, RuntimeDefault seccomp, writable /tmp', () => {
+  test('pods meet Pod Security "restricted": non-root uid 10001, read-only root, no privilege escalation, no capabilities, RuntimeDefault seccomp, writable /tmp', () => {
     // GIVEN
     const { chart } = audit();
     // WHEN
     const pod = podTemplate(chart).spec;
     // THEN
-    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } });
     // uid, non-root and seccomp are pod-wide (above); each container adds the rest of "restricted".
     const restricted = { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
     expect(pod.containers[0].securityContext).toEqual(restricted);
