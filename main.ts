@@ -72,6 +72,8 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
       options: { listener: 'scram', fluentBitNamespace: 'kubesphere-logging-system', fluentBitPodLabels: { 'app.kubernetes.io/name': 'fluent-bit' } },
     },
     alerting: { rules: ALERT_RULES },
+    // Every pod image must carry a digest; until the digests are recorded here (README, Security model), tags are accepted explicitly.
+    images: { requireDigests: true, allowMutableTags: true },
     // Always one warm pod each (no cold start on the first event), up to one per partition under lag.
     scaling: { fanout: { minReplicas: 1, lagThreshold: 500 }, alerter: { minReplicas: 1, lagThreshold: 1000 } },
     // Notification Manager sends the alerts on to Slack (bot token in a Secret NM's namespace holds).

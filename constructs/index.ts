@@ -13,6 +13,7 @@ export * from './kafka/kafka-topic';
 export * from './kafka/kafka-user';
 export * from './kafka/klaxon-topics';
 export * from './network/network-policies';
+export * from './images';
 export * from './klaxon-chart';
 export * from './pipeline';
 export * from './pod-support';

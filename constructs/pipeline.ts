@@ -20,6 +20,7 @@ import { KafkaCluster, KafkaClusterProps } from './kafka/kafka-cluster';
 import { KafkaUser } from './kafka/kafka-user';
 import { KlaxonNetworkPolicies, KlaxonNetworkPoliciesProps } from './network/network-policies';
 import { KlaxonTopics, KlaxonTopicsProps } from './kafka/klaxon-topics';
+import { checkPinnedImages, ImagePolicy } from './images';
 import { KlaxonChart } from './klaxon-chart';
 import { FluentBit, FluentBitProps } from './shipping/fluent-bit';
 import { FluentOperatorKafkaOutput, FluentOperatorKafkaOutputProps } from './shipping/fluent-operator-output';
@@ -95,6 +96,8 @@ export interface KlaxonPipelineProps {
   readonly scaling?: { readonly fanout?: WorkloadScaling; readonly alerter?: WorkloadScaling };
   /** Notification Manager receivers (Slack, webhooks), in their own chart. @default - none: NM's own receivers are used */
   readonly notifications?: NotificationsOptions;
+  /** Whether pods must run images pinned by digest (checked at synth over every pod of the app). @default - tags allowed */
+  readonly images?: ImagePolicy;
   /** Klaxon's NetworkPolicies (in the workloads chart), or `false` for none. @default - KlaxonNetworkPolicies defaults (monitoring namespace 'monitoring') */
   readonly networkPolicies?: Omit<KlaxonNetworkPoliciesProps, 'cluster'> | false;
 }
@@ -219,6 +222,7 @@ export class KlaxonPipeline {
       alerter: scaler('LogAlerterScaler', props.scaling?.alerter, this.alerter, 'alerting'),
     };
 
+    checkPinnedImages(this.workloadsChart, props.images ?? {}, 'KlaxonPipeline');
     // Built last: the policies are derived from every pod and Kafka client the pipeline holds.
     if (props.networkPolicies !== false) {
       this.networkPolicies = new KlaxonNetworkPolicies(this.workloadsChart, 'NetworkPolicies', { ...props.networkPolicies, cluster: this.cluster });

@@ -12,6 +12,7 @@ import { Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { KLAXON_IMAGES } from '../images';
 import { allowListenerClient } from '../kafka/kafka-cluster';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { checkAbsolutePath, checkInteger, checkNonEmpty, checkOneOf } from '../validation';
@@ -23,7 +24,7 @@ export type FluentBitLogLevel = 'off' | 'error' | 'warn' | 'info' | 'debug' | 't
 
 /** Props of a FluentBit DaemonSet. */
 export interface FluentBitProps extends LogShippingOptions {
-  /** The Fluent Bit image (its kafka output is librdkafka 2.15, which negotiates protocol versions with Kafka 4). @default 'cr.fluentbit.io/fluent/fluent-bit:4.2.8' */
+  /** The Fluent Bit image (its kafka output is librdkafka 2.15, which negotiates protocol versions with Kafka 4). @default KLAXON_IMAGES.fluentBit ('cr.fluentbit.io/fluent/fluent-bit:4.2.8'; pin a digest with 'repository:tag@sha256:…') */
   readonly image?: string;
   /** tail `db`: file that remembers read offsets across restarts (on the node, absolute). @default '/var/lib/fluent-bit/klaxon-tail.db' */
   readonly dbPath?: string;
@@ -98,7 +99,7 @@ export class FluentBit extends Construct implements ILogShipper {
     this.settings = resolveLogShipping(props, owner);
     this.topic = props.topic;
     this.allowDuplicateShipping = this.settings.allowDuplicateShipping;
-    this.image = checkNonEmpty('image', props.image ?? 'cr.fluentbit.io/fluent/fluent-bit:4.2.8', owner);
+    this.image = checkNonEmpty('image', props.image ?? KLAXON_IMAGES.fluentBit.reference, owner);
     this.dbPath = checkAbsolutePath('dbPath', props.dbPath ?? '/var/lib/fluent-bit/klaxon-tail.db', owner);
     this.flush = props.flush ?? Duration.seconds(1);
     checkInteger('flush', this.flush.toSeconds(), { min: 1, owner });

@@ -21,6 +21,7 @@ import { gzipSync } from 'zlib';
 import { ApiObjectMetadata } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { KLAXON_IMAGES } from '../images';
 import { checkInteger, checkNonEmpty, describeProp, PropError } from '../validation';
 
 /**
@@ -28,7 +29,7 @@ import { checkInteger, checkNonEmpty, describeProp, PropError } from '../validat
  * on Alpine 3.23, user `node` = uid/gid 1000. A full version tag, not a digest: digests cannot be
  * checked offline here; pin one with `FunctionCode.fromBundle(bytes, { nodeImage: 'node:…@sha256:…' })`.
  */
-export const DEFAULT_NODE_IMAGE = 'node:20.20.2-alpine3.23';
+export const DEFAULT_NODE_IMAGE = KLAXON_IMAGES.node.reference;
 
 /** uid and gid of the `node` user of the official Node images (not used: see FUNCTION_UID). */
 export const NODE_IMAGE_UID = 1000;
