@@ -9,7 +9,7 @@ import * as path from 'path';
 import { App, Duration, Size, YamlOutputType } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { AlertRule } from './constructs/alerting/alert-rule';
-import { ANONYMOUS, KafkaStorage } from './constructs/kafka/kafka-cluster';
+import { KafkaStorage } from './constructs/kafka/kafka-cluster';
 import { KlaxonFunctionCode, KlaxonPipeline, KlaxonPipelineProps } from './constructs/pipeline';
 import { FunctionCode } from './constructs/workloads/function-code';
 import { bundlePath } from './functions/build';
@@ -57,21 +57,23 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
       controllers: 3,
       storage: KafkaStorage.persistentClaim({ size: Size.gibibytes(100), deleteClaim: false }),
       controllerStorage: KafkaStorage.persistentClaim({ size: Size.gibibytes(10), deleteClaim: false }),
-      // Klaxon's workloads (and their KEDA scalers) log in over TLS with SCRAM as their own KafkaUsers,
-      // holding only their ACLs. eventrouter and Fluent Bit cannot authenticate: they get a plain
-      // listener that only their pods may reach (Strimzi network policy), as ANONYMOUS super user.
-      listeners: [
-        { name: 'plain', port: 9092, restricted: true },
-        { name: 'scram', port: 9094, tls: true, authentication: 'scram-sha-512' },
-      ],
+      // Every client logs in over TLS with SCRAM as its own KafkaUser, holding only its ACLs: the
+      // workloads, their KEDA scalers and fluent-operator's Fluent Bit. No super user, no plain listener;
+      // only the registered clients' pods may reach the listener (Strimzi network policy).
+      listeners: [{ name: 'scram', port: 9094, tls: true, authentication: 'scram-sha-512', restricted: true }],
       workloadListener: 'scram',
-      superUsers: [ANONYMOUS],
     },
     topics: { namespaces: TENANT_NAMESPACES },
-    eventrouter: { listener: 'plain' },
+    // eventrouter cannot authenticate; it runs only on a listener opened for it explicitly.
+    eventrouter: false,
     // A production cluster (KubeSphere, as in the seed) usually runs fluent-operator already.
-    logShipping: { kind: 'fluent-operator', options: { listener: 'plain', fluentBitNamespace: 'kubesphere-logging-system' } },
+    logShipping: {
+      kind: 'fluent-operator',
+      options: { listener: 'scram', fluentBitNamespace: 'kubesphere-logging-system', fluentBitPodLabels: { 'app.kubernetes.io/name': 'fluent-bit' } },
+    },
     alerting: { rules: ALERT_RULES },
+    // Every pod image must carry a digest; until the digests are recorded here (README, Security model), tags are accepted explicitly.
+    images: { requireDigests: true, allowMutableTags: true },
     // Always one warm pod each (no cold start on the first event), up to one per partition under lag.
     scaling: { fanout: { minReplicas: 1, lagThreshold: 500 }, alerter: { minReplicas: 1, lagThreshold: 1000 } },
     // Notification Manager sends the alerts on to Slack (bot token in a Secret NM's namespace holds).

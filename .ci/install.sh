@@ -44,6 +44,14 @@ if ! ls "$libs"/kafka_2.13-*.jar >/dev/null 2>&1 || [ .ci/kafka/pom.xml -nt "$li
   mv "$tmp" "$libs"
   rm -rf "$libs.old"
 fi
+# librdkafka as Fluent Bit bundles it (2.x, current): confluent-kafka's PyPI wheel carries librdkafka 2.16.
+# Debian's kcat (librdkafka 2.0.2) fails SCRAM-SHA-512 logins to Kafka 4.1 (the shipper-credentials test).
+rdkafka_venv=.cache/rdkafka-venv
+if ! "$rdkafka_venv/bin/python" -c 'import confluent_kafka' >/dev/null 2>&1; then
+  echo "install.sh: confluent-kafka 2.16.1 (librdkafka) into $rdkafka_venv"
+  python3 -m venv "$rdkafka_venv"
+  "$rdkafka_venv/bin/pip" install -q confluent-kafka==2.16.1
+fi
 command -v go >/dev/null 2>&1 || { echo "install.sh: Go is needed to build kube-apiserver, etcd and KEDA (.ci/k8s/build.sh)"; exit 1; }
 bash .ci/k8s/build.sh all >/dev/null
 kcat_version=$(dpkg-query -W -f='${Version}' kcat 2>/dev/null || echo '?')

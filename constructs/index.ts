@@ -12,6 +12,8 @@ export * from './kafka/kafka-cluster';
 export * from './kafka/kafka-topic';
 export * from './kafka/kafka-user';
 export * from './kafka/klaxon-topics';
+export * from './network/network-policies';
+export * from './images';
 export * from './klaxon-chart';
 export * from './pipeline';
 export * from './pod-support';

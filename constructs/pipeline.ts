@@ -18,7 +18,9 @@ import { NotificationManagerSlackReceiver, NotificationManagerSlackReceiverProps
 import { NotificationManagerWebhookReceiver, NotificationManagerWebhookReceiverProps } from './alerting/notification-manager-webhook-receiver';
 import { KafkaCluster, KafkaClusterProps } from './kafka/kafka-cluster';
 import { KafkaUser } from './kafka/kafka-user';
+import { KlaxonNetworkPolicies, KlaxonNetworkPoliciesProps } from './network/network-policies';
 import { KlaxonTopics, KlaxonTopicsProps } from './kafka/klaxon-topics';
+import { checkPinnedImages, ImagePolicy } from './images';
 import { KlaxonChart } from './klaxon-chart';
 import { FluentBit, FluentBitProps } from './shipping/fluent-bit';
 import { FluentOperatorKafkaOutput, FluentOperatorKafkaOutputProps } from './shipping/fluent-operator-output';
@@ -32,6 +34,9 @@ import { FunctionCode } from './workloads/function-code';
 
 /** In-cluster URL of KubeSphere Notification Manager's alert API (Alertmanager webhook shape); the log-alerter's default too. */
 export const NOTIFICATION_MANAGER_ALERTS_URL = DEFAULT_NOTIFICATION_MANAGER_URL;
+
+/** The KafkaUser the log shipper logs in as when its listener authenticates (its Secret has the same name). */
+export const LOG_SHIPPER_USER = 'klaxon-log-shipper';
 
 /** The code of each Klaxon workload (main.ts reads the bundles `npm run build:functions` writes). */
 export interface KlaxonFunctionCode {
@@ -75,8 +80,8 @@ export interface KlaxonPipelineProps {
   readonly kafka?: KafkaClusterProps;
   /** The standard topic set (logs, cluster-events, per-namespace fanout topics, dead letters). @default - KlaxonTopics defaults */
   readonly topics?: Omit<KlaxonTopicsProps, 'cluster'>;
-  /** eventrouter writing Kubernetes Events to `cluster-events`. @default - Eventrouter defaults */
-  readonly eventrouter?: Omit<EventrouterProps, 'topic'>;
+  /** eventrouter writing Kubernetes Events to `cluster-events` (it cannot authenticate: it needs a listener opened for it, see README), or `false` for none. @default - Eventrouter defaults */
+  readonly eventrouter?: Omit<EventrouterProps, 'topic'> | false;
   /** kube-eventer with its own sinks (its Kafka sink cannot write to Kafka 4; see README). @default - Warning events as alerts to Notification Manager (NOTIFICATION_MANAGER_ALERTS_URL) */
   readonly kubeEventer?: KubeEventerProps;
   /** How container logs reach the `logs` topic. @default { kind: 'fluent-bit' } */
@@ -91,6 +96,10 @@ export interface KlaxonPipelineProps {
   readonly scaling?: { readonly fanout?: WorkloadScaling; readonly alerter?: WorkloadScaling };
   /** Notification Manager receivers (Slack, webhooks), in their own chart. @default - none: NM's own receivers are used */
   readonly notifications?: NotificationsOptions;
+  /** Whether pods must run images pinned by digest (checked at synth over every pod of the app). @default - tags allowed */
+  readonly images?: ImagePolicy;
+  /** Klaxon's NetworkPolicies (in the workloads chart), or `false` for none. @default - KlaxonNetworkPolicies defaults (monitoring namespace 'monitoring') */
+  readonly networkPolicies?: Omit<KlaxonNetworkPoliciesProps, 'cluster'> | false;
 }
 
 /**
@@ -111,8 +120,8 @@ export class KlaxonPipeline {
   public readonly topics: KlaxonTopics;
   /** Chart with the event sources (eventrouter, kube-eventer). */
   public readonly sourcesChart: KlaxonChart;
-  /** eventrouter → cluster-events. */
-  public readonly eventrouter: Eventrouter;
+  /** eventrouter → cluster-events (absent with `eventrouter: false`). */
+  public readonly eventrouter?: Eventrouter;
   /** kube-eventer: Warning events straight to Notification Manager as alerts, unless configured otherwise. */
   public readonly kubeEventer: KubeEventer;
   /** Chart with the log shipper (and its namespace, for the Fluent Bit DaemonSet). */
@@ -129,6 +138,8 @@ export class KlaxonPipeline {
   public readonly scalers: { readonly fanout?: KafkaLagScaler; readonly alerter?: KafkaLagScaler };
   /** Chart with the Notification Manager receivers, when any is configured. */
   public readonly notificationsChart?: KlaxonChart;
+  /** Klaxon's NetworkPolicies (absent with `networkPolicies: false`). */
+  public readonly networkPolicies?: KlaxonNetworkPolicies;
 
   constructor(app: Construct, props: KlaxonPipelineProps) {
     this.namespace = checkNamespaceName('namespace', props.namespace ?? 'klaxon', 'KlaxonPipeline');
@@ -144,7 +155,9 @@ export class KlaxonPipeline {
 
     this.sourcesChart = new KlaxonChart(app, 'sources', { namespace: this.namespace });
     this.sourcesChart.addDependency(this.kafkaChart);
-    this.eventrouter = new Eventrouter(this.sourcesChart, 'Eventrouter', { ...props.eventrouter, topic: this.topics.clusterEvents });
+    if (props.eventrouter !== false) {
+      this.eventrouter = new Eventrouter(this.sourcesChart, 'Eventrouter', { ...props.eventrouter, topic: this.topics.clusterEvents });
+    }
     this.kubeEventer = new KubeEventer(this.sourcesChart, 'KubeEventer', props.kubeEventer ?? {
       sinks: [KubeEventerSink.webhook({
         url: NOTIFICATION_MANAGER_ALERTS_URL,
@@ -158,11 +171,17 @@ export class KlaxonPipeline {
     this.loggingChart = new KlaxonChart(app, 'logging', { namespace: this.loggingNamespace });
     this.loggingChart.addDependency(this.kafkaChart);
     const shipping = props.logShipping ?? { kind: 'fluent-bit' };
+    // On a listener that authenticates, the shipper logs in as its own KafkaUser (Write on `logs` only).
+    const shipperListener = shipping.options?.listener === undefined ? this.cluster.workloadListener : this.cluster.listener(shipping.options.listener);
+    const shipperUser = shipping.options?.user ?? (shipperListener.authentication === 'scram-sha-512'
+      ? new KafkaUser(this.cluster, 'LogShipperUser', { userName: LOG_SHIPPER_USER, authentication: 'scram-sha-512' })
+      : undefined);
+    const shippingOptions = { ...shipping.options, ...(shipperUser ? { user: shipperUser } : {}), topic: this.topics.logs };
     if (shipping.kind === 'fluent-bit') {
       namespace(this.loggingChart, this.loggingNamespace, 'privileged');
-      this.logShipper = new FluentBit(this.loggingChart, 'FluentBit', { ...shipping.options, topic: this.topics.logs });
+      this.logShipper = new FluentBit(this.loggingChart, 'FluentBit', shippingOptions);
     } else {
-      this.logShipper = new FluentOperatorKafkaOutput(this.loggingChart, 'FluentOperator', { ...shipping.options, topic: this.topics.logs });
+      this.logShipper = new FluentOperatorKafkaOutput(this.loggingChart, 'FluentOperator', shippingOptions);
     }
 
     this.workloadsChart = new KlaxonChart(app, 'workloads', { namespace: this.namespace });
@@ -202,6 +221,12 @@ export class KlaxonPipeline {
       fanout: scaler('EventsFanoutScaler', props.scaling?.fanout, this.fanout, 'fanout'),
       alerter: scaler('LogAlerterScaler', props.scaling?.alerter, this.alerter, 'alerting'),
     };
+
+    checkPinnedImages(this.workloadsChart, props.images ?? {}, 'KlaxonPipeline');
+    // Built last: the policies are derived from every pod and Kafka client the pipeline holds.
+    if (props.networkPolicies !== false) {
+      this.networkPolicies = new KlaxonNetworkPolicies(this.workloadsChart, 'NetworkPolicies', { ...props.networkPolicies, cluster: this.cluster });
+    }
 
     const notifications = props.notifications;
     if (notifications && (notifications.slack || (notifications.webhooks ?? []).length > 0)) {

@@ -3,7 +3,8 @@
  * KafkaSecurityEnv keys (functions/contracts/kafka-security.ts), and the Secret volumes holding the
  * certificates. Everything comes from objects: the listener from the KafkaCluster, the credentials
  * from the KafkaUser whose Secret Strimzi's User Operator writes (`password` for scram-sha-512,
- * `user.crt`/`user.key` for tls), the brokers' CA from the cluster CA Secret
+ * `user.crt`/`user.key` for tls; each a mounted file, the password read by the runtime from
+ * `KAFKA_SASL_PASSWORD_FILE`), the brokers' CA from the cluster CA Secret
  * (`<cluster>-cluster-ca-cert`, key `ca.crt`). No secret value is ever rendered.
  *
  *   const access = KafkaClientAccess.of(cluster, user, "KafkaFunction 'log-alerter'");
@@ -22,6 +23,7 @@ export function clusterCaSecretName(cluster: IKafkaCluster): string {
 
 const CLUSTER_CA_VOLUME = 'kafka-cluster-ca';
 const USER_CERT_VOLUME = 'kafka-user-cert';
+const SASL_VOLUME = 'kafka-sasl';
 
 /** Env, volumes and mounts that let a pod connect to a cluster's workload listener. */
 export class KafkaClientAccess {
@@ -89,8 +91,11 @@ export class KafkaClientAccess {
       env.push(
         { name: KafkaSecurityEnv.SASL_MECHANISM, value: 'SCRAM-SHA-512' },
         { name: KafkaSecurityEnv.SASL_USERNAME, value: scramUser.userName },
-        { name: KafkaSecurityEnv.SASL_PASSWORD, valueFrom: { secretKeyRef: { name: scramUser.secretName, key: 'password' } } },
+        // The password as a mounted file; the runtime reads KAFKA_SASL_PASSWORD_FILE into KAFKA_SASL_PASSWORD.
+        { name: `${KafkaSecurityEnv.SASL_PASSWORD}_FILE`, value: `${KAFKA_CERTS_DIR}/sasl/password` },
       );
+      volumes.push({ name: SASL_VOLUME, secret: { secretName: scramUser.secretName, items: [{ key: 'password', path: 'password' }], defaultMode: 0o440 } });
+      mounts.push({ name: SASL_VOLUME, mountPath: `${KAFKA_CERTS_DIR}/sasl`, readOnly: true });
     }
     if (tls) {
       const dir = `${KAFKA_CERTS_DIR}/cluster-ca`;

@@ -16,6 +16,8 @@ import { Construct, IConstruct } from 'constructs';
 import {
   Kafka,
   KafkaSpec,
+  KafkaSpecEntityOperatorTopicOperatorResources,
+  KafkaSpecEntityOperatorUserOperatorResources,
   KafkaSpecKafkaAuthorizationType,
   KafkaSpecKafkaListeners,
   KafkaSpecKafkaListenersAuthenticationType,
@@ -34,6 +36,12 @@ import {
 } from '../../imports/strimzi-kafkanodepool-kafka.strimzi.io';
 import { quantity, resolveResources } from '../pod-support';
 import { checkInteger, checkNamespaceName, checkNonEmpty, checkOneOf, describeProp, DNS_SUBDOMAIN, PropError } from '../validation';
+
+/** Resources of each entity operator container (topic and user operator) unless told otherwise. */
+export const DEFAULT_ENTITY_OPERATOR_RESOURCES: kplus.ContainerResources = {
+  cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
+  memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
+};
 
 /** Kafka versions Strimzi 0.51 runs (and 1.x keeps running). */
 export const SUPPORTED_KAFKA_VERSIONS = ['4.1.0', '4.1.1', '4.2.0'] as const;
@@ -226,6 +234,15 @@ export interface KafkaClusterProps {
    * authentication. Needs authorization on. @default - none
    */
   readonly superUsers?: string[];
+  /**
+   * Acknowledges the risk of 'ANONYMOUS' in `superUsers`: every client of a listener without
+   * authentication may then read every log, delete topics and change ACLs, held back only by the
+   * network policy of a restricted listener (which a network plugin that does not enforce policies
+   * ignores). Synth refuses ANONYMOUS as super user without it. @default false
+   */
+  readonly allowAnonymousSuperUser?: boolean;
+  /** Resources of the entity operator's topic and user operator containers (each). @default - requests 100m CPU / 256Mi, limits 500m CPU / 512Mi memory (not BestEffort, so not evicted first) */
+  readonly entityOperatorResources?: kplus.ContainerResources;
   /** Deploy the entity operator (topic and user operators) that reconciles KafkaTopics and KafkaUsers. @default true */
   readonly entityOperator?: boolean;
 }
@@ -333,7 +350,9 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
   private readonly resources: kplus.ContainerResources;
   private readonly controllerResources: kplus.ContainerResources;
   private readonly entityOperator: boolean;
+  private readonly entityOperatorResources: kplus.ContainerResources;
   private readonly clients = new Map<string, { peer: ListenerClientPeer; key: string }[]>();
+  private readonly registered = new Map<string, { peer: ListenerClientPeer; key: string }[]>();
 
   constructor(scope: Construct, id: string, props: KafkaClusterProps = {}) {
     super(scope, id);
@@ -365,6 +384,12 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
     this.bootstrapServers = this.bootstrapServersFor(workload.name);
     this.authorization = props.authorization ?? workload.authentication !== 'none';
     this.superUsers = Object.freeze(checkSuperUsers(props.superUsers, this.authorization, owner));
+    if (this.superUsers.includes(ANONYMOUS) && props.allowAnonymousSuperUser !== true) {
+      throw new PropError(
+        `${describeProp('superUsers', [...this.superUsers], owner)} include ANONYMOUS: every client that does not authenticate could read every log, delete topics and change ACLs. ` +
+        "Give each client its own KafkaUser on an authenticated listener, or set 'allowAnonymousSuperUser: true' to accept the risk (README, Security model).",
+      );
+    }
 
     this.storage = props.storage ?? KafkaStorage.ephemeral();
     this.controllerStorage = props.controllerStorage ?? this.storage;
@@ -378,6 +403,7 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
       memory: { request: Size.gibibytes(1), limit: Size.gibibytes(1) },
     };
     this.entityOperator = props.entityOperator ?? true;
+    this.entityOperatorResources = resolveResources(props.entityOperatorResources, DEFAULT_ENTITY_OPERATOR_RESOURCES, owner, 'entityOperatorResources');
     this.config = Object.freeze({
       ...derivedBrokerConfig(this.brokerCount),
       'auto.create.topics.enable': false,
@@ -438,29 +464,34 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
     if (!listener.restricted) {
       throw new PropError(`${describeProp('listenerName', listenerName, owner)} is not restricted, so every pod may connect to it already; set the listener's 'restricted: true' to limit it to the clients allowed here.`);
     }
-    const where = `a client of listener '${listenerName}' of ${owner}`;
-    const podLabels = peer?.podLabels === undefined ? undefined : checkLabels('podLabels', peer.podLabels, where);
-    const namespace = peer?.namespace === undefined ? undefined : checkNamespaceName('namespace', peer.namespace, where);
-    if (namespace === undefined && (podLabels === undefined || Object.keys(podLabels).length === 0)) {
-      throw new PropError(`${describeProp('peer', peer ?? {}, where)} names neither a 'namespace' nor 'podLabels', so it would let every pod connect; say where the client pods run and which labels they carry.`);
-    }
-    const normalized: ListenerClientPeer = {
-      ...(namespace !== undefined ? { namespace } : {}),
-      ...(podLabels !== undefined && Object.keys(podLabels).length > 0 ? { podLabels } : {}),
-    };
-    const key = JSON.stringify([normalized.namespace ?? null, Object.entries(normalized.podLabels ?? {}).sort()]);
-    const peers = this.clients.get(listenerName) ?? [];
-    if (!peers.some((p) => p.key === key)) peers.push({ peer: normalized, key });
-    this.clients.set(listenerName, peers);
+    addPeer(this.clients, listenerName, normalizePeer(peer, `a client of listener '${listenerName}' of ${owner}`));
+  }
+
+  /**
+   * Records that the pods `peer` describes are clients of listener `listenerName` (Klaxon's
+   * sources, shippers, workloads and KEDA register themselves): Klaxon's NetworkPolicies admit
+   * exactly the registered clients to the listener's port, and on a restricted listener they are
+   * also allowed as `networkPolicyPeers` (allowClients).
+   */
+  public registerClient(listenerName: string, peer: ListenerClientPeer): void {
+    const listener = this.listener(listenerName);
+    const normalized = normalizePeer(peer, `a client of listener '${listenerName}' of KafkaCluster '${this.clusterName}'`);
+    addPeer(this.registered, listenerName, normalized);
+    if (listener.restricted) this.allowClients(listenerName, normalized);
+  }
+
+  /** Every client of `listenerName`: registered ones and those allowed explicitly (copies). */
+  public clientPeersOf(listenerName: string): ListenerClientPeer[] {
+    this.listener(listenerName);
+    const all = new Map<string, ListenerClientPeer>();
+    for (const map of [this.registered, this.clients]) for (const { peer, key } of map.get(listenerName) ?? []) all.set(key, peer);
+    return [...all.values()].map(copyPeer);
   }
 
   /** The peers allowed on `listenerName` so far (copies). */
   public clientsOf(listenerName: string): ListenerClientPeer[] {
     this.listener(listenerName);
-    return (this.clients.get(listenerName) ?? []).map(({ peer }) => ({
-      ...(peer.namespace !== undefined ? { namespace: peer.namespace } : {}),
-      ...(peer.podLabels ? { podLabels: { ...peer.podLabels } } : {}),
-    }));
+    return (this.clients.get(listenerName) ?? []).map(({ peer }) => copyPeer(peer));
   }
 
   /** Whether the broker serves clients that do not authenticate (principal ANONYMOUS): no authorization, ANONYMOUS a super user, or allow.everyone.if.no.acl.found. */
@@ -530,7 +561,14 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
           ? { authorization: { type: KafkaSpecKafkaAuthorizationType.SIMPLE, ...(this.superUsers.length > 0 ? { superUsers: [...this.superUsers] } : {}) } }
           : {}),
       },
-      ...(this.entityOperator ? { entityOperator: { topicOperator: {}, userOperator: {} } } : {}),
+      ...(this.entityOperator
+        ? {
+          entityOperator: {
+            topicOperator: { resources: entityOperatorResources(this.entityOperatorResources) as KafkaSpecEntityOperatorTopicOperatorResources },
+            userOperator: { resources: entityOperatorResources(this.entityOperatorResources) as KafkaSpecEntityOperatorUserOperatorResources },
+          },
+        }
+        : {}),
     };
   }
 }
@@ -573,7 +611,7 @@ export function checkListenerClient(
     throw new PropError(
       `${prop} does not authenticate, so ${owner} connects as ANONYMOUS, and ${describeProp('superUsers', [...cluster.superUsers], `KafkaCluster '${cluster.clusterName}'`)} ` +
       `do not include ANONYMOUS: with 'authorization' on, the broker would deny its every request. ` +
-      `Add 'ANONYMOUS' to 'superUsers' and set 'restricted: true' on listener '${listener.name}' so that only its registered clients reach it.`,
+      `Give ${owner} a KafkaUser on an authenticated listener, or (accepting the risk) add 'ANONYMOUS' to 'superUsers' with 'allowAnonymousSuperUser: true' and set 'restricted: true' on listener '${listener.name}'.`,
     );
   }
   return listener;
@@ -588,20 +626,49 @@ export function checkPlainWorkloadListener(cluster: IKafkaCluster, owner: string
 }
 
 /**
- * When `listener` (from checkListenerClient) is restricted, allows the pods labelled `podLabels` in
- * the namespace of `client`'s chart on it. Fails when that chart has no namespace but the cluster's
- * has: the client's pods could then run anywhere, and no peer could name them.
+ * Registers the pods labelled `podLabels` in the namespace of `client`'s chart as clients of
+ * `listener` (allowed on it when it is restricted). Fails when the listener is restricted and that
+ * chart has no namespace but the cluster's has: the pods could then run anywhere, and no peer could name them.
  */
 export function allowListenerClient(cluster: IKafkaCluster, listener: KafkaListener | undefined, client: IConstruct, owner: string, podLabels: Record<string, string>): void {
-  if (!listener?.restricted || !(cluster instanceof KafkaCluster)) return;
+  if (!listener || !(cluster instanceof KafkaCluster)) return;
   const namespace = Chart.of(client).namespace;
   if (namespace === undefined && cluster.namespace !== undefined) {
+    if (!listener.restricted) return; // an open listener: nothing to allow, and no namespace to name the pods by
     throw new PropError(
       `${owner} has no namespace (its chart has none), so listener '${listener.name}' of KafkaCluster '${cluster.clusterName}', restricted to its clients, ` +
       'cannot name where its pods run; give the chart a namespace.',
     );
   }
-  cluster.allowClients(listener.name, { ...(namespace !== undefined ? { namespace } : {}), podLabels });
+  cluster.registerClient(listener.name, { ...(namespace !== undefined ? { namespace } : {}), podLabels });
+}
+
+type PeerMap = Map<string, { peer: ListenerClientPeer; key: string }[]>;
+
+function normalizePeer(peer: ListenerClientPeer, where: string): ListenerClientPeer {
+  const podLabels = peer?.podLabels === undefined ? undefined : checkLabels('podLabels', peer.podLabels, where);
+  const namespace = peer?.namespace === undefined ? undefined : checkNamespaceName('namespace', peer.namespace, where);
+  if (namespace === undefined && (podLabels === undefined || Object.keys(podLabels).length === 0)) {
+    throw new PropError(`${describeProp('peer', peer ?? {}, where)} names neither a 'namespace' nor 'podLabels', so it would let every pod connect; say where the client pods run and which labels they carry.`);
+  }
+  return {
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(podLabels !== undefined && Object.keys(podLabels).length > 0 ? { podLabels } : {}),
+  };
+}
+
+function addPeer(map: PeerMap, listenerName: string, peer: ListenerClientPeer): void {
+  const key = JSON.stringify([peer.namespace ?? null, Object.entries(peer.podLabels ?? {}).sort()]);
+  const peers = map.get(listenerName) ?? [];
+  if (!peers.some((p) => p.key === key)) peers.push({ peer, key });
+  map.set(listenerName, peers);
+}
+
+function copyPeer(peer: ListenerClientPeer): ListenerClientPeer {
+  return {
+    ...(peer.namespace !== undefined ? { namespace: peer.namespace } : {}),
+    ...(peer.podLabels ? { podLabels: { ...peer.podLabels } } : {}),
+  };
 }
 
 /** Broker replication settings that a cluster of `brokers` nodes can satisfy. */
@@ -730,6 +797,11 @@ function checkLabels(prop: string, labels: Record<string, string>, owner: string
     }
   }
   return { ...labels };
+}
+
+/** Entity operator container resources (same quantity strings as a node pool's). */
+function entityOperatorResources(r: kplus.ContainerResources): unknown {
+  return toPoolResources(r);
 }
 
 function toPoolResources(r: kplus.ContainerResources): KafkaNodePoolSpec['resources'] {

@@ -36,7 +36,7 @@ import { TriggerAuthentication, TriggerAuthenticationSpec } from '../../imports/
 import { clusterCaSecretName } from '../kafka/kafka-client-access';
 import { KafkaCluster } from '../kafka/kafka-cluster';
 import type { KafkaFunction } from '../workloads/kafka-function';
-import { checkInteger, checkOneOf, describeProp, PropError } from '../validation';
+import { checkInteger, checkNamespaceName, checkOneOf, describeProp, PropError } from '../validation';
 
 /** What KEDA counts for a partition on which the group has no committed offset. */
 export type OffsetResetPolicy = 'earliest' | 'latest';
@@ -91,7 +91,12 @@ export interface KafkaLagScalerProps {
   readonly fallbackReplicas?: number;
   /** Failed lag reads in a row before the fallback applies (`fallback.failureThreshold`). @default 3 */
   readonly fallbackFailureThreshold?: number;
+  /** Where KEDA's operator (which reads the lag from Kafka) runs, allowed on a restricted workload listener and by Klaxon's NetworkPolicies. @default DEFAULT_KEDA_OPERATOR ({ namespace: 'keda', podLabels: { 'app.kubernetes.io/name': 'keda-operator' } }, KEDA's Helm chart) */
+  readonly kedaOperator?: { readonly namespace: string; readonly podLabels: Record<string, string> };
 }
+
+/** Where KEDA's Helm chart runs its operator (`helm install keda kedacore/keda -n keda`). */
+export const DEFAULT_KEDA_OPERATOR = { namespace: 'keda', podLabels: { 'app.kubernetes.io/name': 'keda-operator' } } as const;
 
 /**
  * Scales a KafkaFunction on the consumer lag of its group with a KEDA ScaledObject ('Resource').
@@ -126,6 +131,8 @@ export class KafkaLagScaler extends Construct {
   public readonly fallbackReplicas: number;
   /** Failed reads before the fallback applies. */
   public readonly fallbackFailureThreshold: number;
+  /** Where KEDA's operator runs. */
+  public readonly kedaOperator: { readonly namespace: string; readonly podLabels: Record<string, string> };
   /** The ScaledObject. */
   public readonly resource: ScaledObject;
   /** The credentials KEDA connects with, when the workload listener needs TLS or authentication. */
@@ -170,6 +177,12 @@ export class KafkaLagScaler extends Construct {
 
     // Throws if another scaler already owns the function's replicas.
     fn.scaleExternally(this);
+    const keda = props.kedaOperator ?? DEFAULT_KEDA_OPERATOR;
+    this.kedaOperator = { namespace: checkNamespaceName('kedaOperator.namespace', keda.namespace, owner), podLabels: { ...keda.podLabels } };
+    // KEDA's operator reads the group's lag from the workload listener: it is one of its clients.
+    if (fn.cluster instanceof KafkaCluster) {
+      fn.cluster.registerClient(fn.cluster.workloadListener.name, { ...this.kedaOperator });
+    }
 
     const labels = { ...fn.labels, 'app.kubernetes.io/component': 'kafka-lag-scaler' };
     const auth = triggerAuthenticationSpec(fn);

@@ -12,6 +12,7 @@ import { Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { KLAXON_IMAGES } from '../images';
 import { allowListenerClient } from '../kafka/kafka-cluster';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { checkAbsolutePath, checkInteger, checkNonEmpty, checkOneOf } from '../validation';
@@ -23,7 +24,7 @@ export type FluentBitLogLevel = 'off' | 'error' | 'warn' | 'info' | 'debug' | 't
 
 /** Props of a FluentBit DaemonSet. */
 export interface FluentBitProps extends LogShippingOptions {
-  /** The Fluent Bit image (its kafka output is librdkafka 2.15, which negotiates protocol versions with Kafka 4). @default 'cr.fluentbit.io/fluent/fluent-bit:4.2.8' */
+  /** The Fluent Bit image (its kafka output is librdkafka 2.15, which negotiates protocol versions with Kafka 4). @default KLAXON_IMAGES.fluentBit ('cr.fluentbit.io/fluent/fluent-bit:4.2.8'; pin a digest with 'repository:tag@sha256:…') */
   readonly image?: string;
   /** tail `db`: file that remembers read offsets across restarts (on the node, absolute). @default '/var/lib/fluent-bit/klaxon-tail.db' */
   readonly dbPath?: string;
@@ -37,9 +38,12 @@ export interface FluentBitProps extends LogShippingOptions {
   readonly tolerations?: k8s.Toleration[];
   /** Container resources; fields not given keep their default. @default - requests 100m CPU / 128Mi, limit 256Mi memory */
   readonly resources?: kplus.ContainerResources;
-  /** priorityClassName of the pods. @default - none */
+  /** priorityClassName of the pods (an existing PriorityClass). @default - a PriorityClass of its own, DEFAULT_LOG_SHIPPER_PRIORITY ('klaxon-log-shipper', value 1000000): the node's logs outrank ordinary pods under pressure */
   readonly priorityClassName?: string;
 }
+
+/** The PriorityClass a FluentBit renders unless given `priorityClassName`: below Kubernetes' system classes (2000000000+), above ordinary pods (0). */
+export const DEFAULT_LOG_SHIPPER_PRIORITY = { name: 'klaxon-log-shipper', value: 1_000_000 } as const;
 
 /** Fluent Bit's HTTP port (`http_port`): /api/v1/health, /api/v1/metrics. */
 export const FLUENT_BIT_HTTP_PORT = 2020;
@@ -77,6 +81,12 @@ export class FluentBit extends Construct implements ILogShipper {
   public readonly serviceAccount: k8s.KubeServiceAccount;
   /** The ClusterRole. */
   public readonly clusterRole: k8s.KubeClusterRole;
+  /** The pods' priorityClassName. */
+  public readonly priorityClassName: string;
+  /** The PriorityClass, when the construct renders its own. */
+  public readonly priorityClass?: k8s.KubePriorityClass;
+  /** Filesystem buffer directory on the node (service `storage.path`), next to the tail offsets. */
+  public readonly storagePath: string;
 
   private readonly props: FluentBitProps;
   private readonly resources: kplus.ContainerResources;
@@ -89,7 +99,7 @@ export class FluentBit extends Construct implements ILogShipper {
     this.settings = resolveLogShipping(props, owner);
     this.topic = props.topic;
     this.allowDuplicateShipping = this.settings.allowDuplicateShipping;
-    this.image = checkNonEmpty('image', props.image ?? 'cr.fluentbit.io/fluent/fluent-bit:4.2.8', owner);
+    this.image = checkNonEmpty('image', props.image ?? KLAXON_IMAGES.fluentBit.reference, owner);
     this.dbPath = checkAbsolutePath('dbPath', props.dbPath ?? '/var/lib/fluent-bit/klaxon-tail.db', owner);
     this.flush = props.flush ?? Duration.seconds(1);
     checkInteger('flush', this.flush.toSeconds(), { min: 1, owner });
@@ -99,6 +109,18 @@ export class FluentBit extends Construct implements ILogShipper {
       memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
     }, owner);
 
+    this.storagePath = `${this.dbPath.slice(0, this.dbPath.lastIndexOf('/'))}/klaxon-storage/`;
+    if (props.priorityClassName !== undefined) {
+      this.priorityClassName = checkNonEmpty('priorityClassName', props.priorityClassName, owner);
+    } else {
+      this.priorityClassName = DEFAULT_LOG_SHIPPER_PRIORITY.name;
+      this.priorityClass = new k8s.KubePriorityClass(this, 'PriorityClass', {
+        metadata: { name: DEFAULT_LOG_SHIPPER_PRIORITY.name },
+        value: DEFAULT_LOG_SHIPPER_PRIORITY.value,
+        preemptionPolicy: 'PreemptLowerPriority',
+        description: "Klaxon's log shipper: a node's container logs are lost when it is evicted.",
+      });
+    }
     const labels = selectorLabels(this, 'fluent-bit');
     ({ serviceAccount: this.serviceAccount, clusterRole: this.clusterRole } = clusterReader(this, {
       owner,
@@ -134,6 +156,12 @@ export class FluentBit extends Construct implements ILogShipper {
         ['hc_errors_count', '5'],
         ['hc_retry_failure_count', '5'],
         ['hc_period', '60'],
+        // Chunks wait on the node's disk while Kafka is away (see storageLimit, retry_limit).
+        ['storage.path', this.storagePath],
+        ['storage.sync', 'normal'],
+        ['storage.checksum', 'off'],
+        ['storage.backlog.mem_limit', '5242880'],
+        ['storage.max_chunks_up', '128'],
       ]],
       ['INPUT', [
         ['name', 'tail'],
@@ -146,6 +174,7 @@ export class FluentBit extends Construct implements ILogShipper {
         ['mem_buf_limit', fluentSize(s.memBufLimit)],
         ['skip_long_lines', 'on'],
         ['refresh_interval', String(s.refreshInterval.toSeconds())],
+        ['storage.type', 'filesystem'],
       ]],
       ['FILTER', kubernetesFilter(s, `${TAG}.*`, tagPrefix(TAG, s.logPath))],
       ['OUTPUT', kafkaOutput(s, `${TAG}.*`)],
@@ -172,6 +201,17 @@ export class FluentBit extends Construct implements ILogShipper {
       mounts.push({ name: 'dockercontainers', mountPath: '/var/lib/docker/containers', readOnly: true });
     }
     // /api/v1/health is 500 once the output has failed hc_errors_count times within hc_period (see [SERVICE]).
+    const env: k8s.EnvVar[] = [];
+    const c = this.settings.credentials;
+    if (c) {
+      // librdkafka has no password-file property: Fluent Bit expands ${KLAXON_KAFKA_SASL_PASSWORD} from this
+      // env, filled from the KafkaUser's Secret by reference (the value never sits in the ConfigMap).
+      env.push({ name: c.passwordEnv.name, valueFrom: { secretKeyRef: { name: c.passwordEnv.secretName, key: c.passwordEnv.key } } });
+      if (c.caSecret) {
+        volumes.push({ name: 'kafka-ca', secret: { secretName: c.caSecret.secretName, items: [{ key: c.caSecret.key, path: 'ca.crt' }] } });
+        mounts.push({ name: 'kafka-ca', mountPath: c.caSecret.mountPath, readOnly: true });
+      }
+    }
     const probe = (initialDelay: Duration): k8s.Probe =>
       httpProbe('/api/v1/health', 'http', { initialDelay, period: Duration.seconds(30), timeout: Duration.seconds(5) });
     return {
@@ -181,7 +221,7 @@ export class FluentBit extends Construct implements ILogShipper {
         metadata: { labels, annotations: { [CONFIG_HASH_ANNOTATION]: configHash(this.configuration(), this.image) } },
         spec: {
           serviceAccountName: this.serviceAccount.name,
-          ...(p.priorityClassName ? { priorityClassName: p.priorityClassName } : {}),
+          priorityClassName: this.priorityClassName,
           tolerations: p.tolerations ?? [{ operator: 'Exists' }],
           securityContext: { runAsUser: 0, runAsGroup: 0, seccompProfile: { type: 'RuntimeDefault' } },
           containers: [{
@@ -190,6 +230,7 @@ export class FluentBit extends Construct implements ILogShipper {
             imagePullPolicy: 'IfNotPresent',
             command: ['/fluent-bit/bin/fluent-bit'],
             args: ['--config', `${CONFIG_DIR}/fluent-bit.conf`],
+            ...(env.length ? { env } : {}),
             ports: [{ name: 'http', containerPort: FLUENT_BIT_HTTP_PORT }],
             livenessProbe: probe(Duration.seconds(10)),
             readinessProbe: probe(Duration.seconds(5)),
@@ -241,6 +282,9 @@ export function kafkaOutput(s: ResolvedLogShipping, match: string): [string, str
     ['format', 'json'],
     ['timestamp_key', s.timestampKey],
     ['timestamp_format', s.timestampFormat],
+    // Retry a chunk for as long as it takes; the filesystem buffer bounds what waits.
+    ['retry_limit', 'no_limits'],
+    ['storage.total_limit_size', fluentSize(s.storageLimit)],
     ...Object.entries(s.rdkafka).map(([k, v]) => [`rdkafka.${k}`, v] as [string, string]),
   ];
 }

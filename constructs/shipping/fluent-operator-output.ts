@@ -5,12 +5,18 @@
  * (kubernetes) under a separate tag, so the records match what the FluentBit DaemonSet emits
  * (functions/contracts/log-record.ts) whatever other filters the cluster has on `kube.*`.
  *
+ * With a `user`, the output logs in with SCRAM-SHA-512: the rdkafka properties name the password as
+ * `${KLAXON_KAFKA_SASL_PASSWORD}` and the CA as a file; the operator's FluentBit resource must give
+ * its pods that env (from the user's Secret, by reference) and that volume (`podRequirements`), and
+ * its `storage.path` for the filesystem buffer (README, Security model).
+ *
  * The Fluent Bit image is the operator's (its FluentBit resource), not Klaxon's: it must be a
  * release whose librdkafka negotiates versions with Kafka 4 (Fluent Bit >= 2.x bundles librdkafka 2.x).
  */
 import { Construct } from 'constructs';
 import { ClusterFilter } from '../../imports/fluentbit-clusterfilter-fluentbit.fluent.io';
-import { ClusterInput } from '../../imports/fluentbit-clusterinput-fluentbit.fluent.io';
+import { k8s } from 'cdk8s-plus-27';
+import { ClusterInput, ClusterInputSpecTailStorageType } from '../../imports/fluentbit-clusterinput-fluentbit.fluent.io';
 import { ClusterOutput, ClusterOutputSpec } from '../../imports/fluentbit-clusteroutput-fluentbit.fluent.io';
 import { KafkaCluster } from '../kafka/kafka-cluster';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
@@ -63,6 +69,8 @@ export class FluentOperatorKafkaOutput extends Construct implements ILogShipper 
   public readonly filter?: ClusterFilter;
   /** Namespace of the operator's Fluent Bit pods. */
   public readonly fluentBitNamespace: string;
+  /** What the operator's FluentBit resource must add to its pods for `user` (env and Secret volume, by reference); empty without a user. */
+  public readonly podRequirements: { readonly env: k8s.EnvVar[]; readonly volumes: k8s.Volume[]; readonly volumeMounts: k8s.VolumeMount[] };
 
   constructor(scope: Construct, id: string, props: FluentOperatorKafkaOutputProps) {
     super(scope, id);
@@ -84,14 +92,20 @@ export class FluentOperatorKafkaOutput extends Construct implements ILogShipper 
     const match = includeInputAndFilter ? `${tag}.*` : checkNonEmpty('match', props.match ?? 'kube.*', owner);
     this.fluentBitNamespace = checkNamespaceName('fluentBitNamespace', props.fluentBitNamespace ?? DEFAULT_FLUENT_BIT_NAMESPACE, owner);
     // Those pods are the operator's, not Klaxon's: the props say where they run and how they are labelled.
-    if (this.settings.listener?.restricted && this.topic.cluster instanceof KafkaCluster) {
-      this.topic.cluster.allowClients(this.settings.listener.name, {
+    if (this.settings.listener && this.topic.cluster instanceof KafkaCluster) {
+      this.topic.cluster.registerClient(this.settings.listener.name, {
         namespace: this.fluentBitNamespace,
         ...(props.fluentBitPodLabels !== undefined ? { podLabels: props.fluentBitPodLabels } : {}),
       });
     }
     const s = this.settings;
     const metadata = { labels: this.selectorLabels };
+    const c = s.credentials;
+    this.podRequirements = {
+      env: c ? [{ name: c.passwordEnv.name, valueFrom: { secretKeyRef: { name: c.passwordEnv.secretName, key: c.passwordEnv.key } } }] : [],
+      volumes: c?.caSecret ? [{ name: 'klaxon-kafka-ca', secret: { secretName: c.caSecret.secretName, items: [{ key: c.caSecret.key, path: 'ca.crt' }] } }] : [],
+      volumeMounts: c?.caSecret ? [{ name: 'klaxon-kafka-ca', mountPath: c.caSecret.mountPath, readOnly: true }] : [],
+    };
 
     this.output = new ClusterOutput(this, 'Resource', { metadata, spec: kafkaOutputSpec(s, match) });
 
@@ -110,6 +124,8 @@ export class FluentOperatorKafkaOutput extends Construct implements ILogShipper 
             memBufLimit: fluentSize(s.memBufLimit),
             skipLongLines: true,
             refreshIntervalSeconds: s.refreshInterval.toSeconds(),
+            // Buffer on disk (needs the operator's FluentBitConfig 'storage.path'; without it Fluent Bit keeps memory buffering).
+            storageType: ClusterInputSpecTailStorageType.FILESYSTEM,
           },
         },
       });
@@ -143,7 +159,9 @@ export class FluentOperatorKafkaOutput extends Construct implements ILogShipper 
 export function kafkaOutputSpec(s: ResolvedLogShipping, match: string): ClusterOutputSpec {
   return {
     match,
+    retryLimit: 'no_limits',
     kafka: {
+      totalLimitSize: fluentSize(s.storageLimit),
       brokers: s.brokers.join(','),
       topics: s.topic.topicName,
       format: 'json',

@@ -11,8 +11,10 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { DEFAULT_MERGE_LOG_KEY, DEFAULT_TIMESTAMP_KEY } from '../../functions/contracts/log-record';
+import { clusterCaSecretName } from '../kafka/kafka-client-access';
 import { checkListenerClient, KafkaListener } from '../kafka/kafka-cluster';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
+import type { KafkaUser } from '../kafka/kafka-user';
 import { bootstrapBrokers } from '../sources/kafka-client-compat';
 import { checkAbsolutePath, checkInteger, checkNonEmpty, checkNonEmptyList, checkOneOf, describeProp, PropError } from '../validation';
 
@@ -26,8 +28,18 @@ export type KafkaTimestampFormat = 'double' | 'iso8601' | 'iso8601_ns';
 export interface LogShippingOptions {
   /** The topic log records are written to; brokers come from its cluster. */
   readonly topic: IKafkaTopic;
-  /** The cluster listener to connect to (no TLS, no authentication); when it is restricted, the shipper's pods are allowed on it. @default - the cluster's workload listener (`cluster.bootstrapServers`) */
+  /** The cluster listener to connect to; when it is restricted, the shipper's pods are allowed on it. @default - the cluster's workload listener (`cluster.bootstrapServers`) */
   readonly listener?: string;
+  /**
+   * The KafkaUser the shipper logs in as on a `scram-sha-512` listener (TLS or not); it is granted
+   * Write and Describe on `topic`, nothing else. The password comes from the user's Secret by
+   * reference (env `KLAXON_KAFKA_SASL_PASSWORD`, which Fluent Bit expands in `rdkafka.sasl.password`),
+   * the CA from the cluster CA Secret (a mounted file); both must exist in the shipper's namespace.
+   * @default - none: the listener must not authenticate
+   */
+  readonly user?: KafkaUser;
+  /** Filesystem buffer of the output on the node (`storage.total_limit_size`): what an outage of Kafka may pile up before the oldest chunks are dropped. @default Size.gibibytes(1) */
+  readonly storageLimit?: Size;
   /** tail `path`: the container log files (absolute glob). @default '/var/log/containers/*.log' */
   readonly logPath?: string;
   /** tail `exclude_path` (absolute globs). @default - none */
@@ -69,7 +81,27 @@ export const DEFAULT_RDKAFKA: Readonly<Record<string, string>> = {
   'request.required.acks': '-1',
   // Kafka closes idle connections; without this librdkafka logs each close as an error.
   'log.connection.close': 'false',
+  // Never expire a queued message during an outage (librdkafka's default drops it after 5 minutes)...
+  'message.timeout.ms': '0',
+  // ...and hold at most 64 MiB in memory: beyond that the output retries and the chunks wait on disk.
+  'queue.buffering.max.kbytes': '65536',
 };
+
+/** The env var holding the shipper's SASL password (from the KafkaUser Secret by reference); Fluent Bit expands `${...}` in its configuration. */
+export const SASL_PASSWORD_ENV = 'KLAXON_KAFKA_SASL_PASSWORD';
+
+/** Where the shipper's pods mount the cluster CA certificate (`ca.crt`). */
+export const SHIPPER_CA_DIR = '/fluent-bit/klaxon/kafka-ca';
+
+/** What a shipper authenticating as a KafkaUser needs in its pod (all by reference). */
+export interface ShipperCredentials {
+  /** The KafkaUser. */
+  readonly user: KafkaUser;
+  /** The env var Fluent Bit reads the password from, and the Secret key reference that fills it. */
+  readonly passwordEnv: { readonly name: string; readonly secretName: string; readonly key: string };
+  /** The Secret holding the cluster CA (`ca.crt`), mounted at SHIPPER_CA_DIR, when the listener uses TLS. */
+  readonly caSecret?: { readonly secretName: string; readonly key: string; readonly mountPath: string };
+}
 
 /** The effective, validated shipping settings. */
 export interface ResolvedLogShipping {
@@ -93,19 +125,37 @@ export interface ResolvedLogShipping {
   readonly timestampFormat: KafkaTimestampFormat;
   readonly rdkafka: Record<string, string>;
   readonly allowDuplicateShipping: boolean;
+  /** The credentials, when the listener authenticates. */
+  readonly credentials?: ShipperCredentials;
+  readonly storageLimit: Size;
 }
 
 const FORBIDDEN_RDKAFKA = /(password|secret|\.key$|key\.pem|sasl\.jaas|oauthbearer\.config)/i;
 const OWNED_RDKAFKA = ['bootstrap.servers', 'metadata.broker.list', 'topic'];
 
-/** Why a shipper needs a listener without TLS and authentication (for messages). */
-export const SHIPPER_LIMITS = "Klaxon's Fluent Bit kafka output carries no CA and no credentials (librdkafka would read them from the configuration in clear)";
+/** Why a shipper without a user needs a listener without TLS and authentication (for messages). */
+export const SHIPPER_LIMITS = "it has no 'user', so it carries no CA and no credentials";
+
+/** Why a shipper with a user can do SCRAM-SHA-512 but not TLS client certificates (for messages). */
+export const SHIPPER_USER_LIMITS = "Klaxon's Fluent Bit output logs in with SCRAM-SHA-512 only (a client key would sit in the pod as a file librdkafka reads, which Klaxon does not render)";
 
 /** Validates and fills in the defaults. */
 export function resolveLogShipping(options: LogShippingOptions, owner: string): ResolvedLogShipping {
   const topic = options.topic;
   const brokers = bootstrapBrokers(topic, owner, options.listener);
-  const listener = checkListenerClient(topic.cluster, options.listener, owner, SHIPPER_LIMITS);
+  const user = options.user;
+  const listener = user
+    ? checkListenerClient(topic.cluster, options.listener, owner, SHIPPER_USER_LIMITS, { tls: true, authentication: ['scram-sha-512'] })
+    : checkListenerClient(topic.cluster, options.listener, owner, SHIPPER_LIMITS);
+  if (user && user.cluster !== topic.cluster) {
+    throw new PropError(`${describeProp('user', user.userName, owner)} belongs to KafkaCluster '${user.cluster.clusterName}', not to cluster '${topic.cluster.clusterName}' of topic '${topic.topicName}'.`);
+  }
+  if (user && user.authentication !== 'scram-sha-512') {
+    throw new PropError(`${describeProp('user', user.userName, owner)} authenticates with '${user.authentication}'; ${SHIPPER_USER_LIMITS}. Give a KafkaUser with authentication 'scram-sha-512'.`);
+  }
+  if (user && listener && listener.authentication === 'none') {
+    throw new PropError(`${describeProp('user', user.userName, owner)} would never be used: listener '${listener.name}' has no authentication. Remove 'user', or point 'listener' at a 'scram-sha-512' listener.`);
+  }
   const logPath = checkAbsolutePath('logPath', options.logPath ?? '/var/log/containers/*.log', owner);
   checkPlain('logPath', logPath, owner);
   if (/[*?[]/.test(logPath.slice(0, logPath.lastIndexOf('/')))) {
@@ -120,6 +170,8 @@ export function resolveLogShipping(options: LogShippingOptions, owner: string): 
   checkInteger('memBufLimit', memBufLimit.toKibibytes({ rounding: SizeRoundingBehavior.NONE }), { min: 1024, owner });
   const refreshInterval = options.refreshInterval ?? Duration.seconds(10);
   checkInteger('refreshInterval', refreshInterval.toSeconds(), { min: 1, owner });
+  const storageLimit = options.storageLimit ?? Size.gibibytes(1);
+  checkInteger('storageLimit', storageLimit.toKibibytes({ rounding: SizeRoundingBehavior.NONE }), { min: 1024, owner });
   const rdkafka: Record<string, string> = { ...DEFAULT_RDKAFKA };
   for (const [key, value] of Object.entries(options.rdkafka ?? {})) {
     if (FORBIDDEN_RDKAFKA.test(key)) {
@@ -128,9 +180,25 @@ export function resolveLogShipping(options: LogShippingOptions, owner: string): 
     if (OWNED_RDKAFKA.includes(key)) {
       throw new PropError(`${describeProp('rdkafka', key, owner)} is set from the topic object; remove it.`);
     }
+    if (key.startsWith('sasl.') || key.startsWith('ssl.') || key === 'security.protocol') {
+      throw new PropError(`${describeProp('rdkafka', key, owner)} is set from the listener and 'user'; remove it.`);
+    }
     rdkafka[checkPlain('rdkafka', checkNonEmpty('rdkafka', key, owner), owner)] = checkPlain('rdkafka', value, owner);
   }
+  let credentials: ShipperCredentials | undefined;
+  if (user) {
+    user.addAcl({ resourceType: 'topic', name: topic.topicName, operations: ['Write', 'Describe'] });
+    const tls = listener?.tls ?? true;
+    credentials = {
+      user,
+      passwordEnv: { name: SASL_PASSWORD_ENV, secretName: user.secretName, key: 'password' },
+      ...(tls ? { caSecret: { secretName: clusterCaSecretName(topic.cluster), key: 'ca.crt', mountPath: SHIPPER_CA_DIR } } : {}),
+    };
+    Object.assign(rdkafka, shipperSecurityProperties(credentials));
+  }
   return {
+    credentials,
+    storageLimit,
     topic,
     listener,
     brokers,
@@ -150,6 +218,21 @@ export function resolveLogShipping(options: LogShippingOptions, owner: string): 
     timestampFormat: checkOneOf<KafkaTimestampFormat>('timestampFormat', options.timestampFormat ?? 'double', ['double', 'iso8601', 'iso8601_ns'], owner),
     rdkafka,
     allowDuplicateShipping: options.allowDuplicateShipping ?? false,
+  };
+}
+
+/**
+ * The librdkafka properties of a shipper logging in as `c.user` with SCRAM-SHA-512 (over TLS when
+ * `c.caSecret` is set): the password as `${KLAXON_KAFKA_SASL_PASSWORD}`, which Fluent Bit expands
+ * from the pod's env, never the value.
+ */
+export function shipperSecurityProperties(c: ShipperCredentials): Record<string, string> {
+  return {
+    'security.protocol': c.caSecret ? 'SASL_SSL' : 'SASL_PLAINTEXT',
+    'sasl.mechanisms': 'SCRAM-SHA-512',
+    'sasl.username': c.user.userName,
+    'sasl.password': `\${${c.passwordEnv.name}}`,
+    ...(c.caSecret ? { 'ssl.ca.location': `${c.caSecret.mountPath}/ca.crt` } : {}),
   };
 }
 

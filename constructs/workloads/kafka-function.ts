@@ -29,10 +29,10 @@ import { Construct, IConstruct } from 'constructs';
 import { DEFAULT_HTTP_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, RuntimeTuningEnv, WorkloadEnv } from '../../functions/contracts/workload-env';
 import type { ConsumerGroup } from '../kafka/consumer-group';
 import { KafkaClientAccess } from '../kafka/kafka-client-access';
-import { IKafkaCluster } from '../kafka/kafka-cluster';
+import { allowListenerClient, IKafkaCluster, KafkaCluster } from '../kafka/kafka-cluster';
 import { IKafkaTopic, kebabCase } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
-import { CONFIG_HASH_ANNOTATION, httpProbe, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, secretEnv, selectorLabels } from '../pod-support';
+import { CONFIG_HASH_ANNOTATION, httpProbe, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../pod-support';
 import { checkDnsLabel, checkInteger, checkOneOf, describeProp, PropError } from '../validation';
 import { FunctionCode, FunctionCodeConfig } from './function-code';
 
@@ -221,6 +221,8 @@ export class KafkaFunction extends Construct {
     for (const [name, value] of Object.entries(props.env ?? {})) this.addEnv(name, value);
 
     this.selectorLabels = selectorLabels(this, this.workloadName);
+    // On a restricted workload listener, the function's pods are among its allowed clients.
+    if (this.cluster instanceof KafkaCluster) allowListenerClient(this.cluster, this.cluster.workloadListener, this, owner, this.selectorLabels);
     const metadata = (): ApiObjectMetadata => ({ labels: this.labels });
 
     this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: metadata(), automountServiceAccountToken: false });
@@ -256,8 +258,8 @@ export class KafkaFunction extends Construct {
   }
 
   /**
-   * Add an environment variable the pod reads from a Secret key (rendered as `secretKeyRef`, never
-   * in clear). The reference is part of the pod template hash, so pointing it at another Secret or
+   * Add a variable the runtime reads from a Secret key: the key is mounted as a file and the pod's
+   * env holds only `<name>_FILE` (the runtime reads it into `<name>`); never in clear. The reference is part of the pod template hash, so pointing it at another Secret or
    * key rolls the pods. Throws if the name is already set.
    */
   public addSecretEnv(name: string, value: kplus.SecretValue): void {
@@ -351,8 +353,14 @@ export class KafkaFunction extends Construct {
     const env: k8s.EnvVar[] = [
       ...Object.entries(this.env).map(([name, value]) => ({ name, value })),
       ...this.kafkaAccess.env,
-      ...[...this.secretEnvSources].map(([name, value]) => secretEnv(name, value)),
+      // Secret values as mounted files: the runtime reads <NAME>_FILE into <NAME> (functions/runtime/secret-files.ts).
+      ...[...this.secretEnvSources.keys()].map((name) => ({ name: `${name}_FILE`, value: `${SECRETS_DIR}/${secretVolumeName(name)}/value` })),
     ];
+    const secretVolumes: k8s.Volume[] = [...this.secretEnvSources].map(([name, value]) => ({
+      name: secretVolumeName(name),
+      secret: { secretName: value.secret.name, items: [{ key: value.key, path: 'value' }], defaultMode: SECRET_FILE_MODE },
+    }));
+    const secretMounts: k8s.VolumeMount[] = secretVolumes.map((v) => ({ name: v.name, mountPath: `${SECRETS_DIR}/${v.name}`, readOnly: true }));
     const probe = (path: string, period: Duration): k8s.Probe =>
       httpProbe(path, HTTP_PORT_NAME, { scheme: 'HTTP', period, timeout: Duration.seconds(2), successThreshold: 1 });
     const replicas = this.replicas;
@@ -401,17 +409,29 @@ export class KafkaFunction extends Construct {
             securityContext,
             livenessProbe: probe('/livez', Duration.seconds(10)),
             readinessProbe: probe('/readyz', Duration.seconds(5)),
-            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...code.volumeMounts.map((m) => ({ ...m })), ...this.kafkaAccess.volumeMounts],
+            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...code.volumeMounts.map((m) => ({ ...m })), ...this.kafkaAccess.volumeMounts, ...secretMounts],
           }],
           volumes: [
             { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(TMP_VOLUME_SIZE_LIMIT) } },
             ...code.volumes,
             ...this.kafkaAccess.volumes,
+            ...secretVolumes,
           ],
         },
       },
     };
   }
+}
+
+/** Where a function pod mounts the Secret keys of `addSecretEnv`, one directory per variable. */
+export const SECRETS_DIR = '/etc/klaxon/secrets';
+
+/** Secret files readable by the pod's group (fsGroup) only. */
+export const SECRET_FILE_MODE = 0o440;
+
+/** The volume (and directory) of secret variable `name`: `ALERTER_SECRET_0_URL` → `secret-alerter-secret-0-url`. */
+export function secretVolumeName(name: string): string {
+  return `secret-${name.toLowerCase().replace(/_/g, '-')}`.slice(0, 63).replace(/-+$/, '');
 }
 
 /**

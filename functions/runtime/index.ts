@@ -13,4 +13,5 @@ export * from './lifecycle';
 export * from './logger';
 export * from './metrics';
 export * from './retry';
+export * from './secret-files';
 export * from './worker';

@@ -14,6 +14,7 @@
  *    /livez fails, the same stop runs, the process exits 1 so Kubernetes restarts it.
  */
 import { ConfigError, Env, RuntimeConfig, SettingsOf, SettingsSpec, WorkloadDefaults, loadConfig, readSettings } from './config';
+import { resolveSecretFiles } from './secret-files';
 import { Handler } from './handler';
 import { HealthServer, HealthState, startHealthServer } from './health';
 import { KafkaClientSecurity, loadKafkaSecurity } from './kafka-security';
@@ -78,6 +79,7 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
   let config: RuntimeConfig;
   let settings: SettingsOf<S>;
   let security: KafkaClientSecurity;
+  let env: Env = ports.env;
   try {
     const problems: string[] = [];
     const attempt = <T>(read: () => T): T | undefined => {
@@ -89,9 +91,11 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
         return undefined;
       }
     };
-    const c = attempt(() => loadConfig(ports.env, definition.defaults));
-    const s = attempt(() => readSettings(definition.settings, ports.env));
-    const k = attempt(() => loadKafkaSecurity(ports.env));
+    // Secrets come as mounted files (`<KEY>_FILE`, functions/runtime/secret-files.ts); every reader sees their values.
+    env = attempt(() => resolveSecretFiles(ports.env)) ?? ports.env;
+    const c = attempt(() => loadConfig(env, definition.defaults));
+    const s = attempt(() => readSettings(definition.settings, env));
+    const k = attempt(() => loadKafkaSecurity(env));
     if (problems.length > 0 || !c || !s || !k) throw new ConfigError(problems);
     config = c;
     settings = s;
@@ -105,7 +109,7 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
   const health = new HealthState(config.readyStaleMs);
   let handler: Handler;
   try {
-    handler = definition.createHandler({ config, settings, logger, metrics, env: ports.env });
+    handler = definition.createHandler({ config, settings, logger, metrics, env });
   } catch (e) {
     return failConfig(e, ports);
   }

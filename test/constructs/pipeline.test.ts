@@ -183,6 +183,7 @@ describe('KlaxonPipeline', () => {
         listeners: [{ name: 'plain', port: 9092, restricted: true }, { name: 'scram', port: 9094, tls: true, authentication: 'scram-sha-512' }],
         workloadListener: 'scram',
         superUsers: [ANONYMOUS],
+        allowAnonymousSuperUser: true,
       },
       eventrouter: { listener: 'plain' },
       logShipping: { kind: 'fluent-bit', options: { listener: 'plain' } },
@@ -195,7 +196,7 @@ describe('KlaxonPipeline', () => {
     expect(users.map((u) => u.metadata.name)).toEqual(['events-fanout', 'log-alerter']);
     expect(users[1].spec.authorization.acls.map((a: any) => `${a.resource.type}:${a.resource.name}`)).toEqual(['topic:logs', 'group:klaxon-log-alerter', 'topic:klaxon.dead-letter']);
     expect(env('eventsfanout')).toMatchObject({ KAFKA_BROKERS: 'klaxon-kafka-bootstrap.klaxon.svc:9094', KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_USERNAME: 'events-fanout' });
-    expect(env('logalerter')).toMatchObject({ KAFKA_SASL_PASSWORD: { secretKeyRef: { name: 'log-alerter', key: 'password' } } });
+    expect(env('logalerter')).toMatchObject({ KAFKA_SASL_PASSWORD_FILE: '/etc/klaxon/kafka/sasl/password' });
     expect(objects(p.workloadsChart, 'TriggerAuthentication')).toHaveLength(2);
     // AND the plain listener admits only the eventrouter pods and the Fluent Bit namespace
     const plain = kafka.spec.kafka.listeners.find((l: any) => l.name === 'plain');

@@ -7,6 +7,8 @@
  * lag above 0 while events wait, 0 after the real events-fanout bundle consumed them.
  */
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import { KafkaCluster } from '../../constructs/kafka/kafka-cluster';
@@ -119,7 +121,10 @@ describe('KafkaLagScaler on a TLS + SCRAM-SHA-512 listener', () => {
       // WHEN the real bundle runs with the pod's env (the kubelet filling the Secret and the CA file)
       const env: Record<string, string> = {};
       for (const e of container.env) if (e.value !== undefined) env[e.name] = e.value;
-      const fanoutProcess = await startFanout({ ...env, KAFKA_BROKERS: broker.scramTls, HTTP_PORT: '0', KAFKA_SASL_PASSWORD: broker.password, KAFKA_SSL_CA_FILE: broker.caFile });
+      const passwordFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'klaxon-secret-')), 'password');
+      fs.writeFileSync(passwordFile, broker.password, { mode: 0o440 });
+      expect(env.KAFKA_SASL_PASSWORD_FILE).toBe('/etc/klaxon/kafka/sasl/password');
+      const fanoutProcess = await startFanout({ ...env, KAFKA_BROKERS: broker.scramTls, HTTP_PORT: '0', KAFKA_SASL_PASSWORD_FILE: passwordFile, KAFKA_SSL_CA_FILE: broker.caFile });
       running.push(fanoutProcess);
       await waitForRecords(superUser, ['events.shop'], 8, 60_000);
 

@@ -5,6 +5,9 @@
  * user's Secret would fill it, the CA file as the cluster CA Secret would mount it) let the real
  * events-fanout bundle consume and produce over SASL_SSL; a wrong password stops it with exit 1.
  */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import { KafkaCluster } from '../../constructs/kafka/kafka-cluster';
@@ -54,13 +57,20 @@ describe('a workload on a TLS + SCRAM-SHA-512 listener', () => {
     await broker?.stop();
   });
 
+  /** A file holding `value`, as a Secret volume would (the runtime reads KAFKA_SASL_PASSWORD_FILE). */
+  const secretFile = (value: string): string => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'klaxon-secret-')), 'password');
+    fs.writeFileSync(file, value, { mode: 0o440 });
+    return file;
+  };
+
   /** The env the synthesized pod gets, pointed at the test broker's SASL_SSL listener. */
   const podEnv = (password: string): Record<string, string> => {
     const env = renderedEnv(fanout.function, {
       KAFKA_BROKERS: broker.scramTls,
       HTTP_PORT: '0',
-      // What the kubelet does with the Secret references and volumes:
-      KAFKA_SASL_PASSWORD: password,
+      // What the kubelet does with the Secret volumes: the password file, and the CA file.
+      KAFKA_SASL_PASSWORD_FILE: secretFile(password),
       KAFKA_SSL_CA_FILE: broker.caFile,
     });
     return env;

@@ -71,7 +71,7 @@ describe('LogAlerter', () => {
     expect(alertRuleProblems(JSON.parse(a.env.ALERTER_RULES))).toEqual([]);
   });
 
-  test('Slack URLs and webhook header values come from Secret keys (secretKeyRef), never in the manifest', () => {
+  test('Slack URLs and webhook header values come from Secret keys as mounted files, never in the manifest', () => {
     // GIVEN
     const { chart, topics, slackSecret, hookSecret } = setup();
     // WHEN
@@ -94,8 +94,8 @@ describe('LogAlerter', () => {
     ]);
     expect(alertSinkProblems(sinks)).toEqual([]);
     expect(env.slice(-2)).toEqual([
-      { name: 'ALERTER_SECRET_2_URL', valueFrom: { secretKeyRef: { name: 'klaxon-slack', key: 'webhook-url' } } },
-      { name: 'ALERTER_SECRET_3_HEADER', valueFrom: { secretKeyRef: { name: 'klaxon-hook', key: 'token' } } },
+      { name: 'ALERTER_SECRET_2_URL_FILE', value: '/etc/klaxon/secrets/secret-alerter-secret-2-url/value' },
+      { name: 'ALERTER_SECRET_3_HEADER_FILE', value: '/etc/klaxon/secrets/secret-alerter-secret-3-header/value' },
     ]);
     expect(JSON.stringify(Testing.synth(chart))).not.toMatch(/hooks\.slack\.com/);
   });
@@ -127,7 +127,7 @@ describe('LogAlerter', () => {
       ['404 Request', undefined],
       ['OOM', 600],
     ]);
-    expect(env.find((e) => e.name === 'ALERTER_SECRET_1_URL')).toEqual({ name: 'ALERTER_SECRET_1_URL', valueFrom: { secretKeyRef: { name: 'klaxon-slack', key: 'url' } } });
+    expect(env.find((e) => e.name === 'ALERTER_SECRET_1_URL_FILE')).toEqual({ name: 'ALERTER_SECRET_1_URL_FILE', value: '/etc/klaxon/secrets/secret-alerter-secret-1-url/value' });
     expect(a.rules.map((r) => r.name)).toEqual(['404 Request', 'OOM']);
     expect(a.sinks.map((s) => s.type)).toEqual(['notification-manager', 'slack']);
     expect(messageOf(() => a.addRule({ name: 'OOM', match: { log: 'x' } }))).toBe(
@@ -150,7 +150,8 @@ describe('LogAlerter', () => {
       { resourceType: 'topic', name: 'klaxon.dead-letter', patternType: 'literal', operations: ['Write', 'Describe'] },
     ]);
     expect(a.function.user).toBe(user);
-    expect(a.function.kafkaAccess.env).toContainEqual({ name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: 'log-alerter', key: 'password' } } });
+    expect(a.function.kafkaAccess.env).toContainEqual({ name: 'KAFKA_SASL_PASSWORD_FILE', value: '/etc/klaxon/kafka/sasl/password' });
+    expect(a.function.kafkaAccess.volumes).toContainEqual({ name: 'kafka-sasl', secret: { secretName: 'log-alerter', items: [{ key: 'password', path: 'password' }], defaultMode: 0o440 } });
   });
 
   test('fails if a rule pattern is not a regular expression', () => {

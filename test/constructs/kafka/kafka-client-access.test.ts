@@ -30,22 +30,27 @@ describe('KafkaClientAccess', () => {
       { name: 'KAFKA_SECURITY_PROTOCOL', value: 'SASL_SSL' },
       { name: 'KAFKA_SASL_MECHANISM', value: 'SCRAM-SHA-512' },
       { name: 'KAFKA_SASL_USERNAME', value: 'log-alerter' },
-      { name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: 'log-alerter', key: 'password' } } },
+      // the password as a file mounted from the user's Secret; the runtime reads it (secret-files.ts)
+      { name: 'KAFKA_SASL_PASSWORD_FILE', value: '/etc/klaxon/kafka/sasl/password' },
       { name: 'KAFKA_SSL_CA_FILE', value: '/etc/klaxon/kafka/cluster-ca/ca.crt' },
     ]);
     expect(access.volumes).toEqual([
+      { name: 'kafka-sasl', secret: { secretName: 'log-alerter', items: [{ key: 'password', path: 'password' }], defaultMode: 0o440 } },
       { name: 'kafka-cluster-ca', secret: { secretName: 'klaxon-cluster-ca-cert', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
     ]);
-    expect(access.volumeMounts).toEqual([{ name: 'kafka-cluster-ca', mountPath: '/etc/klaxon/kafka/cluster-ca', readOnly: true }]);
+    expect(access.volumeMounts).toEqual([
+      { name: 'kafka-sasl', mountPath: '/etc/klaxon/kafka/sasl', readOnly: true },
+      { name: 'kafka-cluster-ca', mountPath: '/etc/klaxon/kafka/cluster-ca', readOnly: true },
+    ]);
   });
 
   test('a plain listener with scram-sha-512: SASL_PLAINTEXT and no certificates', () => {
     const { chart, cluster } = clusterWith({ tls: false, authentication: 'scram-sha-512' });
     const user = new KafkaUser(chart, 'User', { cluster, userName: 'events-fanout' });
     const access = KafkaClientAccess.of(cluster, user, OWNER, 'klaxon');
-    expect(access.env.map((e) => e.name)).toEqual(['KAFKA_SECURITY_PROTOCOL', 'KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD']);
+    expect(access.env.map((e) => e.name)).toEqual(['KAFKA_SECURITY_PROTOCOL', 'KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD_FILE']);
     expect(access.env[0].value).toBe('SASL_PLAINTEXT');
-    expect(access.volumes).toEqual([]);
+    expect(access.volumes.map((v) => v.name)).toEqual(['kafka-sasl']);
   });
 
   test('a TLS listener with tls authentication: SSL, the user certificate and key mounted beside the cluster CA', () => {

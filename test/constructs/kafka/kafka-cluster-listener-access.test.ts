@@ -12,6 +12,7 @@ const PROD_LISTENERS: KafkaClusterProps = {
   ],
   workloadListener: 'scram',
   superUsers: [ANONYMOUS],
+  allowAnonymousSuperUser: true,
 };
 
 const WHY = 'it has no TLS settings and no credentials';
@@ -115,7 +116,7 @@ describe('KafkaCluster listener access', () => {
       const cluster = new KafkaCluster(namespacedChart(), 'Kafka', { ...PROD_LISTENERS, superUsers: ['admin'] });
       expect(messageOf(() => checkListenerClient(cluster, 'plain', "Thing 'x'", WHY))).toBe(
         "'listener' (\"plain\") of Thing 'x' does not authenticate, so Thing 'x' connects as ANONYMOUS, and 'superUsers' ([\"admin\"]) of KafkaCluster 'klaxon' do not include ANONYMOUS: " +
-        "with 'authorization' on, the broker would deny its every request. Add 'ANONYMOUS' to 'superUsers' and set 'restricted: true' on listener 'plain' so that only its registered clients reach it.",
+        "with 'authorization' on, the broker would deny its every request. Give Thing 'x' a KafkaUser on an authenticated listener, or (accepting the risk) add 'ANONYMOUS' to 'superUsers' with 'allowAnonymousSuperUser: true' and set 'restricted: true' on listener 'plain'.",
       );
     });
 

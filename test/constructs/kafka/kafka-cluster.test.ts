@@ -40,7 +40,11 @@ describe('KafkaCluster', () => {
           'auto.create.topics.enable': false,
         },
       },
-      entityOperator: { topicOperator: {}, userOperator: {} },
+      // Requests and limits, so the entity operator is not BestEffort (the first pod evicted).
+      entityOperator: {
+        topicOperator: { resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } } },
+        userOperator: { resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } } },
+      },
     });
     const pool = objectNamed(chart, 'KafkaNodePool', 'dual-role');
     expect(pool.metadata).toEqual({ name: 'dual-role', labels: { 'strimzi.io/cluster': 'klaxon' } });

@@ -214,8 +214,9 @@ describe('KafkaLagScaler', () => {
       expect(container.name).toBe(fn.workloadName);
       expect(container.env).toEqual(expect.arrayContaining([
         { name: 'KAFKA_SASL_USERNAME', value: 'orders-audit' },
-        { name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: 'orders-audit', key: 'password' } } },
+        { name: 'KAFKA_SASL_PASSWORD_FILE', value: '/etc/klaxon/kafka/sasl/password' },
       ]));
+      expect(fn.deployment.toJson().spec.template.spec.volumes).toContainEqual({ name: 'kafka-sasl', secret: { secretName: 'orders-audit', items: [{ key: 'password', path: 'password' }], defaultMode: 0o440 } });
       expect(scaler.triggerAuthentication).toBeDefined();
       expect(schemaProblems(Testing.synth(chart))).toEqual([]);
     });

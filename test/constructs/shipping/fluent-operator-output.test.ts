@@ -23,8 +23,14 @@ describe('FluentOperatorKafkaOutput', () => {
         format: 'json',
         timestampKey: '@timestamp',
         timestampFormat: 'double',
-        rdkafka: { 'client.id': 'klaxon-fluent-bit', 'request.required.acks': '-1', 'log.connection.close': 'false' },
+        rdkafka: {
+          'client.id': 'klaxon-fluent-bit', 'request.required.acks': '-1', 'log.connection.close': 'false',
+          // an outage never expires a queued record; at most 64 MiB wait in memory, the rest on disk
+          'message.timeout.ms': '0', 'queue.buffering.max.kbytes': '65536',
+        },
+        totalLimitSize: '1073741824',
       },
+      retry_limit: 'no_limits',
     });
   });
 
@@ -43,6 +49,7 @@ describe('FluentOperatorKafkaOutput', () => {
         memBufLimit: '52428800',
         skipLongLines: true,
         refreshIntervalSeconds: 10,
+        storageType: 'filesystem',
       },
     });
     const filter = oneOf(chart, 'ClusterFilter');
@@ -77,10 +84,12 @@ describe('FluentOperatorKafkaOutput', () => {
     expect(op.settings).toEqual(fb.settings);
     const kafka = oneOf(chart, 'ClusterOutput').spec.kafka;
     const conf: string = objectsOf(chart, 'ConfigMap')[0].data['fluent-bit.conf'];
-    expect(conf).toContain(`    brokers                       ${kafka.brokers}\n`);
-    expect(conf).toContain(`    topics                        ${kafka.topics}\n`);
-    expect(conf).toContain(`    timestamp_format              ${kafka.timestampFormat}\n`);
-    expect(conf).toContain('    rdkafka.compression.codec     lz4\n');
+    const squeezed = conf.replace(/ +/g, ' ');
+    expect(squeezed).toContain(`\n brokers ${kafka.brokers}\n`);
+    expect(squeezed).toContain(`\n topics ${kafka.topics}\n`);
+    expect(squeezed).toContain(`\n timestamp_format ${kafka.timestampFormat}\n`);
+    expect(squeezed).toContain('\n rdkafka.compression.codec lz4\n');
+    expect(squeezed).toContain(`\n storage.total_limit_size ${kafka.totalLimitSize}\n`);
     expect(kafka.rdkafka['compression.codec']).toBe('lz4');
   });
 
@@ -104,7 +113,7 @@ describe('FluentOperatorKafkaOutput', () => {
     expect(oneOf(chart, 'ClusterOutput').spec.kafka.timestampKey).toBe('ts');
     expect(oneOf(chart, 'ClusterInput').spec.tail).toEqual({
       tag: 'shop.*', path: '/var/log/containers/shop-*.log', excludePath: '/var/log/containers/*_kube-system_*.log', multilineParser: 'cri',
-      db: '/fluent-bit/tail/shop.db', dbLocking: true, memBufLimit: '10485760', skipLongLines: true, refreshIntervalSeconds: 30,
+      db: '/fluent-bit/tail/shop.db', dbLocking: true, memBufLimit: '10485760', skipLongLines: true, refreshIntervalSeconds: 30, storageType: 'filesystem',
     });
     expect(oneOf(chart, 'ClusterFilter').spec.match).toBe('shop.*');
     expect(oneOf(chart, 'ClusterFilter').spec.filters[0].kubernetes).toMatchObject({ kubeTagPrefix: 'shop.var.log.containers.', labels: true });

@@ -21,6 +21,7 @@ const PROD: KafkaClusterProps = {
   ],
   workloadListener: 'scram',
   superUsers: [ANONYMOUS],
+  allowAnonymousSuperUser: true,
 };
 
 interface Prod {
@@ -78,7 +79,7 @@ describe('a plain listener restricted to the clients that cannot authenticate', 
     expect(spec.kafka.listeners[0].networkPolicyPeers[0].podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'eventrouter', 'app.kubernetes.io/instance': 'sources-Eventrouter-c8f610f2' });
     expect(spec.kafka.authorization).toEqual({ type: 'simple', superUsers: ['ANONYMOUS'] });
     expect(JSON.parse(sources.toJson().find((o: any) => o.kind === 'ConfigMap').data['config.json']).kafkaBrokers).toEqual(['klaxon-kafka-bootstrap.klaxon.svc:9092']);
-    expect(logging.toJson().find((o: any) => o.kind === 'ConfigMap').data['fluent-bit.conf']).toContain('brokers                       klaxon-kafka-bootstrap.klaxon.svc:9092\n');
+    expect(logging.toJson().find((o: any) => o.kind === 'ConfigMap').data['fluent-bit.conf']).toMatch(/\n {4}brokers +klaxon-kafka-bootstrap\.klaxon\.svc:9092\n/);
     expect(kafkaChart.toJson().find((o: any) => o.kind === 'ClusterOutput').spec.kafka.brokers).toBe('klaxon-kafka-bootstrap.klaxon.svc:9092');
     expect(cluster.bootstrapServers).toBe('klaxon-kafka-bootstrap.klaxon.svc:9094');
     expect(() => app.synth()).not.toThrow();
@@ -132,7 +133,7 @@ describe('a plain listener restricted to the clients that cannot authenticate', 
       const { kafkaChart, logs } = prod();
       expect(messageOf(() => new FluentBit(kafkaChart, 'FluentBit', { topic: logs, listener: 'scram' }))).toBe(
         "'listener' (\"scram\") of FluentBit 'FluentBit' needs TLS and scram-sha-512 authentication, which FluentBit 'FluentBit' cannot give: " +
-        "Klaxon's Fluent Bit kafka output carries no CA and no credentials (librdkafka would read them from the configuration in clear). " +
+        "it has no 'user', so it carries no CA and no credentials. " +
         "Point 'listener' at a listener with 'tls: false' and authentication 'none'.",
       );
     });
@@ -141,7 +142,7 @@ describe('a plain listener restricted to the clients that cannot authenticate', 
       const { kafkaChart, logs } = prod();
       expect(messageOf(() => new FluentOperatorKafkaOutput(kafkaChart, 'Operator', { topic: logs, listener: 'scram' }))).toBe(
         "'listener' (\"scram\") of FluentOperatorKafkaOutput 'Operator' needs TLS and scram-sha-512 authentication, which FluentOperatorKafkaOutput 'Operator' cannot give: " +
-        "Klaxon's Fluent Bit kafka output carries no CA and no credentials (librdkafka would read them from the configuration in clear). " +
+        "it has no 'user', so it carries no CA and no credentials. " +
         "Point 'listener' at a listener with 'tls: false' and authentication 'none'.",
       );
     });
@@ -150,11 +151,11 @@ describe('a plain listener restricted to the clients that cannot authenticate', 
       const { kafkaChart, events, logs } = prod({ ...PROD, superUsers: undefined });
       expect(messageOf(() => new Eventrouter(kafkaChart, 'Eventrouter', { topic: events, listener: 'plain' }))).toBe(
         "'listener' (\"plain\") of Eventrouter 'Eventrouter' does not authenticate, so Eventrouter 'Eventrouter' connects as ANONYMOUS, and 'superUsers' ([]) of KafkaCluster 'klaxon' do not include ANONYMOUS: " +
-        "with 'authorization' on, the broker would deny its every request. Add 'ANONYMOUS' to 'superUsers' and set 'restricted: true' on listener 'plain' so that only its registered clients reach it.",
+        "with 'authorization' on, the broker would deny its every request. Give Eventrouter 'Eventrouter' a KafkaUser on an authenticated listener, or (accepting the risk) add 'ANONYMOUS' to 'superUsers' with 'allowAnonymousSuperUser: true' and set 'restricted: true' on listener 'plain'.",
       );
       expect(messageOf(() => new FluentBit(kafkaChart, 'FluentBit', { topic: logs, listener: 'plain' }))).toBe(
         "'listener' (\"plain\") of FluentBit 'FluentBit' does not authenticate, so FluentBit 'FluentBit' connects as ANONYMOUS, and 'superUsers' ([]) of KafkaCluster 'klaxon' do not include ANONYMOUS: " +
-        "with 'authorization' on, the broker would deny its every request. Add 'ANONYMOUS' to 'superUsers' and set 'restricted: true' on listener 'plain' so that only its registered clients reach it.",
+        "with 'authorization' on, the broker would deny its every request. Give FluentBit 'FluentBit' a KafkaUser on an authenticated listener, or (accepting the risk) add 'ANONYMOUS' to 'superUsers' with 'allowAnonymousSuperUser: true' and set 'restricted: true' on listener 'plain'.",
       );
     });
 

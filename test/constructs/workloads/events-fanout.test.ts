@@ -155,7 +155,8 @@ describe('EventsFanout', () => {
       { resourceType: 'topic', name: 'events.billing', patternType: 'literal', operations: write },
     ]);
     // AND its pods authenticate as that user
-    expect(fanout.function.kafkaAccess.env).toContainEqual({ name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: 'events-fanout', key: 'password' } } });
+    expect(fanout.function.kafkaAccess.env).toContainEqual({ name: 'KAFKA_SASL_PASSWORD_FILE', value: '/etc/klaxon/kafka/sasl/password' });
+    expect(fanout.function.kafkaAccess.volumes).toContainEqual({ name: 'kafka-sasl', secret: { secretName: 'events-fanout', items: [{ key: 'password', path: 'password' }], defaultMode: 0o440 } });
   });
 
   test('without declared namespaces the user may write every topic under the namespace prefix', () => {

@@ -209,7 +209,7 @@ describe('FunctionCode.fromImage', () => {
     expect(pod.containers[0].args).toBeUndefined();
     expect(pod.containers[0].volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
     expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }]);
-    expect(pod.securityContext.runAsUser).toBe(1000);
+    expect(pod.securityContext.runAsUser).toBe(10001);
   });
 
   test('command, args and uid of an image reach the container', () => {
@@ -234,7 +234,7 @@ describe('FunctionCode.fromImage', () => {
     );
   });
 
-  test('fails if the image runs as root', () => {
-    expect(messageOf(() => FunctionCode.fromImage('fanout:1.0.0', { uid: 0 }))).toBe("'uid' (0) of FunctionCode.fromImage must be at least 1.");
+  test('fails if the image runs as root or below uid 10000', () => {
+    expect(messageOf(() => FunctionCode.fromImage('fanout:1.0.0', { uid: 0 }))).toBe("'uid' (0) of FunctionCode.fromImage must be at least 10000.");
   });
 });

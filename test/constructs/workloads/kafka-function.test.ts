@@ -136,13 +136,13 @@ describe('KafkaFunction', () => {
     expect(ApiObject.of(fn)).toBe(fn.deployment);
   });
 
-  test('pods meet Pod Security "restricted": non-root uid 1000, read-only root, no privilege escalation, no capabilities, RuntimeDefault seccomp, writable /tmp', () => {
+  test('pods meet Pod Security "restricted": non-root uid 10001, read-only root, no privilege escalation, no capabilities, RuntimeDefault seccomp, writable /tmp', () => {
     // GIVEN
     const { chart } = audit();
     // WHEN
     const pod = podTemplate(chart).spec;
     // THEN
-    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } });
     // uid, non-root and seccomp are pod-wide (above); each container adds the rest of "restricted".
     const restricted = { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
     expect(pod.containers[0].securityContext).toEqual(restricted);
@@ -464,9 +464,10 @@ describe('KafkaFunction', () => {
         { name: 'KAFKA_SECURITY_PROTOCOL', value: 'SASL_SSL' },
         { name: 'KAFKA_SASL_MECHANISM', value: 'SCRAM-SHA-512' },
         { name: 'KAFKA_SASL_USERNAME', value: 'audit' },
-        { name: 'KAFKA_SASL_PASSWORD', valueFrom: { secretKeyRef: { name: 'audit', key: 'password' } } },
+        { name: 'KAFKA_SASL_PASSWORD_FILE', value: '/etc/klaxon/kafka/sasl/password' },
         { name: 'KAFKA_SSL_CA_FILE', value: '/etc/klaxon/kafka/cluster-ca/ca.crt' },
       ]);
+      expect(pod.volumes).toContainEqual({ name: 'kafka-sasl', secret: { secretName: 'audit', items: [{ key: 'password', path: 'password' }], defaultMode: 0o440 } });
       expect(container.env.find((e: any) => e.name === 'KAFKA_BROKERS').value).toBe('klaxon-kafka-bootstrap.klaxon.svc:9094');
       expect(container.volumeMounts).toContainEqual({ name: 'kafka-cluster-ca', mountPath: '/etc/klaxon/kafka/cluster-ca', readOnly: true });
       expect(pod.volumes).toContainEqual({ name: 'kafka-cluster-ca', secret: { secretName: 'klaxon-cluster-ca-cert', items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
@@ -499,18 +500,22 @@ describe('KafkaFunction', () => {
   });
 
   describe('env from Secrets', () => {
-    test('addSecretEnv renders a secretKeyRef, never the value, and the reference rolls the pods', () => {
+    test('addSecretEnv mounts the Secret key as a file named by <NAME>_FILE, never the value, and the reference rolls the pods', () => {
       // GIVEN
-      const secretHash = (key: string): { hash: string; env: any[] } => {
+      const secretHash = (key: string): { hash: string; env: any[]; volumes: any[]; mounts: any[] } => {
         const { chart, fn } = audit();
         fn.addSecretEnv('WEBHOOK_TOKEN', { secret: kplus.Secret.fromSecretName(chart, 'Token', 'audit-webhook'), key });
-        return { hash: fn.contentHash, env: podTemplate(chart).spec.containers[0].env };
+        const pod = podTemplate(chart).spec;
+        return { hash: fn.contentHash, env: pod.containers[0].env, volumes: pod.volumes, mounts: pod.containers[0].volumeMounts } as any;
       };
       // WHEN
       const a = secretHash('token');
       const b = secretHash('token-v2');
       // THEN
-      expect(a.env).toContainEqual({ name: 'WEBHOOK_TOKEN', valueFrom: { secretKeyRef: { name: 'audit-webhook', key: 'token' } } });
+      expect(a.env).toContainEqual({ name: 'WEBHOOK_TOKEN_FILE', value: '/etc/klaxon/secrets/secret-webhook-token/value' });
+      expect(a.env.find((e: any) => e.name === 'WEBHOOK_TOKEN')).toBeUndefined();
+      expect(a.volumes).toContainEqual({ name: 'secret-webhook-token', secret: { secretName: 'audit-webhook', items: [{ key: 'token', path: 'value' }], defaultMode: 0o440 } });
+      expect(a.mounts).toContainEqual({ name: 'secret-webhook-token', mountPath: '/etc/klaxon/secrets/secret-webhook-token', readOnly: true });
       expect(a.hash).not.toBe(b.hash);
     });
 

@@ -4,6 +4,9 @@
  * filled from a map, as the kubelet would), and the bundle run as a child process.
  */
 import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { AlertRule } from '../../../constructs/alerting/alert-rule';
 import { AlertSink } from '../../../constructs/alerting/alert-sink';
@@ -51,8 +54,8 @@ export async function createAlerterTopics(names: AlerterNames): Promise<void> {
 
 /**
  * The container env of the log-alerter Deployment synthesized for `names`, `rules` and `sinks`,
- * read from the manifest: plain values as they are, `secretKeyRef` values from `secrets`
- * (`<secret name>/<key>` → value), KAFKA_BROKERS pointed at the test broker, HTTP_PORT at any port.
+ * read from the manifest: plain values as they are, files mounted from Secret keys written from
+ * `secrets` (`<secret name>/<key>` → value) and their `_FILE` variables pointed at them, KAFKA_BROKERS pointed at the test broker, HTTP_PORT at any port.
  */
 export function synthesizedAlerterEnv(
   names: AlerterNames,
@@ -69,14 +72,28 @@ export function synthesizedAlerterEnv(
   new LogAlerter(chart, 'LogAlerter', { source: logs, deadLetter, group, code: FunctionCode.fromBundle('//'), rules, sinks: sinks(chart) });
   const deployments = Testing.synth(chart).filter((o) => o.kind === 'Deployment');
   if (deployments.length !== 1) throw new Error(`expected one Deployment, found ${deployments.length}`);
-  const env: Record<string, string> = {};
-  for (const e of deployments[0].spec.template.spec.containers[0].env as Array<{ name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }>) {
-    if (e.value !== undefined) env[e.name] = e.value;
-    else {
-      const ref = `${e.valueFrom!.secretKeyRef.name}/${e.valueFrom!.secretKeyRef.key}`;
-      if (secrets[ref] === undefined) throw new Error(`env ${e.name} reads Secret key ${ref}, which the test did not give`);
-      env[e.name] = secrets[ref];
+  const pod = deployments[0].spec.template.spec;
+  const container = pod.containers[0];
+  // What the kubelet does with the Secret volumes: each mounted key becomes a file; a `_FILE` variable
+  // naming a path under a mount is pointed at a local file holding the value from `secrets`.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'klaxon-alerter-secrets-'));
+  const mounted = (file: string): string | undefined => {
+    for (const m of container.volumeMounts ?? []) {
+      const volume = (pod.volumes ?? []).find((v: any) => v.name === m.name);
+      if (!volume?.secret || !file.startsWith(`${m.mountPath}/`)) continue;
+      const item = volume.secret.items.find((i: any) => `${m.mountPath}/${i.path}` === file);
+      const ref = `${volume.secret.secretName}/${item.key}`;
+      if (secrets[ref] === undefined) throw new Error(`${file} is mounted from Secret key ${ref}, which the test did not give`);
+      const local = path.join(dir, `${m.name}-${item.path}`);
+      fs.writeFileSync(local, secrets[ref], { mode: 0o440 });
+      return local;
     }
+    return undefined;
+  };
+  const env: Record<string, string> = {};
+  for (const e of container.env as Array<{ name: string; value?: string; valueFrom?: unknown }>) {
+    if (e.value === undefined) throw new Error(`env ${e.name} is not a plain value (${JSON.stringify(e.valueFrom)}): secrets are mounted files`);
+    env[e.name] = e.name.endsWith('_FILE') ? mounted(e.value) ?? e.value : e.value;
   }
   return { ...env, KAFKA_BROKERS: brokers().join(','), HTTP_PORT: '0', ...tuning };
 }
