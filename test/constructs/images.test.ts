@@ -36,7 +36,7 @@ describe('KlaxonPipeline images', () => {
     const message = messageOf(() => app.synth());
     expect(message).toContain("'images.requireDigests' (true) of KlaxonPipeline: these pods run images by mutable tag");
     expect(message).toMatch(/DaemonSet\/logging-fluentbit-[0-9a-f]{8}: cr\.fluentbit\.io\/fluent\/fluent-bit:4\.2\.8; /);
-    expect(message).toMatch(/Deployment\/workloads-logalerter-[0-9a-f]{8}: node:20\.20\.2-alpine3\.23\. /);
+    expect(message).toMatch(/Deployment\/workloads-logalerter-[0-9a-f]{8}: node:24\.18\.0-alpine3\.24\. /);
     expect(message).toContain("or set 'images.allowMutableTags: true' to accept the risk.");
   });
 
