@@ -149,7 +149,8 @@ export function synthAll(outdir: string, devAlerts?: string): void {
     app.synth();
     const picture = pipelineMarkdown(app, env);
     fs.writeFileSync(path.join(outdir, env, 'PIPELINE.md'), picture.markdown);
-    console.log(`${env}: ${pipeline.alerter.sinks.length} alert sink(s); needs in the cluster: ${picture.prerequisites.join('; ')}`);
+    // stderr: cdk8s synth keeps the app's stdout to itself
+    process.stderr.write(`${env}: ${path.join(outdir, env, 'PIPELINE.md')}; ${pipeline.alerter.sinks.length} alert sink(s); needs in the cluster:\n${picture.prerequisites.map((p) => `  - ${p}\n`).join('')}`);
   }
 }
 
