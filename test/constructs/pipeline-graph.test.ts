@@ -44,7 +44,7 @@ describe('PIPELINE.md', () => {
     for (const name of [...topics, ...workloads, ...sinks]) expect(markdown).toContain(`"${name}`);
   });
 
-  test.each(Object.keys(environments))('%s: the committed dist/%s/PIPELINE.md is what synth draws', (env) => {
+  test.each(Object.keys(environments))('%s: the committed dist/<env>/PIPELINE.md is what synth draws', (env) => {
     const { app } = buildApp(env, { code });
     expect(fs.readFileSync(path.join(ROOT, 'dist', env, 'PIPELINE.md'), 'utf-8')).toBe(pipelineMarkdown(app, env).markdown);
   });
