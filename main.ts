@@ -1,6 +1,10 @@
 /**
- * Klaxon's environments. The only code that reads the environment or files: it builds one app per
- * environment from a typed config and writes `dist/<environment>/`.
+ * Klaxon's environments, as data: one typed config per environment (`environments`), optional
+ * per-environment extensions of the built pipeline (`extensions`), and `buildApp(env)` that builds
+ * one environment's app and hands back its pipeline object. Importing this file builds nothing;
+ * run as the cdk8s app (`npm run synth`) it synthesizes every environment into `dist/<env>/`, with
+ * `dist/<env>/PIPELINE.md`, a picture of what was deployed. The only code that reads the environment
+ * (`CDK8S_OUTDIR`, `KLAXON_DEV_ALERTS`) or files (the workload bundles).
  *
  *   npm run synth            # all environments
  */
@@ -9,8 +13,10 @@ import * as path from 'path';
 import { App, Duration, Size, YamlOutputType } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { AlertRule } from './constructs/alerting/alert-rule';
+import { AlertSink } from './constructs/alerting/alert-sink';
 import { KafkaStorage } from './constructs/kafka/kafka-cluster';
 import { KlaxonFunctionCode, KlaxonPipeline, KlaxonPipelineProps } from './constructs/pipeline';
+import { pipelineMarkdown } from './constructs/pipeline-graph';
 import { FunctionCode } from './constructs/workloads/function-code';
 import { bundlePath } from './functions/build';
 import { EXAMPLE_404_RULE } from './functions/contracts/alert-rules';
@@ -83,8 +89,48 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
   },
 };
 
+/** A change made on an environment's built pipeline: add rules, sinks, topics, shippers (README "Extending Klaxon"). */
+export type PipelineExtension = (pipeline: KlaxonPipeline, app: App) => void;
+
+/** Per-environment extensions that `npm run synth` applies after building each pipeline (examples/extending.ts has some). */
+export const extensions: Record<string, PipelineExtension[]> = {};
+
+/** Options of buildApp. */
+export interface BuildAppOptions {
+  /** Where `app.synth()` writes. @default 'dist/<env>' */
+  readonly outdir?: string;
+  /** Code of the workloads. @default - the bundles `npm run build:functions` wrote (readFunctionCode) */
+  readonly code?: KlaxonFunctionCode;
+  /** Changes to the environment's config before the pipeline is built (e.g. other sinks). @default - the config as it is */
+  readonly config?: (config: Omit<KlaxonPipelineProps, 'code'>) => Omit<KlaxonPipelineProps, 'code'>;
+  /** Extends the built pipeline, after `extensions[env]`. @default - none */
+  readonly extend?: PipelineExtension;
+}
+
+/** One environment's app and its pipeline object, extended; nothing is written until `app.synth()`. */
+export function buildApp(env: string, options: BuildAppOptions = {}): { app: App; pipeline: KlaxonPipeline } {
+  const config = environments[env];
+  if (!config) throw new Error(`unknown environment '${env}'; environments: ${Object.keys(environments).join(', ')}`);
+  const app = new App({ outdir: options.outdir ?? path.join('dist', env), yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  const pipeline = new KlaxonPipeline(app, { ...(options.config ? options.config(config) : config), code: options.code ?? readFunctionCode() });
+  for (const extend of [...(extensions[env] ?? []), ...(options.extend ? [options.extend] : [])]) extend(pipeline, app);
+  return { app, pipeline };
+}
+
+/**
+ * dev's alert destination, a synth-time choice (`KLAXON_DEV_ALERTS`): unset or `notification-manager`
+ * keeps the config's (KubeSphere Notification Manager, which must be installed);
+ * `alertmanager=<base URL>` sends to a Prometheus Alertmanager instead (README "Deploying to a cluster").
+ */
+export function devAlertSinks(choice: string | undefined): AlertSink[] | undefined {
+  if (choice === undefined || choice === '' || choice === 'notification-manager') return undefined;
+  const am = /^alertmanager=(.+)$/.exec(choice);
+  if (am) return [AlertSink.alertmanager({ url: am[1] })];
+  throw new Error(`KLAXON_DEV_ALERTS '${choice}' is not 'notification-manager' or 'alertmanager=<base URL>' (e.g. alertmanager=http://alertmanager.monitoring.svc:9093).`);
+}
+
 /** The bundles `npm run build:functions` wrote (npm run synth builds them first). */
-function readFunctionCode(): KlaxonFunctionCode {
+export function readFunctionCode(): KlaxonFunctionCode {
   const read = (workload: string): FunctionCode => {
     const file = bundlePath(workload);
     if (!fs.existsSync(file)) {
@@ -95,13 +141,21 @@ function readFunctionCode(): KlaxonFunctionCode {
   return { eventsFanout: read('events-fanout'), logAlerter: read('log-alerter') };
 }
 
-function synthAll(outdir: string): void {
+/** Synthesizes every environment into `<outdir>/<env>/`, with its PIPELINE.md, and says what each needs installed. */
+export function synthAll(outdir: string, devAlerts?: string): void {
   const code = readFunctionCode();
-  for (const [name, config] of Object.entries(environments)) {
-    const app = new App({ outdir: path.join(outdir, name), yamlOutputType: YamlOutputType.FILE_PER_CHART });
-    new KlaxonPipeline(app, { ...config, code });
+  const sinks = devAlertSinks(devAlerts);
+  for (const env of Object.keys(environments)) {
+    const config = env === 'dev' && sinks ? (c: Omit<KlaxonPipelineProps, 'code'>) => ({ ...c, alerting: { ...c.alerting, sinks } }) : undefined;
+    const { app, pipeline } = buildApp(env, { outdir: path.join(outdir, env), code, config });
     app.synth();
+    const picture = pipelineMarkdown(app, env);
+    fs.writeFileSync(path.join(outdir, env, 'PIPELINE.md'), picture.markdown);
+    // stderr: cdk8s synth keeps the app's stdout to itself
+    process.stderr.write(`${env}: ${path.join(outdir, env, 'PIPELINE.md')}; ${pipeline.alerter.sinks.length} alert sink(s); needs in the cluster:\n${picture.prerequisites.map((p) => `  - ${p}\n`).join('')}`);
   }
 }
 
-synthAll(process.env.CDK8S_OUTDIR ?? 'dist');
+if (require.main === module) {
+  synthAll(process.env.CDK8S_OUTDIR ?? 'dist', process.env.KLAXON_DEV_ALERTS);
+}

@@ -73,7 +73,7 @@ function main(argv: string[]): number {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--crds') crdsDir = argv[++i];
     else if (argv[i] === '--help' || argv[i] === '-h') {
-      console.log('usage: npm run validate -- [dir (default dist)] [--crds <schemas dir (default ../shared/crds)>]');
+      console.log('usage: npm run validate -- [dir (default dist)] [--crds <schemas dir (default schemas/, or an upstream CRD folder such as ../shared/crds)>]');
       return 0;
     } else dir = path.resolve(argv[i]);
   }

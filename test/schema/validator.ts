@@ -1,6 +1,7 @@
 /**
- * Schema validation of synthesized manifests against the pinned schemas in `../shared/crds`:
- * the Kubernetes 1.27 JSON schema (`k8s-1.27.0/_definitions.json`) and every CRD's
+ * Schema validation of synthesized manifests against the pinned schemas in `schemas/` (compact JSON
+ * made by `npm run import` from the upstream files; the upstream folder itself, e.g. `../shared/crds`,
+ * works too): the Kubernetes 1.27 JSON schema (`k8s-1.27.0/_definitions.json`) and every CRD's
  * `openAPIV3Schema`, closed with `additionalProperties: false` so misspelt or unknown fields fail
  * the way the API server's strict field validation rejects them.
  *
@@ -26,11 +27,11 @@ const LAST_APPLIED_KEY = 'kubectl.kubernetes.io/last-applied-configuration';
 const SCHEMA_BASE = 'https://schemas.klaxon.invalid/';
 const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
-/** The repo sits beside `shared/`: `<repo>/../shared/crds`. */
-export const DEFAULT_CRDS_DIR = path.resolve(__dirname, '..', '..', '..', 'shared', 'crds');
+/** The compact schemas committed in the repository: `<repo>/schemas`. */
+export const DEFAULT_CRDS_DIR = path.resolve(__dirname, '..', '..', 'schemas');
 
 export interface SchemaValidatorOptions {
-  /** Folder with `k8s-<version>/_definitions.json` and one folder of CRD files per source. @default DEFAULT_CRDS_DIR (`<repo>/../shared/crds`) */
+  /** Folder with `k8s-<version>/_definitions.json` and one folder of CRD files (upstream YAML or compact JSON) per source. @default DEFAULT_CRDS_DIR (`<repo>/schemas`) */
   readonly crdsDir?: string;
   /** Limit for the bytes of all annotations once `kubectl apply` adds the last-applied one. @default MAX_ANNOTATIONS_BYTES (262144) */
   readonly maxAnnotationsBytes?: number;
@@ -110,7 +111,7 @@ export class SchemaValidator {
     this.maxAnnotationsBytes = options.maxAnnotationsBytes ?? MAX_ANNOTATIONS_BYTES;
     this.cacheDir = options.cacheDir === undefined ? path.join(os.tmpdir(), 'klaxon-schema-cache') : options.cacheDir;
     if (!fs.existsSync(this.crdsDir)) {
-      throw new Error(`schema folder ${this.crdsDir} does not exist; the repo must sit beside shared/ (../shared/crds) or pass 'crdsDir'.`);
+      throw new Error(`schema folder ${this.crdsDir} does not exist; 'npm run import' writes schemas/ (or pass 'crdsDir').`);
     }
     this.ajv = new Ajv({
       strict: false, // x-kubernetes-* keywords and OpenAPI formats are not standard JSON Schema
@@ -133,7 +134,7 @@ export class SchemaValidator {
     this.k8sId = `${SCHEMA_BASE}${this.k8sSource}.json`;
     this.sources = dirs;
     for (const dir of dirs.filter((d) => d !== this.k8sSource)) {
-      for (const name of fs.readdirSync(path.join(this.crdsDir, dir)).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+      for (const name of fs.readdirSync(path.join(this.crdsDir, dir)).filter((f) => /\.(ya?ml|json)$/.test(f)).sort()) {
         const file = path.join(this.crdsDir, dir, name);
         this.crdFiles.push({ source: dir, file, ...crdHeader(file) });
       }
@@ -278,6 +279,7 @@ export class SchemaValidator {
   /** The documents of a YAML file, from a JSON copy keyed by the file's content hash when there is one. */
   private readYamlCached(file: string): unknown[] {
     const text = fs.readFileSync(file, 'utf-8');
+    if (file.endsWith('.json')) return [JSON.parse(text)]; // a compact CRD from schemas/: no YAML to parse
     if (this.cacheDir === false) return parseYamlDocuments(text, file);
     const hash = createHash('sha256').update('klaxon-crd-json-v1\n').update(text).digest('hex');
     const cached = path.join(this.cacheDir, `${hash}.json`);
@@ -445,6 +447,11 @@ function crdId(source: string, group: string, version: string, kind: string): st
 /** group and kind of a CRD file without parsing all of it (`spec.group`, `spec.names.kind`). */
 function crdHeader(file: string): { group: string; kind: string } {
   const text = fs.readFileSync(file, 'utf-8');
+  if (file.endsWith('.json')) {
+    const spec = JSON.parse(text)?.spec;
+    if (typeof spec?.group !== 'string' || typeof spec?.names?.kind !== 'string') throw new Error(`${file} is not a compact CustomResourceDefinition`);
+    return { group: spec.group, kind: spec.names.kind };
+  }
   const spec = text.search(/^spec:\s*$/m);
   const tail = spec >= 0 ? text.slice(spec) : '';
   const group = /^ {2}group: *["']?([^"'\s]+)/m.exec(tail)?.[1];
