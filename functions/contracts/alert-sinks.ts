@@ -85,12 +85,13 @@ export type AlertSinkSpec = NotificationManagerSinkSpec | AlertmanagerSinkSpec |
 
 /** An alert as the alerter builds it, and as the `webhook` sink sends it (Alertmanager's alert fields). */
 export interface AlertmanagerAlert {
-  readonly status: 'firing';
+  /** 'resolved' once a threshold rule's window holds too few occurrences (endsAt is then the resolve time). */
+  readonly status: 'firing' | 'resolved';
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
   /** RFC 3339: the log record's time. */
   readonly startsAt: string;
-  /** Go's zero time, as Alertmanager writes it for a firing alert. */
+  /** Go's zero time for a firing alert of a rule without threshold; the time it ends otherwise (re-sent before it while firing). */
   readonly endsAt: string;
   readonly generatorURL: string;
   /** sha256 (16 hex) of the sorted label set: the throttle key. */
@@ -103,7 +104,7 @@ export const ZERO_TIME = '0001-01-01T00:00:00Z';
 /** The Alertmanager webhook message (version 4): notification-manager's body. */
 export interface AlertmanagerWebhookMessage {
   readonly receiver: string;
-  readonly status: 'firing';
+  readonly status: 'firing' | 'resolved';
   readonly alerts: readonly AlertmanagerAlert[];
   readonly groupLabels: Readonly<Record<string, string>>;
   readonly commonLabels: Readonly<Record<string, string>>;

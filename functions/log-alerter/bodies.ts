@@ -1,7 +1,7 @@
 /**
  * What each sink type receives for one alert (pure). Shapes in functions/contracts/alert-sinks.ts.
  */
-import { ALERTER_RECEIVER, AlertmanagerAlert, AlertmanagerWebhookMessage, PostableAlert, SlackMessage } from '../contracts/alert-sinks';
+import { ALERTER_RECEIVER, AlertmanagerAlert, AlertmanagerWebhookMessage, PostableAlert, SlackMessage, ZERO_TIME } from '../contracts/alert-sinks';
 
 /**
  * notification-manager: an Alertmanager webhook message (version 4) holding the one alert, the same
@@ -11,7 +11,7 @@ export function notificationManagerMessage(alert: AlertmanagerAlert): Alertmanag
   const alertname = alert.labels.alertname ?? '';
   return {
     receiver: ALERTER_RECEIVER,
-    status: 'firing',
+    status: alert.status,
     alerts: [alert],
     groupLabels: { alertname },
     commonLabels: { ...alert.labels },
@@ -22,13 +22,18 @@ export function notificationManagerMessage(alert: AlertmanagerAlert): Alertmanag
   };
 }
 
-/** alertmanager: the `POST /api/v2/alerts` array with the one alert (no endsAt: resolve_timeout applies). */
+/**
+ * alertmanager: the `POST /api/v2/alerts` array with the one alert. endsAt only when the alert has
+ * one (threshold rules: in the future while firing, the resolve time once resolved); otherwise
+ * Alertmanager's resolve_timeout applies.
+ */
 export function alertmanagerAlerts(alert: AlertmanagerAlert): PostableAlert[] {
   return [
     {
       labels: { ...alert.labels },
       annotations: { ...alert.annotations },
       startsAt: alert.startsAt,
+      ...(alert.endsAt !== ZERO_TIME ? { endsAt: alert.endsAt } : {}),
       ...(alert.generatorURL ? { generatorURL: alert.generatorURL } : {}),
     },
   ];
@@ -41,7 +46,7 @@ const SLACK_SECTION_CHARS = 2900;
 export function slackMessage(alert: AlertmanagerAlert): SlackMessage {
   const { alertname = '', severity = '' } = alert.labels;
   const summary = alert.annotations.summary ?? '';
-  const title = `[${severity.toUpperCase()}] ${alertname}`;
+  const title = `${alert.status === 'resolved' ? '[RESOLVED] ' : ''}[${severity.toUpperCase()}] ${alertname}`;
   const labelText = Object.entries(alert.labels)
     .filter(([k]) => k !== 'alertname' && k !== 'severity')
     .map(([k, v]) => `*${slackEscape(k)}*: ${slackEscape(v)}`)
