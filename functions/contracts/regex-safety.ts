@@ -91,11 +91,10 @@ export function requiredLiterals(pattern: string, minLength = 3): string[] {
       i++;
       // An escaped punctuation character is itself; \d, \w, \b, \1, \u.... are not literals.
       if (next !== '' && !/[A-Za-z0-9]/.test(next)) literal = next;
-      else if (next === 'u' || next === 'x' || next === 'c' || next === 'p' || next === 'P' || next === 'k') {
-        // skip the escape's argument conservatively: end the run, the rest is read as a class-like atom
-        end();
+      else if ('uxcpPk'.includes(next)) {
+        // \u0041, \u{41}, \x41, \cA, \p{L}, \k<name>: not read as literals; the escape's argument is skipped
         if (pattern[i + 1] === '{' || pattern[i + 1] === '<') while (i < pattern.length && pattern[i] !== '}' && pattern[i] !== '>') i++;
-        continue;
+        else i += next === 'u' ? 4 : next === 'x' ? 2 : next === 'c' ? 1 : 0;
       }
     } else if (c === '[') {
       for (i++; i < pattern.length && pattern[i] !== ']'; i++) if (pattern[i] === '\\') i++;
