@@ -62,6 +62,8 @@ export function alertRuleSpecs(rules: readonly AlertRule[], owner: string, prop 
   if (!Array.isArray(rules)) throw new PropError(`${describeProp(prop, rules, owner)} must be a list of rules.`);
   if (rules.length === 0) return []; // "at least one" is checked at synth: rules may still be added
   const messages: string[] = [];
+  /** `<index>/<prop>` of Duration props already reported (the validator would only repeat it). */
+  const reported = new Set<string>();
   /** Duration props → whole seconds, and the spec field each becomes. */
   const durations = { throttle: 'throttleSeconds', for: 'forSeconds', repeatInterval: 'repeatIntervalSeconds', 'threshold.window': 'threshold.windowSeconds' } as const;
   const specs = rules.map((rule, i) => {
@@ -70,11 +72,13 @@ export function alertRuleSpecs(rules: readonly AlertRule[], owner: string, prop 
       if (d === undefined) return undefined;
       if (!(d instanceof Duration)) {
         messages.push(`${describeProp(`${prop}[${i}].${name}`, d, owner)} must be a cdk8s Duration.`);
+        reported.add(`${i}/${name}`);
         return undefined;
       }
       const s = d.toMilliseconds() / 1000;
       if (Number.isInteger(s)) return s;
       messages.push(`${describeProp(`${prop}[${i}].${name}`, d.toHumanString(), owner)} must be a whole number of seconds.`);
+      reported.add(`${i}/${name}`);
       return undefined;
     };
     const spec: Record<string, unknown> = { ...rest };
@@ -93,6 +97,7 @@ export function alertRuleSpecs(rules: readonly AlertRule[], owner: string, prop 
   const back = Object.fromEntries(Object.entries(durations).map(([k, v]) => [v, k])) as Record<string, string>;
   for (const p of alertRuleProblems(specs, input)) {
     const field = back[p.field] ?? p.field;
+    if (reported.has(`${p.index}/${field}`)) continue;
     const path = field === '' ? `${prop}[${p.index}]` : `${prop}[${p.index}].${field}`;
     const value = back[p.field] !== undefined && typeof p.value === 'number' ? `${p.value} seconds` : p.value;
     messages.push(`${describeProp(path, value, owner)} ${p.problem}.`);
