@@ -9,7 +9,8 @@
  * letter). A rule with none of these texts disables the prefilter (every record is parsed).
  * Only records that look like container log records (an object with "log", "kubernetes",
  * "namespace_name" and "pod_name") are skipped: anything else is parsed, so unreadable records are
- * still dead-lettered as before.
+ * still dead-lettered as before (the workload also parses every record over ALERTER_MAX_RECORD_BYTES,
+ * so it is dead-lettered as too large).
  */
 import type { AlertRuleSpec } from '../contracts/alert-rules';
 import { requiredLiterals } from '../contracts/regex-safety';

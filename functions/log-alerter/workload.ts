@@ -231,7 +231,8 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
       const key = `${record.topic}/${record.partition}/${record.offset}`;
       const d = inDelivery.get(key);
       if (d) return deliverRecord(key, d, record);
-      if (prefilter && !prefilter.mayMatch(record.value)) {
+      // Too large is dead-lettered unread whether or not a rule could match: checked by the parse.
+      if (prefilter && record.value !== null && record.value.length <= settings.maxRecordBytes && !prefilter.mayMatch(record.value)) {
         skipped.inc();
         return NOTHING;
       }
