@@ -12,8 +12,9 @@
  *    KubeSphere Notification Manager takes on /api/v2/alerts and the same shape kube-eventer's
  *    webhook body renders (constructs/sources/kube-eventer-alert-body.ts). One message per alert.
  *  - `alertmanager`: POST `<url>/api/v2/alerts` with an array of one postable alert (labels,
- *    annotations, startsAt, generatorURL). No endsAt: Alertmanager resolves the alert after its
- *    resolve_timeout unless the same alert is posted again.
+ *    annotations, startsAt, generatorURL, and endsAt for a threshold rule's alert: ahead while it
+ *    fires, the resolve time once resolved). Without endsAt Alertmanager resolves the alert after
+ *    its resolve_timeout unless the same alert is posted again.
  *  - `slack`: POST the incoming-webhook URL read from env `urlEnv` with `{ text, blocks }`.
  *  - `webhook`: `method` (POST or PUT) `url` with `headers`, plus `secretHeader` whose value is read
  *    from env `valueEnv`; the body is the alert (AlertmanagerAlert) as JSON.
