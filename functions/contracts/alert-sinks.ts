@@ -62,10 +62,30 @@ export interface AlertmanagerSinkSpec extends SinkCommon {
   readonly url: string;
 }
 
+/**
+ * Grouping of a Slack or webhook sink (no Alertmanager in front): alerts with equal `by` labels are
+ * one group; the first alert of a group waits `waitSeconds`, then one message carries every alert
+ * that arrived, with the count; later alerts of the group go out together at most every
+ * `intervalSeconds`. Held in memory: a restart loses the alerts waiting in a group.
+ */
+export interface SinkGroupSpec {
+  /** Label names that make a group (e.g. ['alertname', 'namespace']). */
+  readonly by: readonly string[];
+  /** @default 30 */
+  readonly waitSeconds?: number;
+  /** @default 300 */
+  readonly intervalSeconds?: number;
+}
+
+export const DEFAULT_GROUP_WAIT_SECONDS = 30;
+export const DEFAULT_GROUP_INTERVAL_SECONDS = 300;
+
 export interface SlackSinkSpec extends SinkCommon {
   readonly type: 'slack';
   /** The env variable holding the incoming-webhook URL (filled from a Secret). */
   readonly urlEnv: string;
+  /** @default - one message per alert */
+  readonly group?: SinkGroupSpec;
 }
 
 export interface WebhookSinkSpec extends SinkCommon {
@@ -77,6 +97,8 @@ export interface WebhookSinkSpec extends SinkCommon {
   readonly headers?: Readonly<Record<string, string>>;
   /** A header whose value is read from env `valueEnv` (filled from a Secret), e.g. Authorization. */
   readonly secretHeader?: { readonly name: string; readonly valueEnv: string };
+  /** @default - one message per alert */
+  readonly group?: SinkGroupSpec;
 }
 
 export type AlertSinkSpec = NotificationManagerSinkSpec | AlertmanagerSinkSpec | SlackSinkSpec | WebhookSinkSpec;
@@ -159,8 +181,8 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const FIELDS: Record<SinkType, readonly string[]> = {
   'notification-manager': ['type', 'name', 'timeoutMs', 'url'],
   'alertmanager': ['type', 'name', 'timeoutMs', 'url'],
-  'slack': ['type', 'name', 'timeoutMs', 'urlEnv'],
-  'webhook': ['type', 'name', 'timeoutMs', 'url', 'method', 'headers', 'secretHeader'],
+  'slack': ['type', 'name', 'timeoutMs', 'urlEnv', 'group'],
+  'webhook': ['type', 'name', 'timeoutMs', 'url', 'method', 'headers', 'secretHeader', 'group'],
 };
 
 /** The effective names of `sinks`: `name`, else the type, numbered from the second of a type on. */
@@ -221,6 +243,7 @@ export function alertSinkProblems(sinks: unknown, env?: Readonly<Record<string, 
         add(field, value, 'names an environment variable whose value cannot be sent as a header value (line breaks, control characters or characters beyond Latin-1); check the Secret key');
       }
     };
+    if (raw.group !== undefined) groupProblems(raw.group, add);
     switch (type) {
       case 'notification-manager':
         url('url', raw.url, false);
@@ -259,6 +282,21 @@ export function alertSinkProblems(sinks: unknown, env?: Readonly<Record<string, 
     }
   });
   return problems;
+}
+
+function groupProblems(group: unknown, add: (field: string, value: unknown, problem: string) => void): void {
+  if (!isObject(group)) return add('group', group, 'must be an object { by, waitSeconds, intervalSeconds }');
+  for (const key of Object.keys(group)) if (!['by', 'waitSeconds', 'intervalSeconds'].includes(key)) add(`group.${key}`, group[key], 'is not a group field (by, waitSeconds, intervalSeconds)');
+  const by = group.by;
+  if (!Array.isArray(by) || by.length === 0 || by.some((l) => typeof l !== 'string' || !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(l))) {
+    add('group.by', by, 'must be a non-empty list of label names (e.g. ["alertname", "namespace"])');
+  }
+  const seconds = (field: 'waitSeconds' | 'intervalSeconds', min: number, max: number): void => {
+    const v = group[field];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) add(`group.${field}`, v, `must be a whole number of seconds from ${min} to ${max}`);
+  };
+  seconds('waitSeconds', 0, 3600);
+  seconds('intervalSeconds', 1, 86_400);
 }
 
 /** Why `url` is not an Alertmanager base URL (the alerter appends ALERTMANAGER_ALERTS_PATH), or undefined. */

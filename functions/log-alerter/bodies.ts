@@ -82,3 +82,34 @@ function cut(text: string, max = SLACK_SECTION_CHARS): string {
 function codeBlock(text: string): string {
   return `\`\`\`${cut(text, SLACK_SECTION_CHARS - 6)}\`\`\``;
 }
+
+/** The most alerts listed in one grouped Slack message (the count says how many there are). */
+const SLACK_GROUP_LIST = 20;
+
+/** slack, grouped: one message for a group: `[FIRING:3] <group labels>` and one line per alert. */
+export function slackGroupMessage(groupLabels: Readonly<Record<string, string>>, alerts: readonly AlertmanagerAlert[]): SlackMessage {
+  const firing = alerts.filter((a) => a.status === 'firing').length;
+  const status = firing > 0 ? `FIRING:${firing}` : `RESOLVED:${alerts.length}`;
+  const group = Object.entries(groupLabels).map(([k, v]) => `${k}=${v}`).join(', ');
+  const title = `[${status}] ${group}`;
+  const lines = alerts.slice(0, SLACK_GROUP_LIST).map((a) => `${a.status === 'resolved' ? '[RESOLVED] ' : ''}${a.annotations.summary ?? a.labels.alertname ?? ''}`);
+  if (alerts.length > SLACK_GROUP_LIST) lines.push(`… and ${alerts.length - SLACK_GROUP_LIST} more`);
+  return {
+    text: slackEscape(`${title} (${alerts.length} alert${alerts.length === 1 ? '' : 's'})`),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: cut(`*${slackEscape(title)}*`) } },
+      { type: 'section', text: { type: 'mrkdwn', text: cut(lines.map((l) => `• ${slackEscape(l)}`).join('\n')) } },
+    ],
+  };
+}
+
+/** webhook, grouped: an Alertmanager-webhook-like message with the group's labels, count and alerts. */
+export function webhookGroupBody(groupLabels: Readonly<Record<string, string>>, alerts: readonly AlertmanagerAlert[]): Record<string, unknown> {
+  return {
+    receiver: ALERTER_RECEIVER,
+    status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+    groupLabels: { ...groupLabels },
+    count: alerts.length,
+    alerts,
+  };
+}

@@ -31,6 +31,8 @@ export interface NoticeDispatcherOptions {
   readonly maxAgeMs?: number;
   /** Called when a sink's queue length changes (a per-sink backlog gauge). */
   readonly onBacklog?: (sink: string, queued: number) => void;
+  /** Takes the notices of sinks with `group` (their grouper sends them). */
+  readonly onGrouped?: (sink: Sink, notice: Notice) => void;
 }
 
 export class NoticeDispatcher {
@@ -39,17 +41,27 @@ export class NoticeDispatcher {
 
   constructor(private readonly options: NoticeDispatcherOptions) {}
 
-  /** Queues `notice` for every sink that wants it; returns at once. */
+  /** Queues `notice` for every sink that wants it (grouped sinks excepted: see `onGrouped`); returns at once. */
   dispatch(notice: Notice): void {
     for (const sink of this.options.sinks) {
       if (!noticeWanted(sink.type, notice.kind)) continue;
-      this.count(sink.name, +1);
-      const previous = this.tails.get(sink.name) ?? Promise.resolve();
-      this.tails.set(
-        sink.name,
-        previous.then(() => this.deliver(sink, notice)).finally(() => this.count(sink.name, -1)),
-      );
+      if (sink.group && this.options.onGrouped) {
+        this.options.onGrouped(sink, notice);
+        continue;
+      }
+      const m: MatchedAlert = { rule: notice.rule, throttleSeconds: 0, alert: notice.alert };
+      this.enqueue(sink, { rule: notice.rule, notice: notice.kind, fingerprint: notice.alert.fingerprint }, () => this.options.send(sink, m));
     }
+  }
+
+  /** Queues one request for `sink` (e.g. a group's message), delivered in order with the sink's other requests. */
+  enqueue(sink: Sink, what: Record<string, unknown>, attempt: () => Promise<DeliveryOutcome>): void {
+    this.count(sink.name, +1);
+    const previous = this.tails.get(sink.name) ?? Promise.resolve();
+    this.tails.set(
+      sink.name,
+      previous.then(() => this.deliver(sink, what, attempt)).finally(() => this.count(sink.name, -1)),
+    );
   }
 
   /** Resolves when every queue is empty (tests, shutdown). */
@@ -68,17 +80,16 @@ export class NoticeDispatcher {
     this.options.onBacklog?.(sink, n);
   }
 
-  private async deliver(sink: Sink, notice: Notice): Promise<void> {
+  private async deliver(sink: Sink, what: Record<string, unknown>, send: () => Promise<DeliveryOutcome>): Promise<void> {
     const started = Date.now();
     const maxAgeMs = this.options.maxAgeMs ?? 10 * 60_000;
-    const m: MatchedAlert = { rule: notice.rule, throttleSeconds: 0, alert: notice.alert };
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.options.send(sink, m).catch((e: Error): DeliveryOutcome => ({ kind: 'transient', cause: 'error', detail: e.message, retryAfterMs: 0 }));
+      const outcome = await send().catch((e: Error): DeliveryOutcome => ({ kind: 'transient', cause: 'error', detail: e.message, retryAfterMs: 0 }));
       if (outcome.kind === 'accepted') return;
-      const where = { sink: sink.name, rule: notice.rule, notice: notice.kind, fingerprint: notice.alert.fingerprint, detail: outcome.detail };
-      if (outcome.kind === 'permanent') return this.options.logger.warn('sink refused a notice for good', where);
+      const where = { sink: sink.name, ...what, detail: outcome.detail };
+      if (outcome.kind === 'permanent') return this.options.logger.warn('sink refused a message for good', where);
       const delay = Math.max(backoffDelay(attempt, { initialMs: 200, maxMs: 30_000 }), outcome.retryAfterMs);
-      if (Date.now() - started + delay > maxAgeMs) return this.options.logger.error('gave up a notice after retrying', { ...where, attempts: attempt });
+      if (Date.now() - started + delay > maxAgeMs) return this.options.logger.error('gave up a message after retrying', { ...where, attempts: attempt });
       await sleep(delay);
     }
   }

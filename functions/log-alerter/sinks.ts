@@ -16,7 +16,10 @@ import {
   ALERTMANAGER_ALERTS_PATH,
   AlertSinkSpec,
   AlertmanagerAlert,
+  DEFAULT_GROUP_INTERVAL_SECONDS,
+  DEFAULT_GROUP_WAIT_SECONDS,
   DEFAULT_NOTIFICATION_MANAGER_URL,
+  SinkGroupSpec,
   DEFAULT_SINK_TIMEOUT_MS,
   SinkType,
   sinkNames,
@@ -24,7 +27,8 @@ import {
 import * as http from 'http';
 import * as https from 'https';
 import type { Env } from '../runtime/config';
-import { alertmanagerAlerts, notificationManagerMessage, slackMessage, webhookBody } from './bodies';
+import { alertmanagerAlerts, notificationManagerMessage, slackGroupMessage, slackMessage, webhookBody, webhookGroupBody } from './bodies';
+import type { GroupSettings } from './grouper';
 
 /** The longest Retry-After honoured; a sink asking for more is asked again after this. */
 export const MAX_RETRY_AFTER_MS = 5 * 60_000;
@@ -51,6 +55,18 @@ export interface Sink {
   readonly type: SinkType;
   readonly timeoutMs: number;
   request(alert: AlertmanagerAlert): SinkRequest;
+  /** Slack and webhook sinks with `group`: their grouping and the request for a group's message. */
+  readonly group?: GroupSettings;
+  requestGroup?(groupLabels: Record<string, string>, alerts: readonly AlertmanagerAlert[]): SinkRequest;
+}
+
+function grouping(spec: { readonly group?: SinkGroupSpec }): GroupSettings | undefined {
+  if (!spec.group) return undefined;
+  return {
+    by: spec.group.by,
+    waitMs: (spec.group.waitSeconds ?? DEFAULT_GROUP_WAIT_SECONDS) * 1000,
+    intervalMs: (spec.group.intervalSeconds ?? DEFAULT_GROUP_INTERVAL_SECONDS) * 1000,
+  };
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -74,12 +90,22 @@ export function createSinks(specs: readonly AlertSinkSpec[], env: Env): Sink[] {
       }
       case 'slack': {
         const url = (env[spec.urlEnv] ?? '').trim();
-        return { ...common, request: (a) => ({ url, method: 'POST', headers: { ...JSON_HEADERS }, body: JSON.stringify(slackMessage(a)) }) };
+        return {
+          ...common,
+          request: (a) => ({ url, method: 'POST', headers: { ...JSON_HEADERS }, body: JSON.stringify(slackMessage(a)) }),
+          group: grouping(spec),
+          requestGroup: (labels, alerts) => ({ url, method: 'POST', headers: { ...JSON_HEADERS }, body: JSON.stringify(slackGroupMessage(labels, alerts)) }),
+        };
       }
       case 'webhook': {
         const headers: Record<string, string> = { ...(spec.headers ?? {}), ...JSON_HEADERS };
         if (spec.secretHeader) headers[spec.secretHeader.name] = (env[spec.secretHeader.valueEnv] ?? '').trim();
-        return { ...common, request: (a) => ({ url: spec.url, method: spec.method ?? 'POST', headers: { ...headers }, body: JSON.stringify(webhookBody(a)) }) };
+        return {
+          ...common,
+          request: (a) => ({ url: spec.url, method: spec.method ?? 'POST', headers: { ...headers }, body: JSON.stringify(webhookBody(a)) }),
+          group: grouping(spec),
+          requestGroup: (labels, alerts) => ({ url: spec.url, method: spec.method ?? 'POST', headers: { ...headers }, body: JSON.stringify(webhookGroupBody(labels, alerts)) }),
+        };
       }
     }
   });

@@ -28,6 +28,7 @@ import { ConfigError, integer } from '../runtime/config';
 import { DeadLetter, Handler, HandlerResult, RetryableError, SourceRecord } from '../runtime/handler';
 import type { WorkloadDefinition } from '../runtime/lifecycle';
 import { EventCounts, buildEventAlert, compileEventRules, matchEvent, parseAlertableEvent } from './events';
+import { AlertGrouper } from './grouper';
 import { NoticeDispatcher } from './notices';
 import { RecordPrefilter } from './prefilter';
 import { AlerterReasons, MatchedAlert, Throttle, compileRules, evaluate, parseLogRecord } from './rules';
@@ -181,7 +182,32 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
       return outcome;
     };
 
-    const dispatcher = new NoticeDispatcher({ sinks, send, logger, onBacklog: (sink, n) => backlog.set({ sink }, n) });
+    const groupers = new Map<string, AlertGrouper>();
+    const dispatcher = new NoticeDispatcher({
+      sinks,
+      send,
+      logger,
+      onBacklog: (sink, n) => backlog.set({ sink }, n),
+      onGrouped: (sink, notice) => groupers.get(sink.name)?.add(notice.alert),
+    });
+    // Slack and webhook sinks with `group` get one message per group (grouper.ts), queued like notices.
+    for (const sink of sinks) {
+      if (!sink.group || !sink.requestGroup) continue;
+      const requestGroup = sink.requestGroup.bind(sink);
+      groupers.set(
+        sink.name,
+        new AlertGrouper(sink.group, (labels, alerts) =>
+          dispatcher.enqueue(sink, { group: labels, alerts: alerts.length }, async () => {
+            const started = process.hrtime.bigint();
+            const outcome = await deliver(requestGroup(labels, alerts), sink.timeoutMs);
+            latency.observe({ sink: sink.name, outcome: outcome.kind }, Number(process.hrtime.bigint() - started) / 1e9);
+            if (outcome.kind === 'accepted') for (const a of alerts) sent.inc({ rule: a.labels.alertname ?? '', sink: sink.name });
+            return outcome;
+          }),
+        ),
+      );
+    }
+    const direct = sinks.filter((s) => !groupers.has(s.name));
     const timer = setInterval(() => {
       for (const n of tracker.tick(Date.now())) {
         noticesTotal.inc({ rule: n.rule, kind: n.kind });
@@ -243,6 +269,7 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
       const fresh: RecordDelivery = { alerts, accepted: new Set(), refused: new Map() };
       if (inDelivery.size >= MAX_IN_DELIVERY) inDelivery.delete(inDelivery.keys().next().value!);
       inDelivery.set(key, fresh);
+      for (const grouper of groupers.values()) for (const m of alerts) grouper.add(m.alert);
       waiting.set(inDelivery.size);
       return deliverRecord(key, fresh, record);
     };
@@ -250,7 +277,7 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
     async function deliverRecord(key: string, delivery: RecordDelivery, record: SourceRecord): Promise<HandlerResult> {
       // Sinks in parallel; one sink's alerts in order, stopping at its first transient failure.
       const failures = await Promise.all(
-        sinks.map(async (sink) => {
+        direct.map(async (sink) => {
           for (const [i, m] of delivery.alerts.entries()) {
             const pair = `${i}/${sink.name}`;
             if (delivery.accepted.has(pair) || delivery.refused.has(pair)) continue;
@@ -281,7 +308,7 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
       waiting.set(inDelivery.size);
       const now = Date.now();
       delivery.alerts.forEach((m, i) => {
-        if (sinks.some((s) => delivery.accepted.has(`${i}/${s.name}`))) throttle.delivered(m.alert.fingerprint, m.throttleSeconds, now);
+        if (groupers.size > 0 || direct.some((s) => delivery.accepted.has(`${i}/${s.name}`))) throttle.delivered(m.alert.fingerprint, m.throttleSeconds, now);
       });
       if (delivery.refused.size > 0) {
         const first = [...delivery.refused.keys()][0].split('/').slice(1).join('/');

@@ -311,3 +311,17 @@ describe('LogAlerter event rules', () => {
     );
   });
 });
+
+describe('LogAlerter sink grouping', () => {
+  test("renders a webhook's group with its durations in seconds, and names a bad one", () => {
+    const { chart, topics } = setup();
+    const a = alerter(chart, topics, {
+      sinks: [AlertSink.webhook({ url: 'http://hooks.example/alerts', group: { by: ['alertname', 'namespace'], wait: Duration.seconds(10), interval: Duration.minutes(2) } })],
+    });
+    expect(JSON.parse(a.env.ALERTER_SINKS)).toEqual([{ type: 'webhook', url: 'http://hooks.example/alerts', group: { by: ['alertname', 'namespace'], waitSeconds: 10, intervalSeconds: 120 } }]);
+    const { chart: c2, topics: t2 } = setup();
+    expect(messageOf(() => alerter(c2, t2, { sinks: [AlertSink.webhook({ url: 'http://hooks.example/alerts', group: { by: ['alert-name'] } })] }))).toBe(
+      `'sinks[0].group.by' (["alert-name"]) of LogAlerter 'log-alerter' must be a non-empty list of label names (e.g. ["alertname", "namespace"]).`,
+    );
+  });
+});
