@@ -14,6 +14,7 @@ import { App, Duration, Size, YamlOutputType } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-27';
 import { AlertRule } from './constructs/alerting/alert-rule';
 import { AlertSink } from './constructs/alerting/alert-sink';
+import { DEFAULT_EVENT_RULES } from './constructs/alerting/default-event-rules';
 import { KafkaStorage } from './constructs/kafka/kafka-cluster';
 import { KlaxonFunctionCode, KlaxonPipeline, KlaxonPipelineProps } from './constructs/pipeline';
 import { pipelineMarkdown } from './constructs/pipeline-graph';
@@ -37,6 +38,8 @@ const ALERT_RULES: AlertRule[] = [
     summary: 'events-fanout logged an error in {{pod}}',
     throttle: Duration.minutes(10),
   },
+  // Kubernetes Events (the event-alerter): crash loops, unschedulable pods, OOM kills, NotReady nodes.
+  ...DEFAULT_EVENT_RULES,
 ];
 
 /** One typed config per environment. */

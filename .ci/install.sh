@@ -13,6 +13,8 @@ need_apt=()
 command -v prometheus-alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
 command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+# Lua 5.1 (the language of Fluent Bit's LuaJIT): test/constructs/shipping/log-key.test.ts runs the log key filter.
+command -v lua5.1 >/dev/null 2>&1 || need_apt+=(lua5.1)
 # Go 1.19: the toolchain kube-eventer 1.2.7 is built with; the webhook-body test renders with it.
 [ -x /usr/lib/go-1.19/bin/go ] || need_apt+=(golang-1.19-go)
 # The image ships Java 17 and Maven; install them only on a machine without them.

@@ -41,7 +41,7 @@ export function logSeqOf(text: string): number | undefined {
  * The rule for events-fanout errors, as main.ts's `KlaxonFanoutError` (without its throttle): a
  * `fields` match on `log_processed`, the other kind of condition besides EXAMPLE_404_RULE's regexes.
  */
-export const FANOUT_ERROR_RULE: AlertRuleSpec = {
+export const FANOUT_ERROR_RULE: Omit<AlertRuleSpec, 'threshold'> = {
   name: 'KlaxonFanoutError',
   severity: 'critical',
   match: { namespaces: ['klaxon'], containers: ['events-fanout'], fields: { level: 'error' } },

@@ -26,7 +26,6 @@ import { FluentBit, FluentBitProps } from './shipping/fluent-bit';
 import { FluentOperatorKafkaOutput, FluentOperatorKafkaOutputProps } from './shipping/fluent-operator-output';
 import { Eventrouter, EventrouterProps } from './sources/eventrouter';
 import { KubeEventer, KubeEventerProps } from './sources/kube-eventer';
-import { KubeEventerSink, KubeEventerWebhookBody } from './sources/kube-eventer-sinks';
 import { KafkaLagScaler, KafkaLagScalerProps } from './scaling/kafka-lag-scaler';
 import { checkNamespaceName, describeProp, PropError } from './validation';
 import { EventsFanout, EventsFanoutProps } from './workloads/events-fanout';
@@ -82,7 +81,7 @@ export interface KlaxonPipelineProps {
   readonly topics?: Omit<KlaxonTopicsProps, 'cluster'>;
   /** eventrouter writing Kubernetes Events to `cluster-events` (it cannot authenticate: it needs a listener opened for it, see README), or `false` for none. @default - Eventrouter defaults */
   readonly eventrouter?: Omit<EventrouterProps, 'topic'> | false;
-  /** kube-eventer with its own sinks (its Kafka sink cannot write to Kafka 4; see README). @default - Warning events as alerts to Notification Manager (NOTIFICATION_MANAGER_ALERTS_URL) */
+  /** kube-eventer with its own sinks (its Kafka sink cannot write to Kafka 4; see README). @default - none: event rules of the alerter replace its Warning → Notification Manager flood */
   readonly kubeEventer?: KubeEventerProps;
   /** How container logs reach the `logs` topic. @default { kind: 'fluent-bit' } */
   readonly logShipping?: LogShipping;
@@ -122,8 +121,8 @@ export class KlaxonPipeline {
   public readonly sourcesChart: KlaxonChart;
   /** eventrouter → cluster-events (absent with `eventrouter: false`). */
   public readonly eventrouter?: Eventrouter;
-  /** kube-eventer: Warning events straight to Notification Manager as alerts, unless configured otherwise. */
-  public readonly kubeEventer: KubeEventer;
+  /** kube-eventer, when configured (e.g. `KubeEventerWebhookBody.alertmanagerWebhook()` to Notification Manager). */
+  public readonly kubeEventer?: KubeEventer;
   /** Chart with the log shipper (and its namespace, for the Fluent Bit DaemonSet). */
   public readonly loggingChart: KlaxonChart;
   /** The log shipper writing container logs to `logs`. */
@@ -158,15 +157,7 @@ export class KlaxonPipeline {
     if (props.eventrouter !== false) {
       this.eventrouter = new Eventrouter(this.sourcesChart, 'Eventrouter', { ...props.eventrouter, topic: this.topics.clusterEvents });
     }
-    this.kubeEventer = new KubeEventer(this.sourcesChart, 'KubeEventer', props.kubeEventer ?? {
-      sinks: [KubeEventerSink.webhook({
-        url: NOTIFICATION_MANAGER_ALERTS_URL,
-        method: 'POST',
-        level: 'Warning',
-        headers: { 'Content-Type': 'application/json' },
-        body: KubeEventerWebhookBody.alertmanagerWebhook(),
-      })],
-    });
+    if (props.kubeEventer) this.kubeEventer = new KubeEventer(this.sourcesChart, 'KubeEventer', props.kubeEventer);
 
     this.loggingChart = new KlaxonChart(app, 'logging', { namespace: this.loggingNamespace });
     this.loggingChart.addDependency(this.kafkaChart);
@@ -201,6 +192,7 @@ export class KlaxonPipeline {
       ...alerting,
       user: alerting.user ?? workloadUser('LogAlerterUser', WORKLOAD_IDENTITIES.logAlerter.name),
       source: this.topics.logs,
+      events: this.topics.clusterEvents,
       deadLetter: this.topics.deadLetter,
       code: props.code.logAlerter,
       sinks: sinks ?? [AlertSink.notificationManager()],

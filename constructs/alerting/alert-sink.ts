@@ -11,7 +11,7 @@
  */
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { AlertSinkSpec, SinkType, WEBHOOK_METHODS } from '../../functions/contracts/alert-sinks';
+import { AlertSinkSpec, SinkGroupSpec, SinkType, WEBHOOK_METHODS } from '../../functions/contracts/alert-sinks';
 import { alerterSecretEnv } from '../../functions/contracts/workload-env';
 
 interface SinkOptionsBase {
@@ -33,10 +33,22 @@ export interface AlertmanagerSinkOptions extends SinkOptionsBase {
   readonly url: string;
 }
 
+/** Grouping of a Slack or webhook sink: one message per group of alerts, with the count (see alert-sinks.ts). */
+export interface SinkGrouping {
+  /** Label names whose equal values make a group, e.g. ['alertname', 'namespace']. */
+  readonly by: string[];
+  /** How long a group's first alert waits for others. @default Duration.seconds(30) */
+  readonly wait?: Duration;
+  /** Least time between two messages of one group. @default Duration.minutes(5) */
+  readonly interval?: Duration;
+}
+
 /** Options of AlertSink.slack. */
 export interface SlackSinkOptions extends SinkOptionsBase {
   /** The Secret key holding the Slack incoming-webhook URL. */
   readonly webhookUrl: kplus.SecretValue;
+  /** One message per group of alerts instead of one per alert. @default - one message per alert */
+  readonly group?: SinkGrouping;
 }
 
 /** A header whose value is a Secret key. */
@@ -57,6 +69,8 @@ export interface WebhookSinkOptions extends SinkOptionsBase {
   readonly headers?: Record<string, string>;
   /** One header whose value comes from a Secret key. @default - none */
   readonly secretHeader?: SecretHeader;
+  /** One message per group of alerts instead of one per alert. @default - one message per alert */
+  readonly group?: SinkGrouping;
 }
 
 /** A secret env variable the Deployment must fill from a Secret key. */
@@ -90,7 +104,7 @@ export class AlertSink {
   public static slack(options: SlackSinkOptions): AlertSink {
     return new AlertSink('slack', options, (index) => {
       const urlEnv = alerterSecretEnv(index, 'URL');
-      return { spec: { type: 'slack', ...common(options), urlEnv }, secrets: [{ name: urlEnv, value: options.webhookUrl }] };
+      return { spec: { type: 'slack', ...common(options), urlEnv, ...grouping(options.group) }, secrets: [{ name: urlEnv, value: options.webhookUrl }] };
     });
   }
 
@@ -106,6 +120,7 @@ export class AlertSink {
           ...(options.method !== undefined ? { method: options.method } : {}),
           ...(options.headers !== undefined ? { headers: { ...options.headers } } : {}),
           ...(options.secretHeader !== undefined ? { secretHeader: { name: options.secretHeader.name, valueEnv } } : {}),
+          ...grouping(options.group),
         },
         secrets: options.secretHeader !== undefined ? [{ name: valueEnv, value: options.secretHeader.value }] : [],
       };
@@ -134,5 +149,17 @@ function common(options: SinkOptionsBase): { name?: string; timeoutMs?: number }
   return {
     ...(options.name !== undefined ? { name: options.name } : {}),
     ...(options.timeout !== undefined ? { timeoutMs: options.timeout.toMilliseconds() } : {}),
+  };
+}
+
+/** The spec's `group` (durations in seconds; the shared validator checks them) or nothing. */
+function grouping(group: SinkGrouping | undefined): { group?: SinkGroupSpec } {
+  if (group === undefined) return {};
+  return {
+    group: {
+      by: group.by,
+      ...(group.wait !== undefined ? { waitSeconds: group.wait.toMilliseconds() / 1000 } : {}),
+      ...(group.interval !== undefined ? { intervalSeconds: group.interval.toMilliseconds() / 1000 } : {}),
+    },
   };
 }

@@ -18,6 +18,13 @@
  *
  * Rules and sinks are checked at synth with the validator the workload runs at start
  * (functions/contracts/alert-rules.ts, alert-sinks.ts); `addRule`/`addSink` check on entry.
+ *
+ * Event rules (`event: {...}`) run in a sibling Deployment of the same bundle, `event-alerter`
+ * (`.eventFunction`, id 'Events', ALERTER_INPUT=events), reading the `events` topic
+ * (KlaxonTopics.clusterEvents) in its own group: the runtime consumes one topic per process, and
+ * Events and log lines differ in volume, keying and scaling (a few Events a second, keyed by object,
+ * one replica holds every window; log lines by the thousand, keyed by namespace/pod, scaled on lag).
+ * The rule language, validator, lifecycle and sinks are the same.
  */
 import { Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct } from 'constructs';
@@ -38,6 +45,9 @@ export const DEFAULT_ALERTER_GROUP_ID = WORKLOAD_IDENTITIES.logAlerter.groupId;
 
 /** The workload name (container, labels, client id) of the log-alerter. */
 export const ALERTER_WORKLOAD_NAME = WORKLOAD_IDENTITIES.logAlerter.name;
+
+/** The consumer group id of the event rules' Deployment unless an `eventsGroup` is given. */
+export const DEFAULT_EVENT_ALERTER_GROUP_ID = WORKLOAD_IDENTITIES.eventAlerter.groupId;
 
 
 /** Props of LogAlerter. */
@@ -60,6 +70,10 @@ export interface LogAlerterProps extends KafkaFunctionOptions {
   readonly generatorUrl?: string;
   /** The KafkaUser the alerter authenticates as (required when the workload listener authenticates); granted Read on logs in its group and Write on dead letters. @default - none */
   readonly user?: KafkaUser;
+  /** The topic of Kubernetes Events that event rules read (KlaxonTopics.clusterEvents); required once a rule has `event`. @default - no event rules */
+  readonly events?: IKafkaTopic;
+  /** The consumer group of the event rules' Deployment. @default - a ConsumerGroup 'klaxon-event-alerter' */
+  readonly eventsGroup?: ConsumerGroup;
 }
 
 /** The log-alerter workload: a KafkaFunction (id 'Resource') with typed rules and sinks. */
@@ -75,9 +89,15 @@ export class LogAlerter extends Construct {
   /** ALERTER_MAX_RECORD_BYTES. */
   public readonly maxRecordBytes: number;
 
+  /** The event rules' Deployment (id 'Events', workload 'event-alerter'), once an event rule is added. */
+  public eventFunction?: KafkaFunction;
+
   private readonly owner: string;
   private readonly _rules: AlertRule[] = [];
   private readonly _ruleSpecs: AlertRuleSpec[] = [];
+  private readonly _eventRuleSpecs: AlertRuleSpec[] = [];
+  private readonly eventsTopic?: IKafkaTopic;
+  private readonly makeEventFunction: () => KafkaFunction;
   private readonly _sinks: AlertSink[] = [];
   private readonly _boundSinks: BoundAlertSink[] = [];
 
@@ -93,7 +113,27 @@ export class LogAlerter extends Construct {
     this.maxRecordBytes = checkRecordSize(props.maxRecordSize, this.owner);
     if (props.generatorUrl !== undefined) checkUrl('generatorUrl', props.generatorUrl, this.owner);
 
-    const { source, deadLetter, code, rules, sinks, group: _group, maxRecordSize: _max, generatorUrl, user, ...options } = props;
+    const { source, deadLetter, code, rules, sinks, group: _group, maxRecordSize: _max, generatorUrl, user, events, eventsGroup, ...options } = props;
+    this.eventsTopic = events;
+    this.makeEventFunction = () => {
+      const fn = new KafkaFunction(this, 'Events', {
+        ...options,
+        code,
+        workloadName: WORKLOAD_IDENTITIES.eventAlerter.name,
+        cluster: source.cluster,
+        source: events!,
+        group: eventsGroup ?? new ConsumerGroup(this, 'EventsGroup', { cluster: source.cluster, groupId: DEFAULT_EVENT_ALERTER_GROUP_ID }),
+        deadLetter,
+        user,
+      });
+      fn.addEnv(AlerterEnv.INPUT, 'events');
+      fn.addEnv(AlerterEnv.RULES, () => JSON.stringify(this._eventRuleSpecs));
+      fn.addEnv(AlerterEnv.SINKS, () => JSON.stringify(this._boundSinks.map((s) => s.spec)));
+      if (this.maxRecordBytes !== DEFAULT_ALERTER_MAX_RECORD_BYTES) fn.addEnv(AlerterEnv.MAX_RECORD_BYTES, String(this.maxRecordBytes));
+      if (generatorUrl !== undefined) fn.addEnv(AlerterEnv.GENERATOR_URL, generatorUrl);
+      for (const bound of this._boundSinks) for (const secret of bound.secrets) fn.addSecretEnv(secret.name, secret.value);
+      return fn;
+    };
     this.function = new KafkaFunction(this, 'Resource', {
       ...options,
       code,
@@ -115,7 +155,7 @@ export class LogAlerter extends Construct {
     for (const sink of sinks) this.addSink(sink);
     this.node.addValidation({
       validate: () => [
-        ...(this._rules.length === 0 ? [`${describeProp('rules', [], this.owner)} must list at least one rule (or call addRule): no log line would ever alert.`] : []),
+        ...(this._ruleSpecs.length === 0 ? [`${describeProp('rules', [], this.owner)} must list at least one log rule (or call addRule): no log line would ever alert.`] : []),
         ...(this._sinks.length === 0 ? [`${describeProp('sinks', [], this.owner)} must list at least one sink (or call addSink): alerts would go nowhere.`] : []),
       ],
     });
@@ -125,8 +165,15 @@ export class LogAlerter extends Construct {
   public addRules(...rules: AlertRule[]): void {
     const all = [...this._rules, ...rules];
     const specs = alertRuleSpecs(all, this.owner);
+    const eventSpecs = specs.filter((s) => s.event !== undefined);
+    if (eventSpecs.length > 0 && !this.eventsTopic) {
+      const i = specs.findIndex((s) => s.event !== undefined);
+      throw new PropError(`${describeProp(`rules[${i}].event`, eventSpecs[0].event, this.owner)} makes '${eventSpecs[0].name}' an event rule, but 'events' is not set: give the Events topic (KlaxonTopics.clusterEvents).`);
+    }
     this._rules.push(...rules);
-    this._ruleSpecs.splice(0, this._ruleSpecs.length, ...specs);
+    this._ruleSpecs.splice(0, this._ruleSpecs.length, ...specs.filter((s) => s.event === undefined));
+    this._eventRuleSpecs.splice(0, this._eventRuleSpecs.length, ...eventSpecs);
+    if (eventSpecs.length > 0) this.eventFunction ??= this.makeEventFunction();
   }
 
   /** Adds one rule (see addRules). */
@@ -161,6 +208,7 @@ export class LogAlerter extends Construct {
         throw new PropError(`${describeProp('env', secret.name, this.owner)} is the variable sink ${this._sinks.length} reads its Secret from; remove it from 'env'.`);
       }
       this.function.addSecretEnv(secret.name, secret.value);
+      this.eventFunction?.addSecretEnv(secret.name, secret.value);
     }
     this._sinks.push(sink);
     this._boundSinks.push(bound);
@@ -181,9 +229,10 @@ export class LogAlerter extends Construct {
     return this.function.env;
   }
 
-  /** Grant `user` Read on the logs topic in the alerter's group and Write on the dead-letter topic. */
+  /** Grant `user` Read on the logs topic in the alerter's group and Write on the dead-letter topic (and Read on the Events topic in the event group, with event rules). */
   public grantTo(user: KafkaUser): void {
     this.function.grantTo(user);
+    this.eventFunction?.grantTo(user);
   }
 }
 

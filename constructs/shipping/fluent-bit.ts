@@ -177,6 +177,7 @@ export class FluentBit extends Construct implements ILogShipper {
         ['storage.type', 'filesystem'],
       ]],
       ['FILTER', kubernetesFilter(s, `${TAG}.*`, tagPrefix(TAG, s.logPath))],
+      ['FILTER', [['name', 'lua'], ['match', `${TAG}.*`], ['call', LOG_KEY_LUA_CALL], ['code', LOG_KEY_LUA]]],
       ['OUTPUT', kafkaOutput(s, `${TAG}.*`)],
     ];
     return sections.map(([name, entries]) => renderSection(name, entries)).join('\n');
@@ -272,6 +273,21 @@ export function kubernetesFilter(s: ResolvedLogShipping, match: string, kubeTagP
   ];
 }
 
+/**
+ * Top-level field holding `<namespace>/<pod>`, the Kafka key of each log record (`message_key_field`):
+ * one pod's lines stay on one partition, in order, so one alerter replica holds its alerts' state.
+ */
+export const LOG_KEY_FIELD = 'klaxon_key';
+
+/** The Lua function that sets LOG_KEY_FIELD from the kubernetes filter's metadata. */
+export const LOG_KEY_LUA_CALL = 'klaxon_key';
+
+/** Its code (one line, as the classic config needs); a record without namespace and pod is left as is (no key). */
+export const LOG_KEY_LUA =
+  `function ${LOG_KEY_LUA_CALL}(tag, ts, r) local k = r["kubernetes"] ` +
+  `if type(k) == "table" and type(k["namespace_name"]) == "string" and type(k["pod_name"]) == "string" then ` +
+  `r["${LOG_KEY_FIELD}"] = k["namespace_name"] .. "/" .. k["pod_name"] return 2, ts, r end return 0, ts, r end`;
+
 /** The [OUTPUT] kafka entries. */
 export function kafkaOutput(s: ResolvedLogShipping, match: string): [string, string][] {
   return [
@@ -279,6 +295,7 @@ export function kafkaOutput(s: ResolvedLogShipping, match: string): [string, str
     ['match', match],
     ['brokers', s.brokers.join(',')],
     ['topics', s.topic.topicName],
+    ['message_key_field', LOG_KEY_FIELD],
     ['format', 'json'],
     ['timestamp_key', s.timestampKey],
     ['timestamp_format', s.timestampFormat],

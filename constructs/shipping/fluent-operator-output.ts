@@ -22,6 +22,7 @@ import { KafkaCluster } from '../kafka/kafka-cluster';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { checkAbsolutePath, checkNamespaceName, checkNonEmpty, describeProp, PropError } from '../validation';
 import { fluentSize, ILogShipper, LogShippingOptions, registerLogShipper, ResolvedLogShipping, resolveLogShipping, tagPrefix } from './log-shipping';
+import { LOG_KEY_FIELD, LOG_KEY_LUA, LOG_KEY_LUA_CALL } from './fluent-bit';
 
 /** Props of a FluentOperatorKafkaOutput. */
 export interface FluentOperatorKafkaOutputProps extends LogShippingOptions {
@@ -147,7 +148,7 @@ export class FluentOperatorKafkaOutput extends Construct implements ILogShipper 
               k8SLoggingParser: s.k8sLoggingParser,
               k8SLoggingExclude: s.k8sLoggingExclude,
             },
-          }],
+          }, { lua: { call: LOG_KEY_LUA_CALL, code: LOG_KEY_LUA } }],
         },
       });
     }
@@ -164,6 +165,7 @@ export function kafkaOutputSpec(s: ResolvedLogShipping, match: string): ClusterO
       totalLimitSize: fluentSize(s.storageLimit),
       brokers: s.brokers.join(','),
       topics: s.topic.topicName,
+      messageKeyField: LOG_KEY_FIELD,
       format: 'json',
       timestampKey: s.timestampKey,
       timestampFormat: s.timestampFormat,

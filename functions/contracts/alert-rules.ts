@@ -18,7 +18,7 @@
  *    dot paths (`http.status`).
  * Regular expressions are JavaScript's (Node's), without flags. A repeated group that itself holds
  * a repetition (`(a+)+`, `(\w+\s?)*`) is refused: on a line that almost matches it backtracks
- * exponentially and blocks the alerter (nestedRepetition below; conservative: `(\w+\.)+` is
+ * exponentially and blocks the alerter (nestedRepetition in regex-safety.ts; conservative: `(\w+\.)+` is
  * refused too, write `[\w.]+`).
  *
  * The alert: labels `alertname` (the rule's `name`), `severity`, `namespace`, `pod`, `container`,
@@ -33,7 +33,11 @@
  * seconds is not sent again. Per replica: each pod of the alerter keeps its own memory (lost on
  * restart), so with N replicas an alert may be sent up to N times per window.
  */
+import { checkEventMatch, EVENT_PLACEHOLDERS, EventMatchSpec, RESERVED_EVENT_LABELS } from './event-rules';
 import type { ContainerLogRecord } from './log-record';
+import { nestedRepetition } from './regex-safety';
+
+export { nestedRepetition } from './regex-safety';
 
 /** Alert severities, the `severity` label. */
 export const ALERT_SEVERITIES = ['critical', 'warning', 'info'] as const;
@@ -92,13 +96,39 @@ export interface LogMatchSpec {
   readonly fields?: Readonly<Record<string, string | number | boolean | null>>;
 }
 
+/** Count of occurrences within a sliding window that makes an alert fire (see alert-lifecycle in the README). */
+export interface AlertThresholdSpec {
+  /** Fires when at least this many occurrences fall within the window. */
+  readonly count: number;
+  /** The window, in seconds; the alert resolves once fewer than `count` occurrences are left in it. */
+  readonly windowSeconds: number;
+}
+
+/** Longest window, `for` and repeat interval: one week. */
+export const MAX_WINDOW_SECONDS = 7 * 24 * 3600;
+
+/** Repeat interval of a firing alert to Slack and webhook sinks unless a rule sets one (Alertmanager's default). */
+export const DEFAULT_REPEAT_INTERVAL_SECONDS = 4 * 3600;
+
+/** Which input a rule reads: log records (`match`) or Kubernetes Events (`event`). */
+export type AlertInput = 'logs' | 'events';
+
 /** One alert rule, as the workload reads it from ALERTER_RULES (a JSON array of these). */
 export interface AlertRuleSpec {
   /** Unique name; the `alertname` label. */
   readonly name: string;
   /** @default 'warning' */
   readonly severity?: AlertSeverity;
-  readonly match: LogMatchSpec;
+  /** A log rule: what log records it matches. Exactly one of `match` and `event`. */
+  readonly match?: LogMatchSpec;
+  /** An event rule: what Kubernetes Events it matches (event-rules.ts). */
+  readonly event?: EventMatchSpec;
+  /** Fire only at `count` occurrences within a window, and resolve when the window holds fewer. @default - every occurrence alerts, nothing resolves */
+  readonly threshold?: AlertThresholdSpec;
+  /** With a threshold: the condition must hold this many seconds before the alert fires. @default 0 */
+  readonly forSeconds?: number;
+  /** With a threshold: a firing alert is sent again to Slack and webhook sinks after this many seconds. @default 14400 */
+  readonly repeatIntervalSeconds?: number;
   /** More labels (Prometheus label names; values are templates). */
   readonly labels?: Readonly<Record<string, string>>;
   /** Template of the `summary` annotation. @default DEFAULT_SUMMARY */
@@ -117,7 +147,7 @@ export const DEFAULT_DESCRIPTION = '{{log}}';
  * of `demo-project` raises `404 Request` with the request's method and path as labels. It matches
  * CANONICAL_404_RECORD (log-record.ts).
  */
-export const EXAMPLE_404_RULE: AlertRuleSpec = {
+export const EXAMPLE_404_RULE: Pick<AlertRuleSpec, 'name' | 'severity' | 'labels' | 'summary' | 'description'> & { readonly match: LogMatchSpec } = {
   name: '404 Request',
   severity: 'warning',
   match: {
@@ -152,14 +182,14 @@ export function formatRuleProblem(p: RuleProblem): string {
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
-const RULE_KEYS = ['name', 'severity', 'match', 'labels', 'summary', 'description', 'throttleSeconds'];
+const RULE_KEYS = ['name', 'severity', 'match', 'event', 'threshold', 'forSeconds', 'repeatIntervalSeconds', 'labels', 'summary', 'description', 'throttleSeconds'];
 const MATCH_KEYS = ['namespaces', 'pod', 'containers', 'stream', 'log', 'fields'];
 
 /**
  * Every problem of `rules` (typed, or parsed from JSON: anything is checked), [] when valid. The one
  * validator: the construct turns each into a PropError, the workload into a config problem.
  */
-export function alertRuleProblems(rules: unknown): RuleProblem[] {
+export function alertRuleProblems(rules: unknown, input?: AlertInput): RuleProblem[] {
   if (!Array.isArray(rules)) return [{ index: 0, field: '', value: rules, problem: 'must be a list of rules' }];
   if (rules.length === 0) return [{ index: 0, field: '', value: rules, problem: 'must list at least one rule: no log line would ever alert' }];
   const problems: RuleProblem[] = [];
@@ -180,21 +210,30 @@ export function alertRuleProblems(rules: unknown): RuleProblem[] {
     if (raw.severity !== undefined && !(ALERT_SEVERITIES as readonly unknown[]).includes(raw.severity)) {
       add('severity', raw.severity, `must be one of ${ALERT_SEVERITIES.join(', ')}`);
     }
-    const groups = checkMatch(raw.match, add);
+    const isEvent = raw.event !== undefined;
+    if (isEvent && raw.match !== undefined) add('event', raw.event, "is given with 'match': a rule reads either log records ('match') or Events ('event'), not both");
+    if (input !== undefined && (isEvent ? 'events' : 'logs') !== input) {
+      add(isEvent ? 'event' : 'match', isEvent ? raw.event : raw.match, `makes this ${isEvent ? 'an event' : 'a log'} rule, but this alerter reads ${input}`);
+    }
+    const groups = isEvent ? checkEventMatch(raw.event, add, (field, pattern) => checkPattern(field, pattern, add)) : checkMatch(raw.match, add);
+    const reserved: readonly string[] = isEvent ? RESERVED_EVENT_LABELS : RESERVED_ALERT_LABELS;
+    const placeholders: Readonly<Record<string, string>> = isEvent ? EVENT_PLACEHOLDERS : PLACEHOLDERS;
+    const patternField = isEvent ? 'event.message' : 'match.log';
+    checkLifecycle(raw, add);
     if (raw.labels !== undefined) {
       if (!isObject(raw.labels)) add('labels', raw.labels, 'must be an object of label name to template');
       else {
         for (const [label, value] of Object.entries(raw.labels)) {
           if (!LABEL_NAME.test(label) || label.startsWith('__')) {
             add(`labels.${label}`, value, `has label name ${JSON.stringify(label)}, which is not a Prometheus label name: use letters, digits and '_', not starting with a digit or '__'`);
-          } else if ((RESERVED_ALERT_LABELS as readonly string[]).includes(label)) {
-            add(`labels.${label}`, value, `sets '${label}', which the alerter sets itself (${RESERVED_ALERT_LABELS.join(', ')}); use 'name'/'severity' or another label name`);
-          } else checkTemplate(`labels.${label}`, value, groups, add, true);
+          } else if (reserved.includes(label)) {
+            add(`labels.${label}`, value, `sets '${label}', which the alerter sets itself (${reserved.join(', ')}); use 'name'/'severity' or another label name`);
+          } else checkTemplate(`labels.${label}`, value, groups, add, true, placeholders, patternField);
         }
       }
     }
-    if (raw.summary !== undefined) checkTemplate('summary', raw.summary, groups, add);
-    if (raw.description !== undefined) checkTemplate('description', raw.description, groups, add);
+    if (raw.summary !== undefined) checkTemplate('summary', raw.summary, groups, add, false, placeholders, patternField);
+    if (raw.description !== undefined) checkTemplate('description', raw.description, groups, add, false, placeholders, patternField);
     if (raw.throttleSeconds !== undefined) {
       const t = raw.throttleSeconds;
       if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t > MAX_THROTTLE_SECONDS) {
@@ -224,28 +263,8 @@ function checkMatch(match: unknown, add: (field: string, value: unknown, problem
     }
   }
   for (const key of ['pod', 'log'] as const) {
-    const pattern = match[key];
-    if (pattern === undefined) continue;
-    if (typeof pattern !== 'string' || pattern === '') {
-      add(`match.${key}`, pattern, 'must be a non-empty regular expression (leave it out to match any)');
-      continue;
-    }
-    try {
-      new RegExp(pattern);
-    } catch (e) {
-      add(`match.${key}`, pattern, `is not a valid regular expression: ${(e as Error).message}`);
-      continue;
-    }
-    const slow = nestedRepetition(pattern);
-    if (slow !== undefined) {
-      add(
-        `match.${key}`,
-        pattern,
-        `repeats ${JSON.stringify(slow)}, a group that itself repeats: on a line that almost matches, the regular expression backtracks exponentially and blocks the alerter. Repeat the inner part only (e.g. '(a+)+' -> 'a+')`,
-      );
-      continue;
-    }
-    if (key === 'log') for (const m of pattern.matchAll(/\(\?<([A-Za-z_$][\w$]*)>/g)) groups.add(m[1]);
+    if (match[key] === undefined) continue;
+    if (checkPattern(`match.${key}`, match[key], add) && key === 'log') for (const m of (match[key] as string).matchAll(/\(\?<([A-Za-z_$][\w$]*)>/g)) groups.add(m[1]);
   }
   if (match.stream !== undefined && match.stream !== 'stdout' && match.stream !== 'stderr') add('match.stream', match.stream, "must be 'stdout' or 'stderr'");
   if (match.fields !== undefined) {
@@ -262,82 +281,78 @@ function checkMatch(match: unknown, add: (field: string, value: unknown, problem
   return groups;
 }
 
-function checkTemplate(field: string, template: unknown, groups: ReadonlySet<string>, add: (field: string, value: unknown, problem: string) => void, label = false): void {
+/** Checks one regular expression; true when it is usable. */
+function checkPattern(field: string, pattern: unknown, add: (field: string, value: unknown, problem: string) => void): boolean {
+  if (typeof pattern !== 'string' || pattern === '') {
+    add(field, pattern, 'must be a non-empty regular expression (leave it out to match any)');
+    return false;
+  }
+  try {
+    new RegExp(pattern);
+  } catch (e) {
+    add(field, pattern, `is not a valid regular expression: ${(e as Error).message}`);
+    return false;
+  }
+  const slow = nestedRepetition(pattern);
+  if (slow === undefined) return true;
+  add(
+    field,
+    pattern,
+    `repeats ${JSON.stringify(slow)}, a group that itself repeats: on a line that almost matches, the regular expression backtracks exponentially and blocks the alerter. Repeat the inner part only (e.g. '(a+)+' -> 'a+')`,
+  );
+  return false;
+}
+
+/** Checks `threshold`, `forSeconds` and `repeatIntervalSeconds`. */
+function checkLifecycle(raw: Record<string, unknown>, add: (field: string, value: unknown, problem: string) => void): void {
+  const seconds = (field: string, v: unknown, min: number): void => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > MAX_WINDOW_SECONDS) add(field, v, `must be a whole number of seconds from ${min} to ${MAX_WINDOW_SECONDS} (one week)`);
+  };
+  const t = raw.threshold;
+  if (t !== undefined) {
+    if (!isObject(t)) add('threshold', t, 'must be an object { count, windowSeconds }');
+    else {
+      for (const key of Object.keys(t)) if (key !== 'count' && key !== 'windowSeconds') add(`threshold.${key}`, t[key], 'is not a threshold field (count, windowSeconds)');
+      if (typeof t.count !== 'number' || !Number.isInteger(t.count) || t.count < 1 || t.count > 1_000_000) add('threshold.count', t.count, 'must be a whole number from 1 to 1000000');
+      seconds('threshold.windowSeconds', t.windowSeconds, 1);
+    }
+    if (raw.throttleSeconds !== undefined) add('throttleSeconds', raw.throttleSeconds, "is given with 'threshold': a threshold rule fires once per episode and repeats by 'repeatIntervalSeconds'; remove the throttle");
+  }
+  for (const key of ['forSeconds', 'repeatIntervalSeconds'] as const) {
+    if (raw[key] === undefined) continue;
+    if (t === undefined) add(key, raw[key], "needs a 'threshold': without one every occurrence alerts and nothing is pending or firing");
+    else seconds(key, raw[key], key === 'forSeconds' ? 0 : 60);
+  }
+}
+
+function checkTemplate(
+  field: string,
+  template: unknown,
+  groups: ReadonlySet<string>,
+  add: (field: string, value: unknown, problem: string) => void,
+  label: boolean,
+  placeholders: Readonly<Record<string, string>>,
+  patternField: string,
+): void {
   if (typeof template !== 'string') return add(field, template, 'must be a string (a template)');
   if (label && template === '') return add(field, template, 'is empty: Alertmanager treats an empty label as absent; remove it or give it a value');
   for (const m of template.matchAll(PLACEHOLDER)) {
-    const problem = placeholderProblem(m[1], groups);
+    const problem = placeholderProblem(m[1], groups, placeholders, patternField);
     if (problem) add(field, template, problem);
   }
 }
 
-/**
- * The first repeated group of `pattern` whose body repeats too (`(a+)+`, `(?:x*y)*`, `(a+){2,}`),
- * or undefined. Such nesting lets a backtracking engine (V8's) try exponentially many ways to split
- * a line that almost matches. Alternations of overlapping branches (`(a|a)+`) are not detected.
- * `pattern` must be a valid regular expression.
- */
-export function nestedRepetition(pattern: string): string | undefined {
-  /** Open groups: where each starts and whether its body repeats something. */
-  const open: Array<{ start: number; repeats: boolean }> = [];
-  /** The atom just closed, if it was a group: where it starts and whether its body repeats. */
-  let group: { start: number; repeats: boolean } | undefined;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    const quantifier = repetitionAt(pattern, i);
-    if (quantifier !== undefined) {
-      if (quantifier.unbounded && group?.repeats) return pattern.slice(group.start, i + quantifier.length);
-      if (quantifier.repeats && open.length > 0) open[open.length - 1].repeats = true;
-      i += quantifier.length - 1;
-      // A lazy suffix ('+?', '*?') belongs to this quantifier.
-      if (pattern[i + 1] === '?') i++;
-      group = undefined;
-      continue;
-    }
-    group = undefined;
-    if (c === '\\') {
-      i++;
-    } else if (c === '[') {
-      for (i++; i < pattern.length && pattern[i] !== ']'; i++) if (pattern[i] === '\\') i++;
-    } else if (c === '(') {
-      open.push({ start: i, repeats: false });
-      if (pattern[i + 1] === '?') i++; // (?: (?= (?! (?<name> (?<= (?<! : not a quantifier
-    } else if (c === ')') {
-      const closed = open.pop();
-      if (closed) {
-        if (closed.repeats && open.length > 0) open[open.length - 1].repeats = true;
-        group = closed;
-      }
-    }
-  }
-  return undefined;
-}
-
-/** The quantifier at `pattern[i]`: its length, whether it repeats a variable number of times (more than once) and whether without bound. */
-function repetitionAt(pattern: string, i: number): { length: number; repeats: boolean; unbounded: boolean } | undefined {
-  const c = pattern[i];
-  if (c === '*' || c === '+') return { length: 1, repeats: true, unbounded: true };
-  if (c === '?') return { length: 1, repeats: false, unbounded: false };
-  if (c !== '{') return undefined;
-  const m = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i));
-  if (!m) return undefined; // a literal '{'
-  const min = Number(m[1]);
-  const max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
-  // A fixed count ('{3}') matches one way only: it does not multiply the ways to split a line.
-  return { length: m[0].length, repeats: max > 1 && max !== min, unbounded: max === Infinity };
-}
-
 /** Why `{{name}}` is not a known placeholder, or undefined. */
-function placeholderProblem(name: string, groups: ReadonlySet<string>): string | undefined {
-  if (Object.hasOwn(PLACEHOLDERS, name)) return undefined;
+function placeholderProblem(name: string, groups: ReadonlySet<string>, placeholders: Readonly<Record<string, string>>, patternField: string): string | undefined {
+  if (Object.hasOwn(placeholders, name)) return undefined;
   if (name.startsWith('group.')) {
     const group = name.slice('group.'.length);
     if (groups.has(group)) return undefined;
     const known = groups.size > 0 ? `its groups are ${[...groups].join(', ')}` : 'it has none';
-    return `uses {{${name}}} but 'match.log' has no named group '${group}' (${known})`;
+    return `uses {{${name}}} but '${patternField}' has no named group '${group}' (${known})`;
   }
-  if (name.startsWith('field.') && name.length > 'field.'.length && !name.slice('field.'.length).split('.').includes('')) return undefined;
-  return `uses unknown placeholder {{${name}}}; known: ${Object.keys(PLACEHOLDERS).map((p) => `{{${p}}}`).join(', ')}, {{group.<name>}}, {{field.<key>}}`;
+  if (placeholders === PLACEHOLDERS && name.startsWith('field.') && name.length > 'field.'.length && !name.slice('field.'.length).split('.').includes('')) return undefined;
+  return `uses unknown placeholder {{${name}}}; known: ${Object.keys(placeholders).map((p) => `{{${p}}}`).join(', ')}, {{group.<name>}}${placeholders === PLACEHOLDERS ? ', {{field.<key>}}' : ''}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -345,7 +360,8 @@ function placeholderProblem(name: string, groups: ReadonlySet<string>): string |
 
 /** The values placeholders render from. */
 export interface TemplateValues {
-  readonly base: Readonly<Record<Placeholder, string | undefined>>;
+  /** The rule kind's placeholders (PLACEHOLDERS, or EVENT_PLACEHOLDERS) and their values. */
+  readonly base: Readonly<Record<string, string | undefined>>;
   readonly groups: Readonly<Record<string, string | undefined>>;
   readonly fields: Readonly<Record<string, unknown>> | undefined;
 }
@@ -353,7 +369,7 @@ export interface TemplateValues {
 /** Renders `template`; unknown or absent values render empty. */
 export function renderTemplate(template: string, values: TemplateValues): string {
   return template.replace(PLACEHOLDER, (_all, name: string) => {
-    if (Object.hasOwn(PLACEHOLDERS, name)) return values.base[name as Placeholder] ?? '';
+    if (Object.hasOwn(values.base, name)) return values.base[name] ?? '';
     if (name.startsWith('group.')) {
       const group = name.slice('group.'.length);
       return Object.hasOwn(values.groups, group) ? (values.groups[group] ?? '') : '';

@@ -12,8 +12,9 @@
  *    KubeSphere Notification Manager takes on /api/v2/alerts and the same shape kube-eventer's
  *    webhook body renders (constructs/sources/kube-eventer-alert-body.ts). One message per alert.
  *  - `alertmanager`: POST `<url>/api/v2/alerts` with an array of one postable alert (labels,
- *    annotations, startsAt, generatorURL). No endsAt: Alertmanager resolves the alert after its
- *    resolve_timeout unless the same alert is posted again.
+ *    annotations, startsAt, generatorURL, and endsAt for a threshold rule's alert: ahead while it
+ *    fires, the resolve time once resolved). Without endsAt Alertmanager resolves the alert after
+ *    its resolve_timeout unless the same alert is posted again.
  *  - `slack`: POST the incoming-webhook URL read from env `urlEnv` with `{ text, blocks }`.
  *  - `webhook`: `method` (POST or PUT) `url` with `headers`, plus `secretHeader` whose value is read
  *    from env `valueEnv`; the body is the alert (AlertmanagerAlert) as JSON.
@@ -61,10 +62,30 @@ export interface AlertmanagerSinkSpec extends SinkCommon {
   readonly url: string;
 }
 
+/**
+ * Grouping of a Slack or webhook sink (no Alertmanager in front): alerts with equal `by` labels are
+ * one group; the first alert of a group waits `waitSeconds`, then one message carries every alert
+ * that arrived, with the count; later alerts of the group go out together at most every
+ * `intervalSeconds`. Held in memory: a restart loses the alerts waiting in a group.
+ */
+export interface SinkGroupSpec {
+  /** Label names that make a group (e.g. ['alertname', 'namespace']). */
+  readonly by: readonly string[];
+  /** @default 30 */
+  readonly waitSeconds?: number;
+  /** @default 300 */
+  readonly intervalSeconds?: number;
+}
+
+export const DEFAULT_GROUP_WAIT_SECONDS = 30;
+export const DEFAULT_GROUP_INTERVAL_SECONDS = 300;
+
 export interface SlackSinkSpec extends SinkCommon {
   readonly type: 'slack';
   /** The env variable holding the incoming-webhook URL (filled from a Secret). */
   readonly urlEnv: string;
+  /** @default - one message per alert */
+  readonly group?: SinkGroupSpec;
 }
 
 export interface WebhookSinkSpec extends SinkCommon {
@@ -76,6 +97,8 @@ export interface WebhookSinkSpec extends SinkCommon {
   readonly headers?: Readonly<Record<string, string>>;
   /** A header whose value is read from env `valueEnv` (filled from a Secret), e.g. Authorization. */
   readonly secretHeader?: { readonly name: string; readonly valueEnv: string };
+  /** @default - one message per alert */
+  readonly group?: SinkGroupSpec;
 }
 
 export type AlertSinkSpec = NotificationManagerSinkSpec | AlertmanagerSinkSpec | SlackSinkSpec | WebhookSinkSpec;
@@ -85,12 +108,13 @@ export type AlertSinkSpec = NotificationManagerSinkSpec | AlertmanagerSinkSpec |
 
 /** An alert as the alerter builds it, and as the `webhook` sink sends it (Alertmanager's alert fields). */
 export interface AlertmanagerAlert {
-  readonly status: 'firing';
+  /** 'resolved' once a threshold rule's window holds too few occurrences (endsAt is then the resolve time). */
+  readonly status: 'firing' | 'resolved';
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
   /** RFC 3339: the log record's time. */
   readonly startsAt: string;
-  /** Go's zero time, as Alertmanager writes it for a firing alert. */
+  /** Go's zero time for a firing alert of a rule without threshold; the time it ends otherwise (re-sent before it while firing). */
   readonly endsAt: string;
   readonly generatorURL: string;
   /** sha256 (16 hex) of the sorted label set: the throttle key. */
@@ -103,7 +127,7 @@ export const ZERO_TIME = '0001-01-01T00:00:00Z';
 /** The Alertmanager webhook message (version 4): notification-manager's body. */
 export interface AlertmanagerWebhookMessage {
   readonly receiver: string;
-  readonly status: 'firing';
+  readonly status: 'firing' | 'resolved';
   readonly alerts: readonly AlertmanagerAlert[];
   readonly groupLabels: Readonly<Record<string, string>>;
   readonly commonLabels: Readonly<Record<string, string>>;
@@ -157,8 +181,8 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const FIELDS: Record<SinkType, readonly string[]> = {
   'notification-manager': ['type', 'name', 'timeoutMs', 'url'],
   'alertmanager': ['type', 'name', 'timeoutMs', 'url'],
-  'slack': ['type', 'name', 'timeoutMs', 'urlEnv'],
-  'webhook': ['type', 'name', 'timeoutMs', 'url', 'method', 'headers', 'secretHeader'],
+  'slack': ['type', 'name', 'timeoutMs', 'urlEnv', 'group'],
+  'webhook': ['type', 'name', 'timeoutMs', 'url', 'method', 'headers', 'secretHeader', 'group'],
 };
 
 /** The effective names of `sinks`: `name`, else the type, numbered from the second of a type on. */
@@ -219,6 +243,7 @@ export function alertSinkProblems(sinks: unknown, env?: Readonly<Record<string, 
         add(field, value, 'names an environment variable whose value cannot be sent as a header value (line breaks, control characters or characters beyond Latin-1); check the Secret key');
       }
     };
+    if (raw.group !== undefined) groupProblems(raw.group, add);
     switch (type) {
       case 'notification-manager':
         url('url', raw.url, false);
@@ -257,6 +282,21 @@ export function alertSinkProblems(sinks: unknown, env?: Readonly<Record<string, 
     }
   });
   return problems;
+}
+
+function groupProblems(group: unknown, add: (field: string, value: unknown, problem: string) => void): void {
+  if (!isObject(group)) return add('group', group, 'must be an object { by, waitSeconds, intervalSeconds }');
+  for (const key of Object.keys(group)) if (!['by', 'waitSeconds', 'intervalSeconds'].includes(key)) add(`group.${key}`, group[key], 'is not a group field (by, waitSeconds, intervalSeconds)');
+  const by = group.by;
+  if (!Array.isArray(by) || by.length === 0 || by.some((l) => typeof l !== 'string' || !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(l))) {
+    add('group.by', by, 'must be a non-empty list of label names (e.g. ["alertname", "namespace"])');
+  }
+  const seconds = (field: 'waitSeconds' | 'intervalSeconds', min: number, max: number): void => {
+    const v = group[field];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) add(`group.${field}`, v, `must be a whole number of seconds from ${min} to ${max}`);
+  };
+  seconds('waitSeconds', 0, 3600);
+  seconds('intervalSeconds', 1, 86_400);
 }
 
 /** Why `url` is not an Alertmanager base URL (the alerter appends ALERTMANAGER_ALERTS_PATH), or undefined. */

@@ -97,6 +97,8 @@ export const AlerterEnv = {
   MAX_RECORD_BYTES: 'ALERTER_MAX_RECORD_BYTES',
   /** The `generatorURL` of every alert (e.g. a log search UI). Empty: none. */
   GENERATOR_URL: 'ALERTER_GENERATOR_URL',
+  /** What the alerter reads: `logs` (container log records, log rules) or `events` (Kubernetes Events, event rules). Default `logs`. */
+  INPUT: 'ALERTER_INPUT',
 } as const;
 
 /** Default of ALERTER_MAX_RECORD_BYTES: 1 MiB (Kafka's default max.message.bytes). */
@@ -112,6 +114,8 @@ export const ALERTER_MAX_RECORD_BYTES_RANGE = { min: 1024, max: 64 * 1024 * 1024
 export const WORKLOAD_IDENTITIES = {
   eventsFanout: { name: 'events-fanout', groupId: 'klaxon-events-fanout' },
   logAlerter: { name: 'log-alerter', groupId: 'klaxon-log-alerter' },
+  /** The log-alerter's bundle run on the events input (ALERTER_INPUT=events). */
+  eventAlerter: { name: 'event-alerter', groupId: 'klaxon-event-alerter' },
 } as const;
 
 /** The env variable holding secret `what` (e.g. 'URL', 'HEADER') of the sink at `index`: `ALERTER_SECRET_<index>_<what>`. */

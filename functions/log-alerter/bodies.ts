@@ -1,7 +1,7 @@
 /**
  * What each sink type receives for one alert (pure). Shapes in functions/contracts/alert-sinks.ts.
  */
-import { ALERTER_RECEIVER, AlertmanagerAlert, AlertmanagerWebhookMessage, PostableAlert, SlackMessage } from '../contracts/alert-sinks';
+import { ALERTER_RECEIVER, AlertmanagerAlert, AlertmanagerWebhookMessage, PostableAlert, SlackMessage, ZERO_TIME } from '../contracts/alert-sinks';
 
 /**
  * notification-manager: an Alertmanager webhook message (version 4) holding the one alert, the same
@@ -11,7 +11,7 @@ export function notificationManagerMessage(alert: AlertmanagerAlert): Alertmanag
   const alertname = alert.labels.alertname ?? '';
   return {
     receiver: ALERTER_RECEIVER,
-    status: 'firing',
+    status: alert.status,
     alerts: [alert],
     groupLabels: { alertname },
     commonLabels: { ...alert.labels },
@@ -22,13 +22,18 @@ export function notificationManagerMessage(alert: AlertmanagerAlert): Alertmanag
   };
 }
 
-/** alertmanager: the `POST /api/v2/alerts` array with the one alert (no endsAt: resolve_timeout applies). */
+/**
+ * alertmanager: the `POST /api/v2/alerts` array with the one alert. endsAt only when the alert has
+ * one (threshold rules: in the future while firing, the resolve time once resolved); otherwise
+ * Alertmanager's resolve_timeout applies.
+ */
 export function alertmanagerAlerts(alert: AlertmanagerAlert): PostableAlert[] {
   return [
     {
       labels: { ...alert.labels },
       annotations: { ...alert.annotations },
       startsAt: alert.startsAt,
+      ...(alert.endsAt !== ZERO_TIME ? { endsAt: alert.endsAt } : {}),
       ...(alert.generatorURL ? { generatorURL: alert.generatorURL } : {}),
     },
   ];
@@ -41,7 +46,7 @@ const SLACK_SECTION_CHARS = 2900;
 export function slackMessage(alert: AlertmanagerAlert): SlackMessage {
   const { alertname = '', severity = '' } = alert.labels;
   const summary = alert.annotations.summary ?? '';
-  const title = `[${severity.toUpperCase()}] ${alertname}`;
+  const title = `${alert.status === 'resolved' ? '[RESOLVED] ' : ''}[${severity.toUpperCase()}] ${alertname}`;
   const labelText = Object.entries(alert.labels)
     .filter(([k]) => k !== 'alertname' && k !== 'severity')
     .map(([k, v]) => `*${slackEscape(k)}*: ${slackEscape(v)}`)
@@ -76,4 +81,35 @@ function cut(text: string, max = SLACK_SECTION_CHARS): string {
 /** `text` in a code fence, cut to fit a section. */
 function codeBlock(text: string): string {
   return `\`\`\`${cut(text, SLACK_SECTION_CHARS - 6)}\`\`\``;
+}
+
+/** The most alerts listed in one grouped Slack message (the count says how many there are). */
+const SLACK_GROUP_LIST = 20;
+
+/** slack, grouped: one message for a group: `[FIRING:3] <group labels>` and one line per alert. */
+export function slackGroupMessage(groupLabels: Readonly<Record<string, string>>, alerts: readonly AlertmanagerAlert[]): SlackMessage {
+  const firing = alerts.filter((a) => a.status === 'firing').length;
+  const status = firing > 0 ? `FIRING:${firing}` : `RESOLVED:${alerts.length}`;
+  const group = Object.entries(groupLabels).map(([k, v]) => `${k}=${v}`).join(', ');
+  const title = `[${status}] ${group}`;
+  const lines = alerts.slice(0, SLACK_GROUP_LIST).map((a) => `${a.status === 'resolved' ? '[RESOLVED] ' : ''}${a.annotations.summary ?? a.labels.alertname ?? ''}`);
+  if (alerts.length > SLACK_GROUP_LIST) lines.push(`… and ${alerts.length - SLACK_GROUP_LIST} more`);
+  return {
+    text: slackEscape(`${title} (${alerts.length} alert${alerts.length === 1 ? '' : 's'})`),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: cut(`*${slackEscape(title)}*`) } },
+      { type: 'section', text: { type: 'mrkdwn', text: cut(lines.map((l) => `• ${slackEscape(l)}`).join('\n')) } },
+    ],
+  };
+}
+
+/** webhook, grouped: an Alertmanager-webhook-like message with the group's labels, count and alerts. */
+export function webhookGroupBody(groupLabels: Readonly<Record<string, string>>, alerts: readonly AlertmanagerAlert[]): Record<string, unknown> {
+  return {
+    receiver: ALERTER_RECEIVER,
+    status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+    groupLabels: { ...groupLabels },
+    count: alerts.length,
+    alerts,
+  };
 }

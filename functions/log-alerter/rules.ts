@@ -71,13 +71,16 @@ export interface CompiledRule {
 
 /** Compiles specs that passed `alertRuleProblems`. */
 export function compileRules(specs: readonly AlertRuleSpec[]): CompiledRule[] {
-  return specs.map((spec) => ({
-    spec,
-    ...(spec.match.namespaces ? { namespaces: new Set(spec.match.namespaces) } : {}),
-    ...(spec.match.containers ? { containers: new Set(spec.match.containers) } : {}),
-    ...(spec.match.pod !== undefined ? { pod: new RegExp(`^(?:${spec.match.pod})$`) } : {}),
-    ...(spec.match.log !== undefined ? { log: new RegExp(spec.match.log) } : {}),
-  }));
+  return specs.map((spec) => {
+    const match = spec.match ?? {};
+    return {
+      spec,
+      ...(match.namespaces ? { namespaces: new Set(match.namespaces) } : {}),
+      ...(match.containers ? { containers: new Set(match.containers) } : {}),
+      ...(match.pod !== undefined ? { pod: new RegExp(`^(?:${match.pod})$`) } : {}),
+      ...(match.log !== undefined ? { log: new RegExp(match.log) } : {}),
+    };
+  });
 }
 
 /** One alert to deliver: the rule that fired and the alert it built. */
@@ -100,7 +103,7 @@ export function matchRule(rule: CompiledRule, record: ContainerLogRecord): Recor
   if (rule.namespaces && !rule.namespaces.has(k.namespace_name)) return undefined;
   if (rule.pod && !rule.pod.test(k.pod_name)) return undefined;
   if (rule.containers && !rule.containers.has(k.container_name)) return undefined;
-  const { stream, fields } = rule.spec.match;
+  const { stream, fields } = rule.spec.match ?? {};
   if (stream !== undefined && record.stream !== stream) return undefined;
   if (fields) {
     for (const [path, want] of Object.entries(fields)) if (fieldAt(record.log_processed, path) !== want) return undefined;

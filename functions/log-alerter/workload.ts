@@ -1,11 +1,16 @@
 /**
- * log-alerter as a runtime workload: reads container log records from the logs topic, evaluates the
- * rules (rules.ts, pure) and delivers each alert to every sink (sinks.ts) before the record's offset
- * is resolved. Writes nothing to Kafka except dead letters.
+ * log-alerter as a runtime workload: reads container log records from the logs topic (input `logs`)
+ * or Kubernetes Events from an events topic (input `events`, ALERTER_INPUT), evaluates the rules
+ * (rules.ts, events.ts, pure) and delivers each alert to every sink (sinks.ts) before the record's
+ * offset is resolved. Writes nothing to Kafka except dead letters.
  *
  * Per record:
- *  - unreadable (empty, too large, not JSON, not a container log record) → dead letter;
- *  - no rule fires, or every alert is throttled → handled, nothing sent;
+ *  - logs: a record the prefilter (prefilter.ts) shows no rule can match → handled unread, synchronously;
+ *  - unreadable (empty, too large, not JSON, not a container log record / Event) → dead letter;
+ *  - a threshold rule's occurrence goes to the tracker (tracker.ts); when it makes the alert fire,
+ *    the firing alert is delivered like any other; refreshes, repeats, resolves and firings after
+ *    a `for` come from a timer and go out in the background (notices.ts);
+ *  - no rule fires, or every alert is throttled → handled, nothing sent (no promise made);
  *  - otherwise every (alert, sink) pair is delivered. A sink that is down, times out or answers
  *    408/425/429/5xx makes the handler throw `RetryableError` (with the sink's Retry-After): the
  *    runtime calls it again for the same record, without limit, heartbeating, and stops on SIGTERM
@@ -15,15 +20,20 @@
  *    `sink-rejected:<sink>` and the refusals in `klaxon.error`.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { AlertRuleSpec, alertRuleProblems, formatRuleProblem } from '../contracts/alert-rules';
+import { AlertInput, AlertRuleSpec, DEFAULT_REPEAT_INTERVAL_SECONDS, alertRuleProblems, formatRuleProblem } from '../contracts/alert-rules';
 import { AlertSinkSpec, alertSinkProblems, formatSinkProblem, sinkNames } from '../contracts/alert-sinks';
 import { ALERTER_MAX_RECORD_BYTES_RANGE, AlerterEnv, DEFAULT_ALERTER_MAX_RECORD_BYTES, WORKLOAD_IDENTITIES } from '../contracts/workload-env';
 import { DEFAULT_LOGS_TOPIC } from '../contracts/topic-names';
 import { ConfigError, integer } from '../runtime/config';
-import { DeadLetter, Handler, RetryableError } from '../runtime/handler';
+import { DeadLetter, Handler, HandlerResult, RetryableError, SourceRecord } from '../runtime/handler';
 import type { WorkloadDefinition } from '../runtime/lifecycle';
+import { EventCounts, buildEventAlert, compileEventRules, matchEvent, parseAlertableEvent } from './events';
+import { AlertGrouper } from './grouper';
+import { NoticeDispatcher } from './notices';
+import { RecordPrefilter } from './prefilter';
 import { AlerterReasons, MatchedAlert, Throttle, compileRules, evaluate, parseLogRecord } from './rules';
 import { Sink, createSinks, deliver } from './sinks';
+import { AlertTracker, Notice, TrackedRule } from './tracker';
 
 /** Parses a JSON setting; the value's own checks come after. */
 function json(raw: string): unknown {
@@ -75,7 +85,31 @@ export const alerterSettings = {
     default: '',
     parse: generatorUrl,
   },
+  input: {
+    env: AlerterEnv.INPUT,
+    description: "what the alerter reads: 'logs' (log rules) or 'events' (event rules)",
+    default: 'logs' as AlertInput,
+    parse: (raw: string): AlertInput => {
+      if (raw !== 'logs' && raw !== 'events') throw new Error("must be 'logs' or 'events'");
+      return raw;
+    },
+  },
 } as const;
+
+/** How often the tracker is advanced (resolves, refreshes, repeats, pending alerts whose `for` passed). */
+export const TICK_MS = 1000;
+
+/** The tracker settings of a threshold rule. */
+function trackedRule(spec: AlertRuleSpec): TrackedRule | undefined {
+  if (!spec.threshold) return undefined;
+  return {
+    name: spec.name,
+    count: spec.threshold.count,
+    windowMs: spec.threshold.windowSeconds * 1000,
+    forMs: (spec.forSeconds ?? 0) * 1000,
+    repeatMs: (spec.repeatIntervalSeconds ?? DEFAULT_REPEAT_INTERVAL_SECONDS) * 1000,
+  };
+}
 
 /** Delivery state of one record while its alerts are being delivered. */
 interface RecordDelivery {
@@ -95,13 +129,20 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
   createHandler({ settings, logger, metrics, env = process.env }): Handler {
     const problems: string[] = [];
     if (settings.rules.length === 0) problems.push(`${AlerterEnv.RULES} is not set: give at least one rule (a JSON array)`);
+    else problems.push(...alertRuleProblems(settings.rules, settings.input).map((p) => `${AlerterEnv.RULES}: ${formatRuleProblem(p)}`));
     if (settings.sinks === undefined) problems.push(`${AlerterEnv.SINKS} is not set: give at least one sink (a JSON array)`);
     else problems.push(...alertSinkProblems(settings.sinks, env).map((p) => `${AlerterEnv.SINKS}: ${formatSinkProblem(p)}`));
     if (problems.length > 0) throw new ConfigError(problems);
     const specs = settings.sinks as AlertSinkSpec[];
-    const rules = compileRules(settings.rules);
+    const events = settings.input === 'events';
+    const rules = events ? [] : compileRules(settings.rules);
+    const eventRules = events ? compileEventRules(settings.rules) : [];
+    const tracked = new Map(settings.rules.map((r) => [r.name, trackedRule(r)] as const));
+    const prefilter = events ? undefined : RecordPrefilter.forRules(settings.rules);
     const sinks = createSinks(specs, env);
     const throttle = new Throttle();
+    const tracker = new AlertTracker();
+    const eventCounts = new EventCounts();
     const inDelivery = new Map<string, RecordDelivery>();
 
     const registers = [metrics.registry];
@@ -118,12 +159,18 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
       registers,
     });
     const waiting = new Gauge({ name: 'klaxon_alerter_records_in_delivery', help: 'Records whose alerts are not yet delivered to every sink', registers });
+    const skipped = new Counter({ name: 'klaxon_alerter_records_prefiltered_total', help: 'Log records skipped unread: no rule could match their raw bytes', registers });
+    const noticesTotal = new Counter({ name: 'klaxon_alerter_notices_total', help: 'Lifecycle notices of threshold rules (firing, refresh, repeat, resolved), by rule', labelNames: ['rule', 'kind'], registers });
+    const backlog = new Gauge({ name: 'klaxon_alerter_sink_backlog', help: 'Notices queued for a sink and not yet delivered, by sink', labelNames: ['sink'], registers });
+    new Gauge({ name: 'klaxon_alerter_alerts_firing', help: 'Threshold alerts firing on this replica', registers, collect(this: Gauge) { this.set(tracker.firing); } });
     for (const rule of settings.rules) {
       matched.inc({ rule: rule.name }, 0);
       throttled.inc({ rule: rule.name }, 0);
       for (const sink of sinks) sent.inc({ rule: rule.name, sink: sink.name }, 0);
     }
+    for (const sink of sinks) backlog.set({ sink: sink.name }, 0);
     logger.info('alert rules and sinks', {
+      input: settings.input,
       rules: settings.rules.map((r) => r.name),
       sinks: sinkNames(specs).map((name, i) => ({ name, type: specs[i].type })),
     });
@@ -135,29 +182,102 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
       return outcome;
     };
 
-    return async (record) => {
-      const key = `${record.topic}/${record.partition}/${record.offset}`;
-      let d = inDelivery.get(key);
-      if (!d) {
-        const parsed = parseLogRecord(record.value, settings.maxRecordBytes);
-        if (parsed instanceof DeadLetter) return parsed;
-        const now = Date.now();
-        const alerts = evaluate(parsed, rules, { generatorURL: settings.generatorURL, now: new Date(now) }).filter((m) => {
-          matched.inc({ rule: m.rule });
-          if (!throttle.isThrottled(m.alert.fingerprint, now)) return true;
-          throttled.inc({ rule: m.rule });
-          return false;
-        });
-        if (alerts.length === 0) return [];
-        d = { alerts, accepted: new Set(), refused: new Map() };
-        if (inDelivery.size >= MAX_IN_DELIVERY) inDelivery.delete(inDelivery.keys().next().value!);
-        inDelivery.set(key, d);
-        waiting.set(inDelivery.size);
+    const groupers = new Map<string, AlertGrouper>();
+    const dispatcher = new NoticeDispatcher({
+      sinks,
+      send,
+      logger,
+      onBacklog: (sink, n) => backlog.set({ sink }, n),
+      onGrouped: (sink, notice) => groupers.get(sink.name)?.add(notice.alert),
+    });
+    // Slack and webhook sinks with `group` get one message per group (grouper.ts), queued like notices.
+    for (const sink of sinks) {
+      if (!sink.group || !sink.requestGroup) continue;
+      const requestGroup = sink.requestGroup.bind(sink);
+      groupers.set(
+        sink.name,
+        new AlertGrouper(sink.group, (labels, alerts) =>
+          dispatcher.enqueue(sink, { group: labels, alerts: alerts.length }, async () => {
+            const started = process.hrtime.bigint();
+            const outcome = await deliver(requestGroup(labels, alerts), sink.timeoutMs);
+            latency.observe({ sink: sink.name, outcome: outcome.kind }, Number(process.hrtime.bigint() - started) / 1e9);
+            if (outcome.kind === 'accepted') for (const a of alerts) sent.inc({ rule: a.labels.alertname ?? '', sink: sink.name });
+            return outcome;
+          }),
+        ),
+      );
+    }
+    const direct = sinks.filter((s) => !groupers.has(s.name));
+    const timer = setInterval(() => {
+      for (const n of tracker.tick(Date.now())) {
+        noticesTotal.inc({ rule: n.rule, kind: n.kind });
+        dispatcher.dispatch(n);
       }
-      const delivery = d;
+    }, TICK_MS);
+    timer.unref();
+
+    /** Throttle for rules without threshold, the tracker for the others: what to deliver now. */
+    const admit = (m: MatchedAlert, occurrences: number, atMs: number, now: number): MatchedAlert[] => {
+      matched.inc({ rule: m.rule });
+      const rule = tracked.get(m.rule);
+      if (rule) {
+        return tracker.observe(rule, m.alert, occurrences, atMs, now).map((n: Notice) => {
+          noticesTotal.inc({ rule: n.rule, kind: n.kind });
+          return { rule: n.rule, throttleSeconds: 0, alert: n.alert };
+        });
+      }
+      if (occurrences === 0) return []; // an Event record that repeats a count already seen
+      if (!throttle.isThrottled(m.alert.fingerprint, now)) return [m];
+      throttled.inc({ rule: m.rule });
+      return [];
+    };
+
+    const evaluateLog = (record: SourceRecord, now: number): MatchedAlert[] | DeadLetter => {
+      const parsed = parseLogRecord(record.value, settings.maxRecordBytes);
+      if (parsed instanceof DeadLetter) return parsed;
+      return evaluate(parsed, rules, { generatorURL: settings.generatorURL, now: new Date(now) }).flatMap((m) => admit(m, 1, Date.parse(m.alert.startsAt), now));
+    };
+
+    const evaluateEvent = (record: SourceRecord, now: number): MatchedAlert[] | DeadLetter => {
+      const event = parseAlertableEvent(record.value, settings.maxRecordBytes);
+      if (event instanceof DeadLetter) return event;
+      const occurrences = eventCounts.rise(event);
+      const out: MatchedAlert[] = [];
+      for (const rule of eventRules) {
+        const groups = matchEvent(rule, event);
+        if (groups === undefined) continue;
+        const alert = buildEventAlert(rule.spec, event, groups, { generatorURL: settings.generatorURL, now: new Date(now) });
+        out.push(...admit({ rule: rule.spec.name, throttleSeconds: rule.spec.throttleSeconds ?? 0, alert }, occurrences, event.timeMs, now));
+      }
+      return out;
+    };
+
+    const NOTHING: HandlerResult = [];
+    return (record) => {
+      const key = `${record.topic}/${record.partition}/${record.offset}`;
+      const d = inDelivery.get(key);
+      if (d) return deliverRecord(key, d, record);
+      // Too large is dead-lettered unread whether or not a rule could match: checked by the parse.
+      if (prefilter && record.value !== null && record.value.length <= settings.maxRecordBytes && !prefilter.mayMatch(record.value)) {
+        skipped.inc();
+        return NOTHING;
+      }
+      const now = Date.now();
+      const alerts = events ? evaluateEvent(record, now) : evaluateLog(record, now);
+      if (alerts instanceof DeadLetter) return alerts;
+      if (alerts.length === 0) return NOTHING;
+      const fresh: RecordDelivery = { alerts, accepted: new Set(), refused: new Map() };
+      if (inDelivery.size >= MAX_IN_DELIVERY) inDelivery.delete(inDelivery.keys().next().value!);
+      inDelivery.set(key, fresh);
+      for (const grouper of groupers.values()) for (const m of alerts) grouper.add(m.alert);
+      waiting.set(inDelivery.size);
+      return deliverRecord(key, fresh, record);
+    };
+
+    async function deliverRecord(key: string, delivery: RecordDelivery, record: SourceRecord): Promise<HandlerResult> {
       // Sinks in parallel; one sink's alerts in order, stopping at its first transient failure.
       const failures = await Promise.all(
-        sinks.map(async (sink) => {
+        direct.map(async (sink) => {
           for (const [i, m] of delivery.alerts.entries()) {
             const pair = `${i}/${sink.name}`;
             if (delivery.accepted.has(pair) || delivery.refused.has(pair)) continue;
@@ -188,14 +308,14 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
       waiting.set(inDelivery.size);
       const now = Date.now();
       delivery.alerts.forEach((m, i) => {
-        if (sinks.some((s) => delivery.accepted.has(`${i}/${s.name}`))) throttle.delivered(m.alert.fingerprint, m.throttleSeconds, now);
+        if (groupers.size > 0 || direct.some((s) => delivery.accepted.has(`${i}/${s.name}`))) throttle.delivered(m.alert.fingerprint, m.throttleSeconds, now);
       });
       if (delivery.refused.size > 0) {
         const first = [...delivery.refused.keys()][0].split('/').slice(1).join('/');
         return new DeadLetter(`${AlerterReasons.SINK_REJECTED}:${first}`, [...delivery.refused.values()].join('; '));
       }
       return [];
-    };
+    }
   },
 };
 

@@ -2,6 +2,8 @@ import { App, Chart, Size, Testing } from 'cdk8s';
 import { ANONYMOUS, KafkaStorage } from '../../constructs/kafka/kafka-cluster';
 import { KlaxonPipeline, KlaxonPipelineProps, NOTIFICATION_MANAGER_ALERTS_URL } from '../../constructs/pipeline';
 import { FunctionCode } from '../../constructs/workloads/function-code';
+import { DEFAULT_EVENT_RULES } from '../../constructs/alerting/default-event-rules';
+import { KubeEventerSink, KubeEventerWebhookBody } from '../../constructs/sources/kube-eventer-sinks';
 import { EXAMPLE_404_RULE } from '../../functions/contracts/alert-rules';
 import { DEFAULT_NOTIFICATION_MANAGER_URL } from '../../functions/contracts/alert-sinks';
 
@@ -60,18 +62,35 @@ describe('KlaxonPipeline', () => {
     expect(fluentConf).toContain(p.cluster.bootstrapServers);
   });
 
-  test('kube-eventer sends Warning events to Notification Manager as alerts by default', () => {
+  test('renders no kube-eventer by default: event rules of the event-alerter replace its Warning flood', () => {
     // GIVEN / WHEN
-    const { pipeline: p } = pipeline();
+    const { pipeline: p } = pipeline({ alerting: { rules: [EXAMPLE_404_RULE, ...DEFAULT_EVENT_RULES] } });
+
+    // THEN
+    expect(p.kubeEventer).toBeUndefined();
+    expect(objects(p.sourcesChart, 'Deployment').map((d) => d.metadata.name).filter((n: string) => n.includes('kubeeventer'))).toEqual([]);
+    const events = objects(p.workloadsChart, 'Deployment').find((d) => d.metadata.name.includes('events') && d.metadata.name.includes('alerter'));
+    const env = Object.fromEntries(events.spec.template.spec.containers[0].env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+    expect(env.KAFKA_SOURCE_TOPIC).toBe('cluster-events');
+    expect(env.KAFKA_GROUP_ID).toBe('klaxon-event-alerter');
+    expect(env.ALERTER_INPUT).toBe('events');
+    expect(JSON.parse(env.ALERTER_RULES).map((r: any) => r.name)).toEqual(['PodCrashLooping', 'PodUnschedulable', 'NodeOOMKilling', 'NodeNotReady']);
+    expect(JSON.parse(env.ALERTER_RULES)[0].threshold).toEqual({ count: 3, windowSeconds: 600 });
+  });
+
+  test('kube-eventer stays a typed option: Warning events to Notification Manager when configured', () => {
+    // GIVEN / WHEN
+    const kubeEventer = {
+      sinks: [KubeEventerSink.webhook({ url: NOTIFICATION_MANAGER_ALERTS_URL, method: 'POST' as const, level: 'Warning' as const, headers: { 'Content-Type': 'application/json' }, body: KubeEventerWebhookBody.alertmanagerWebhook() })],
+    };
+    const { pipeline: p } = pipeline({ kubeEventer });
     const deployment = objects(p.sourcesChart, 'Deployment').find((d) => d.metadata.name.includes('kubeeventer'));
     const container = deployment.spec.template.spec.containers[0];
     const sinks = [...(container.command ?? []), ...(container.args ?? [])].filter((a: string) => a.startsWith('--sink='));
 
     // THEN
     expect(sinks).toHaveLength(1);
-    const [sink] = sinks;
-    expect(sink).toMatch(/^--sink=webhook:http:\/\/notification-manager-svc\.kubesphere-monitoring-system\.svc:19093\/api\/v2\/alerts\?level=Warning&method=POST&/);
-    expect(sink).toContain('custom_body_configmap=');
+    expect(sinks[0]).toMatch(/^--sink=webhook:http:\/\/notification-manager-svc\.kubesphere-monitoring-system\.svc:19093\/api\/v2\/alerts\?level=Warning&method=POST&/);
   });
 
   test('the Fluent Bit DaemonSet runs in its own privileged namespace; everything else under baseline', () => {

@@ -64,13 +64,15 @@ describe('dist/dev runs as a cluster would run it', () => {
 
   test('the KEDA ScaledObjects scale exactly the Deployments that run, on their source topics, groups and bootstrap servers', () => {
     // GIVEN the Deployments of dist/dev/0003-workloads and the ScaledObjects of dist/dev
-    expect(deployments.map((d) => d.metadata.labels?.['app.kubernetes.io/name']).sort()).toEqual(['events-fanout', 'log-alerter']);
-    // THEN one ScaledObject per Deployment, targeting it by name, on the topic and group its env names
+    expect(deployments.map((d) => d.metadata.labels?.['app.kubernetes.io/name']).sort()).toEqual(['event-alerter', 'events-fanout', 'log-alerter']);
+    // (event-alerter runs one fixed replica: its timer resolves alerts, so it must not scale to zero)
+    expect(deploymentOf('event-alerter').spec.replicas).toBe(1);
+    // THEN one ScaledObject per scaled Deployment, targeting it by name, on the topic and group its env names
     const watched = scaledObjects.map((s) => ({
       target: `${s.spec.scaleTargetRef.apiVersion}/${s.spec.scaleTargetRef.kind}/${s.spec.scaleTargetRef.name}`,
       triggers: (s.spec.triggers as any[]).map((t) => ({ type: t.type, topic: t.metadata.topic, consumerGroup: t.metadata.consumerGroup, bootstrapServers: t.metadata.bootstrapServers })),
     }));
-    const running = deployments.map((d) => {
+    const running = deployments.filter((d) => d.metadata.labels?.['app.kubernetes.io/name'] !== 'event-alerter').map((d) => {
       const env = declaredEnv(d);
       return {
         target: `apps/v1/Deployment/${d.metadata.name}`,

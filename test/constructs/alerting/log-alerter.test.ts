@@ -247,7 +247,7 @@ describe('LogAlerter', () => {
     const { chart, topics } = setup();
     alerter(chart, topics, { rules: [], sinks: [] });
     expect(messageOf(() => Testing.synth(chart))).toContain(
-      "'rules' ([]) of LogAlerter 'log-alerter' must list at least one rule (or call addRule): no log line would ever alert.",
+      "'rules' ([]) of LogAlerter 'log-alerter' must list at least one log rule (or call addRule): no log line would ever alert.",
     );
     expect(messageOf(() => Testing.synth(chart))).toContain("'sinks' ([]) of LogAlerter 'log-alerter' must list at least one sink (or call addSink): alerts would go nowhere.");
   });
@@ -258,6 +258,71 @@ describe('LogAlerter secret env', () => {
     const { chart, topics, slackSecret } = setup();
     expect(messageOf(() => alerter(chart, topics, { env: { ALERTER_SECRET_0_URL: 'https://hooks.slack.com/x' }, sinks: [AlertSink.slack({ webhookUrl: { secret: slackSecret, key: 'url' } })] }))).toBe(
       "'env' (\"ALERTER_SECRET_0_URL\") of LogAlerter 'log-alerter' is the variable sink 0 reads its Secret from; remove it from 'env'.",
+    );
+  });
+});
+
+describe('LogAlerter event rules', () => {
+  const CRASH: AlertRule = {
+    name: 'PodCrashLooping',
+    event: { types: ['Warning'], reasons: ['BackOff'], kinds: ['Pod'] },
+    threshold: { count: 3, window: Duration.minutes(10) },
+    for: Duration.seconds(30),
+    repeatInterval: Duration.hours(1),
+  };
+
+  test("run in a sibling Deployment 'event-alerter' on the Events topic, in its own group, with the same sinks and their Secrets", () => {
+    // GIVEN
+    const { chart, topics, slackSecret } = setup();
+    // WHEN
+    const a = alerter(chart, topics, { events: topics.clusterEvents, rules: [RULE_404, CRASH], sinks: [AlertSink.slack({ webhookUrl: { secret: slackSecret, key: 'url' } })] });
+    // THEN
+    const deployments = Testing.synth(chart).filter((o) => o.kind === 'Deployment');
+    expect(deployments).toHaveLength(2);
+    const env = (name: string) => deployments.find((d) => d.spec.template.spec.containers[0].name === name).spec.template.spec.containers[0].env as any[];
+    const value = (name: string, key: string) => env(name).find((e) => e.name === key)?.value;
+    expect(JSON.parse(value('log-alerter', 'ALERTER_RULES')).map((r: any) => r.name)).toEqual(['404 Request']);
+    expect(value('log-alerter', 'ALERTER_INPUT')).toBeUndefined();
+    expect(value('event-alerter', 'ALERTER_INPUT')).toBe('events');
+    expect(value('event-alerter', 'KAFKA_SOURCE_TOPIC')).toBe('cluster-events');
+    expect(value('event-alerter', 'KAFKA_GROUP_ID')).toBe('klaxon-event-alerter');
+    expect(JSON.parse(value('event-alerter', 'ALERTER_RULES'))).toEqual([
+      { name: 'PodCrashLooping', event: CRASH.event, threshold: { count: 3, windowSeconds: 600 }, forSeconds: 30, repeatIntervalSeconds: 3600 },
+    ]);
+    expect(value('event-alerter', 'ALERTER_SINKS')).toBe(value('log-alerter', 'ALERTER_SINKS'));
+    expect(env('event-alerter').find((e) => e.name === 'ALERTER_SECRET_0_URL').valueFrom.secretKeyRef).toEqual({ name: 'klaxon-slack', key: 'url' });
+    expect(a.eventFunction?.workloadName).toBe('event-alerter');
+  });
+
+  test("fails if an event rule is given without 'events', naming the rule", () => {
+    const { chart, topics } = setup();
+    expect(messageOf(() => alerter(chart, topics, { rules: [RULE_404, CRASH] }))).toBe(
+      `'rules[1].event' (${JSON.stringify(CRASH.event)}) of LogAlerter 'log-alerter' makes 'PodCrashLooping' an event rule, but 'events' is not set: give the Events topic (KlaxonTopics.clusterEvents).`,
+    );
+  });
+
+  test('fails naming the Duration prop when a window is not whole seconds, and the threshold fields the validator refuses', () => {
+    const { chart, topics } = setup();
+    const bad: AlertRule = { ...CRASH, threshold: { count: 0, window: Duration.millis(1500) } };
+    expect(messageOf(() => alerter(chart, topics, { events: topics.clusterEvents, rules: [RULE_404, bad] }))).toBe(
+      [
+        `'rules[1].threshold.window' ("1 second 500 millis") of LogAlerter 'log-alerter' must be a whole number of seconds.`,
+        `'rules[1].threshold.count' (0) of LogAlerter 'log-alerter' must be a whole number from 1 to 1000000.`,
+      ].join('\n'),
+    );
+  });
+});
+
+describe('LogAlerter sink grouping', () => {
+  test("renders a webhook's group with its durations in seconds, and names a bad one", () => {
+    const { chart, topics } = setup();
+    const a = alerter(chart, topics, {
+      sinks: [AlertSink.webhook({ url: 'http://hooks.example/alerts', group: { by: ['alertname', 'namespace'], wait: Duration.seconds(10), interval: Duration.minutes(2) } })],
+    });
+    expect(JSON.parse(a.env.ALERTER_SINKS)).toEqual([{ type: 'webhook', url: 'http://hooks.example/alerts', group: { by: ['alertname', 'namespace'], waitSeconds: 10, intervalSeconds: 120 } }]);
+    const { chart: c2, topics: t2 } = setup();
+    expect(messageOf(() => alerter(c2, t2, { sinks: [AlertSink.webhook({ url: 'http://hooks.example/alerts', group: { by: ['alert-name'] } })] }))).toBe(
+      `'sinks[0].group.by' (["alert-name"]) of LogAlerter 'log-alerter' must be a non-empty list of label names (e.g. ["alertname", "namespace"]).`,
     );
   });
 });

@@ -1,6 +1,6 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { FluentBit } from '../../../constructs/shipping/fluent-bit';
+import { FluentBit, LOG_KEY_LUA } from '../../../constructs/shipping/fluent-bit';
 import { FluentOperatorKafkaOutput } from '../../../constructs/shipping/fluent-operator-output';
 import { configHash } from '../../../constructs/pod-support';
 import { ExternalCluster, ExternalTopic, fixture, messageOf, oneOf } from '../sources/support';
@@ -52,11 +52,18 @@ const EXPECTED_CONF = `[SERVICE]
     k8s-logging.parser  off
     k8s-logging.exclude on
 
+[FILTER]
+    name  lua
+    match kube.*
+    call  klaxon_key
+    code  ${LOG_KEY_LUA}
+
 [OUTPUT]
     name                               kafka
     match                              kube.*
     brokers                            klaxon-kafka-bootstrap.klaxon.svc:9092
     topics                             logs
+    message_key_field                  klaxon_key
     format                             json
     timestamp_key                      @timestamp
     timestamp_format                   double

@@ -1,5 +1,5 @@
 import { Duration, Size } from 'cdk8s';
-import { FluentBit } from '../../../constructs/shipping/fluent-bit';
+import { FluentBit, LOG_KEY_LUA } from '../../../constructs/shipping/fluent-bit';
 import { FluentOperatorKafkaOutput } from '../../../constructs/shipping/fluent-operator-output';
 import { ExternalCluster, ExternalTopic, fixture, messageOf, objectsOf, oneOf } from '../sources/support';
 
@@ -20,6 +20,8 @@ describe('FluentOperatorKafkaOutput', () => {
       kafka: {
         brokers: 'klaxon-kafka-bootstrap.klaxon.svc:9092',
         topics: 'logs',
+        // One pod's lines on one partition (the key <namespace>/<pod>, set by the Lua filter).
+        messageKeyField: 'klaxon_key',
         format: 'json',
         timestampKey: '@timestamp',
         timestampFormat: 'double',
@@ -71,7 +73,7 @@ describe('FluentOperatorKafkaOutput', () => {
           k8sLoggingParser: false,
           k8sLoggingExclude: true,
         },
-      }],
+      }, { lua: { call: 'klaxon_key', code: LOG_KEY_LUA } }],
     });
   });
 

@@ -118,7 +118,7 @@ describe('alertRuleProblems: the one validator of construct and workload', () =>
   });
 
   test('fails if a rule has a field that is not a rule field', () => {
-    expect(problems([{ ...ok, throttle: 60 }])).toEqual(["rule \"errors\" (rules[0]): 'throttle' (60) is not a rule field (name, severity, match, labels, summary, description, throttleSeconds)"]);
+    expect(problems([{ ...ok, throttle: 60 }])).toEqual(["rule \"errors\" (rules[0]): 'throttle' (60) is not a rule field (name, severity, match, event, threshold, forSeconds, repeatIntervalSeconds, labels, summary, description, throttleSeconds)"]);
   });
 
   test('every problem of every rule is reported together', () => {

@@ -108,7 +108,7 @@ describe('alertSinkProblems: the one validator of construct and workload', () =>
 
   test('fails if a field does not belong to the sink type', () => {
     expect(problems([{ type: 'slack', urlEnv: 'S', url: 'https://hooks.slack.com/x' }])).toEqual([
-      "sink \"slack\" (sinks[0]): 'url' (\"https://hooks.slack.com/x\") is not a field of a slack sink (type, name, timeoutMs, urlEnv)",
+      "sink \"slack\" (sinks[0]): 'url' (\"https://hooks.slack.com/x\") is not a field of a slack sink (type, name, timeoutMs, urlEnv, group)",
     ]);
   });
 });

@@ -47,9 +47,14 @@ export function alerterNames(prefix: string): AlerterNames {
   return { run, logs: `${run}.logs`, deadLetter: `${run}.dead-letter`, groupId: `${run}-alerter` };
 }
 
-/** Creates the logs and dead-letter topics of `names`. */
+/** The Events topic of `names` (event rules). */
+export function eventsTopicOf(names: AlerterNames): string {
+  return `${names.run}.events`;
+}
+
+/** Creates the logs, Events and dead-letter topics of `names`. */
 export async function createAlerterTopics(names: AlerterNames): Promise<void> {
-  await createTopics([{ topic: names.logs }, { topic: names.deadLetter }]);
+  await createTopics([{ topic: names.logs }, { topic: eventsTopicOf(names) }, { topic: names.deadLetter }]);
 }
 
 /**
@@ -63,15 +68,18 @@ export function synthesizedAlerterEnv(
   sinks: (chart: any) => AlertSink[],
   secrets: Record<string, string> = {},
   tuning: Record<string, string> = {},
+  workload: 'log-alerter' | 'event-alerter' = 'log-alerter',
 ): Record<string, string> {
   const chart = Testing.chart();
   const cluster = new KafkaCluster(chart, 'Kafka');
   const logs = new KafkaTopic(cluster, 'Logs', { topicName: names.logs, partitions: 1 });
+  const events = new KafkaTopic(cluster, 'Events', { topicName: eventsTopicOf(names), partitions: 1 });
   const deadLetter = new KafkaTopic(cluster, 'DeadLetter', { topicName: names.deadLetter, partitions: 1 });
   const group = new ConsumerGroup(cluster, 'Group', { groupId: names.groupId });
-  new LogAlerter(chart, 'LogAlerter', { source: logs, deadLetter, group, code: FunctionCode.fromBundle('//'), rules, sinks: sinks(chart) });
-  const deployments = Testing.synth(chart).filter((o) => o.kind === 'Deployment');
-  if (deployments.length !== 1) throw new Error(`expected one Deployment, found ${deployments.length}`);
+  const eventsGroup = new ConsumerGroup(cluster, 'EventsGroup', { groupId: `${names.groupId}-events` });
+  new LogAlerter(chart, 'LogAlerter', { source: logs, events, eventsGroup, deadLetter, group, code: FunctionCode.fromBundle('//'), rules, sinks: sinks(chart) });
+  const deployments = Testing.synth(chart).filter((o) => o.kind === 'Deployment' && o.spec.template.spec.containers[0].name === workload);
+  if (deployments.length !== 1) throw new Error(`expected one Deployment ${workload}, found ${deployments.length}`);
   const pod = deployments[0].spec.template.spec;
   const container = pod.containers[0];
   // What the kubelet does with the Secret volumes: each mounted key becomes a file; a `_FILE` variable

@@ -144,7 +144,7 @@ describe('log-alerter handler', () => {
     expect(await metrics.registry.metrics()).toContain('klaxon_alerter_alerts_throttled_total{rule="404 Request",workload="log-alerter"} 1');
   });
 
-  test('a redirect is not followed (fetch would re-send the POST as a bodiless GET): the sink refused, naming the target', async () => {
+  test('a redirect is not followed (a client following it would re-send the POST as a bodiless GET): the sink refused, naming the target', async () => {
     // GIVEN a webhook URL that answers 301 to a path that would answer 200 to anything
     const seen: string[] = [];
     const server = http.createServer((req, res) => {
@@ -165,17 +165,49 @@ describe('log-alerter handler', () => {
     }
   });
 
-  test('a request fetch refuses to send (an invalid header value) is refused for good, not retried forever', async () => {
+  test('a request Node refuses to send (an invalid header value, a scheme other than http/https) is refused for good, not retried forever', async () => {
     const result = await deliver({ url: hook.url, method: 'POST', headers: { 'x-token': 'a\nb' }, body: '{}' }, 1000);
-    expect(result).toEqual({ kind: 'permanent', cause: 'invalid-request', detail: 'the request cannot be sent: Headers.append: "a\nb" is an invalid header value.' });
+    expect(result).toEqual({ kind: 'permanent', cause: 'invalid-request', detail: 'the request cannot be sent: Invalid character in header content ["x-token"]' });
+    expect(await deliver({ url: 'ftp://example.com/x', method: 'POST', headers: {}, body: '{}' }, 1000)).toEqual({
+      kind: 'permanent',
+      cause: 'invalid-request',
+      detail: 'the request cannot be sent: unknown scheme ftp: (use http or https)',
+    });
     expect(hook.requests).toHaveLength(0);
+  });
+
+  test('deliveries reuse one keep-alive connection', async () => {
+    const sockets = new Set<unknown>();
+    const server = http.createServer((req, res) => {
+      sockets.add(req.socket);
+      req.resume().on('end', () => res.end('ok'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+      for (let i = 0; i < 5; i++) expect((await deliver({ url, method: 'POST', headers: {}, body: '{}' }, 1000)).kind).toBe('accepted');
+      expect(sockets.size).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   test('poison records are dead letters, not retries', async () => {
     const { handler } = handlerFor([EXAMPLE_404_RULE], [{ type: 'notification-manager', url: nm.url }], { ALERTER_MAX_RECORD_BYTES: '1024' });
     expect(((await handler(recordOf('not json'))) as DeadLetter).reason).toBe('not-json');
     expect(((await handler(recordOf(Buffer.alloc(2000, 0x7b)))) as DeadLetter).reason).toBe('record-too-large');
+    // a well-formed log record no rule could match is still too large (the prefilter does not skip it)
+    const huge = JSON.stringify({ ...CANONICAL_404_RECORD, log: 'x'.repeat(2000) });
+    expect(((await handler(recordOf(huge))) as DeadLetter).reason).toBe('record-too-large');
     expect(nm.requests).toHaveLength(0);
+  });
+
+  test('a log record no rule could match is handled without a promise (the prefilter skipped it unread)', async () => {
+    const { handler, metrics } = handlerFor([EXAMPLE_404_RULE], [{ type: 'notification-manager', url: nm.url }]);
+    const result = handler(recordOf(JSON.stringify({ ...CANONICAL_404_RECORD, log: 'all fine' })));
+    expect(result).toEqual([]);
+    expect(await metrics.registry.metrics()).toContain('klaxon_alerter_records_prefiltered_total{workload="log-alerter"} 1');
   });
 });
 

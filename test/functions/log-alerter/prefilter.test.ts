@@ -1,0 +1,104 @@
+/**
+ * The prefilter skips a log record only when no rule can match it: its required literals are
+ * checked against the regular expressions themselves (every match contains them) and the whole
+ * prefilter against the rule engine over the benchmark corpus (a skipped record raises nothing).
+ */
+import { AlertRuleSpec, EXAMPLE_404_RULE } from '../../../functions/contracts/alert-rules';
+import { CANONICAL_404_RECORD } from '../../../functions/contracts/log-record';
+import { requiredLiterals } from '../../../functions/contracts/regex-safety';
+import { RecordPrefilter } from '../../../functions/log-alerter/prefilter';
+import { compileRules, evaluate, parseLogRecord } from '../../../functions/log-alerter/rules';
+import { DeadLetter } from '../../../functions/runtime/handler';
+import { FANOUT_ERROR_RULE, logRecord } from '../../../bench/log-records';
+
+describe('requiredLiterals: text every match of a regular expression contains', () => {
+  test.each([
+    ['" 404 ', [' 404 ']],
+    [EXAMPLE_404_RULE.match.log!, [' HTTP', ' 404 ']],
+    ['wordpress-v1-[A-Za-z0-9]{9}-[A-Za-z0-9]{5}', ['wordpress-v1-']],
+    ['OOMKilled|Evicted', []],
+    ['level=(error|fatal) msg=timeout', ['level=', ' msg=timeout']],
+    ['connection refused\\.?', ['connection refused']],
+    ['ab?cdef', ['cdef']],
+    ['x{0,3}yyyy', ['yyyy']],
+    ['abc+def', ['abc', 'def']],
+    ['\\bpanic: \\w+', ['panic: ']],
+    ['ERROR \\d+ at /api/v1', ['ERROR ', ' at ', 'api']],
+    ['caf\\u00e9 open', ['caf', ' open']],
+    ['^start(?=x)ing$', ['start', 'ing']],
+    ['[abc]+ (?:def)* tail', [' tail']],
+  ])('%s → %j', (pattern, expected) => {
+    expect(requiredLiterals(pattern)).toEqual(expected);
+  });
+
+  const patterns = ['" 404 ', EXAMPLE_404_RULE.match.log!, 'level=(error|fatal) msg=timeout', 'ab?cdef', 'x{0,3}yyyy', 'abc+def', 'ERROR \\d+ at /api/v1', '[abc]+ (?:def)* tail', 'time(out)? after \\d+s'];
+  const lines = [
+    '10.0.0.1 - - "GET /x HTTP/1.1" 404 12',
+    'level=error msg=timeout',
+    'level=fatal msg=timeout now',
+    'acdef abcdef',
+    'yyyy xyyyy xxxyyyy',
+    'abcccdef abcdef',
+    'ERROR 42 at /api/v1/users',
+    'aab tail  defdef tail',
+    'timeout after 3s, time after 5s',
+  ];
+
+  test('every match of each pattern over sample lines contains all its literals', () => {
+    let matches = 0;
+    for (const pattern of patterns) {
+      const re = new RegExp(pattern, 'g');
+      for (const line of lines) {
+        for (const m of line.matchAll(re)) {
+          matches++;
+          for (const literal of requiredLiterals(pattern)) expect(m[0]).toContain(literal);
+        }
+      }
+    }
+    expect(matches).toBeGreaterThan(10);
+  });
+});
+
+describe('RecordPrefilter', () => {
+  const rules: AlertRuleSpec[] = [EXAMPLE_404_RULE, FANOUT_ERROR_RULE];
+
+  test('skips no record that a rule matches, over 20,000 corpus records, and skips most of the others', () => {
+    const prefilter = RecordPrefilter.forRules(rules)!;
+    const compiled = compileRules(rules);
+    let skipped = 0;
+    let alerts = 0;
+    for (let seq = 0; seq < 20_000; seq++) {
+      const { value, expected } = logRecord(seq, 1_700_000_000_000 + seq);
+      const record = parseLogRecord(value, 1 << 20);
+      const fired = record instanceof DeadLetter ? [] : evaluate(record, compiled, { now: new Date() });
+      expect(fired.map((f) => f.rule)).toEqual(expected ? [expected] : []);
+      alerts += fired.length;
+      if (!prefilter.mayMatch(value)) {
+        skipped++;
+        expect(fired).toEqual([]);
+        expect(record).not.toBeInstanceOf(DeadLetter);
+      }
+    }
+    expect(alerts).toBeGreaterThan(100);
+    expect(skipped).toBeGreaterThan(20_000 * 0.5);
+  });
+
+  test('parses every record that does not look like a log record, so unreadable ones are still dead-lettered', () => {
+    const prefilter = RecordPrefilter.forRules(rules)!;
+    for (const value of ['not json', '{"log":"x"}', '[1,2]', '{"log":"x","kubernetes":{"namespace_name":"a"', '']) expect(prefilter.mayMatch(Buffer.from(value))).toBe(true);
+    expect(prefilter.mayMatch(null)).toBe(true);
+  });
+
+  test('parses a record with a \\u escape (it could spell a literal) and the canonical 404 record', () => {
+    const prefilter = RecordPrefilter.forRules(rules)!;
+    expect(prefilter.mayMatch(Buffer.from(JSON.stringify(CANONICAL_404_RECORD)))).toBe(true);
+    const escaped = JSON.stringify(CANONICAL_404_RECORD).replace(' 404 ', ' \\u0034\\u00304 ');
+    expect(prefilter.mayMatch(Buffer.from(escaped))).toBe(true);
+    const other = JSON.stringify({ ...CANONICAL_404_RECORD, log: 'all fine' });
+    expect(prefilter.mayMatch(Buffer.from(other))).toBe(false);
+  });
+
+  test('is off when a rule has no literal text (it could match any record)', () => {
+    expect(RecordPrefilter.forRules([...rules, { name: 'any', match: { stream: 'stderr' } }])).toBeUndefined();
+  });
+});
