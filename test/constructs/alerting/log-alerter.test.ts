@@ -290,7 +290,12 @@ describe('LogAlerter event rules', () => {
       { name: 'PodCrashLooping', event: CRASH.event, threshold: { count: 3, windowSeconds: 600 }, forSeconds: 30, repeatIntervalSeconds: 3600 },
     ]);
     expect(value('event-alerter', 'ALERTER_SINKS')).toBe(value('log-alerter', 'ALERTER_SINKS'));
-    expect(env('event-alerter').find((e) => e.name === 'ALERTER_SECRET_0_URL').valueFrom.secretKeyRef).toEqual({ name: 'klaxon-slack', key: 'url' });
+    // the Slack URL as a file mounted from the same Secret key in both
+    const volumes = (name: string) => deployments.find((d) => d.spec.template.spec.containers[0].name === name).spec.template.spec.volumes as any[];
+    expect(value('event-alerter', 'ALERTER_SECRET_0_URL_FILE')).toBe(value('log-alerter', 'ALERTER_SECRET_0_URL_FILE'));
+    const secretOf = (name: string) => volumes(name).filter((v) => v.secret).map((v) => ({ secretName: v.secret.secretName, keys: v.secret.items.map((i: any) => i.key) }));
+    expect(secretOf('event-alerter')).toEqual(secretOf('log-alerter'));
+    expect(secretOf('event-alerter')).toContainEqual({ secretName: 'klaxon-slack', keys: ['url'] });
     expect(a.eventFunction?.workloadName).toBe('event-alerter');
   });
 
