@@ -68,7 +68,6 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
       superUsers: [ANONYMOUS],
     },
     topics: { namespaces: TENANT_NAMESPACES },
-    eventrouter: { listener: 'plain' },
     // A production cluster (KubeSphere, as in the seed) usually runs fluent-operator already.
     logShipping: { kind: 'fluent-operator', options: { listener: 'plain', fluentBitNamespace: 'kubesphere-logging-system' } },
     alerting: { rules: ALERT_RULES },
@@ -78,6 +77,25 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
     notifications: {
       slack: { token: { name: 'klaxon-slack', key: 'token' }, channels: ['#klaxon-alerts'] },
     },
+  },
+  /**
+   * The seeds' setting, a KubeSphere cluster: eventrouter (no exporter) on a plain listener opened
+   * only to its pods, kube-eventer's webhook sink to Notification Manager, fluent-operator shipping.
+   */
+  kubesphere: {
+    kafka: {
+      listeners: [
+        { name: 'plain', port: 9092, restricted: true },
+        { name: 'scram', port: 9094, tls: true, authentication: 'scram-sha-512' },
+      ],
+      workloadListener: 'scram',
+      superUsers: [ANONYMOUS],
+    },
+    topics: { namespaces: TENANT_NAMESPACES },
+    exporter: false,
+    eventrouter: { listener: 'plain' },
+    logShipping: { kind: 'fluent-operator', options: { listener: 'plain', fluentBitNamespace: 'kubesphere-logging-system' } },
+    alerting: { rules: ALERT_RULES },
   },
 };
 
@@ -90,7 +108,7 @@ function readFunctionCode(): KlaxonFunctionCode {
     }
     return FunctionCode.fromBundle(fs.readFileSync(file));
   };
-  return { eventsFanout: read('events-fanout'), logAlerter: read('log-alerter') };
+  return { eventsFanout: read('events-fanout'), logAlerter: read('log-alerter'), eventExporter: read('event-exporter') };
 }
 
 function synthAll(outdir: string): void {

@@ -22,6 +22,7 @@ import { KlaxonTopics, KlaxonTopicsProps } from './kafka/klaxon-topics';
 import { KlaxonChart } from './klaxon-chart';
 import { FluentBit, FluentBitProps } from './shipping/fluent-bit';
 import { FluentOperatorKafkaOutput, FluentOperatorKafkaOutputProps } from './shipping/fluent-operator-output';
+import { EventExporter, EventExporterProps } from './sources/event-exporter';
 import { Eventrouter, EventrouterProps } from './sources/eventrouter';
 import { KubeEventer, KubeEventerProps } from './sources/kube-eventer';
 import { KubeEventerSink, KubeEventerWebhookBody } from './sources/kube-eventer-sinks';
@@ -39,6 +40,8 @@ export interface KlaxonFunctionCode {
   readonly eventsFanout: FunctionCode;
   /** Code of log-alerter. */
   readonly logAlerter: FunctionCode;
+  /** Code of event-exporter; required while the exporter is on ('exporter' not false). @default - none */
+  readonly eventExporter?: FunctionCode;
 }
 
 /** KEDA scaling of one workload on its consumer lag, or `false` for a fixed replica count. */
@@ -75,7 +78,9 @@ export interface KlaxonPipelineProps {
   readonly kafka?: KafkaClusterProps;
   /** The standard topic set (logs, cluster-events, per-namespace fanout topics, dead letters). @default - KlaxonTopics defaults */
   readonly topics?: Omit<KlaxonTopicsProps, 'cluster'>;
-  /** eventrouter writing Kubernetes Events to `cluster-events`. @default - Eventrouter defaults */
+  /** Klaxon's event exporter writing Kubernetes Events to `cluster-events`, or `false` for none. @default - EventExporter defaults (two replicas, all namespaces) */
+  readonly exporter?: Omit<EventExporterProps, 'topic' | 'code'> | false;
+  /** eventrouter writing Kubernetes Events to `cluster-events` (an alternative or addition to the exporter). @default - none */
   readonly eventrouter?: Omit<EventrouterProps, 'topic'>;
   /** kube-eventer with its own sinks (its Kafka sink cannot write to Kafka 4; see README). @default - Warning events as alerts to Notification Manager (NOTIFICATION_MANAGER_ALERTS_URL) */
   readonly kubeEventer?: KubeEventerProps;
@@ -109,10 +114,12 @@ export class KlaxonPipeline {
   public readonly cluster: KafkaCluster;
   /** The standard topics. */
   public readonly topics: KlaxonTopics;
-  /** Chart with the event sources (eventrouter, kube-eventer). */
+  /** Chart with the event sources (event-exporter, eventrouter, kube-eventer). */
   public readonly sourcesChart: KlaxonChart;
-  /** eventrouter → cluster-events. */
-  public readonly eventrouter: Eventrouter;
+  /** event-exporter → cluster-events (the default source), unless 'exporter' is false. */
+  public readonly exporter?: EventExporter;
+  /** eventrouter → cluster-events, when configured. */
+  public readonly eventrouter?: Eventrouter;
   /** kube-eventer: Warning events straight to Notification Manager as alerts, unless configured otherwise. */
   public readonly kubeEventer: KubeEventer;
   /** Chart with the log shipper (and its namespace, for the Fluent Bit DaemonSet). */
@@ -144,7 +151,22 @@ export class KlaxonPipeline {
 
     this.sourcesChart = new KlaxonChart(app, 'sources', { namespace: this.namespace });
     this.sourcesChart.addDependency(this.kafkaChart);
-    this.eventrouter = new Eventrouter(this.sourcesChart, 'Eventrouter', { ...props.eventrouter, topic: this.topics.clusterEvents });
+    // On a workload listener that authenticates, each workload gets its own KafkaUser (least privilege:
+    // the workload grants it exactly its ACLs, and its pods and scaler log in as it).
+    const workloadUser = (id: string, userName: string): KafkaUser | undefined =>
+      this.cluster.workloadListener.authentication === 'none' ? undefined : new KafkaUser(this.cluster, id, { userName });
+    if (props.exporter !== false) {
+      if (!props.code.eventExporter) {
+        throw new PropError(`${describeProp('code.eventExporter', undefined, 'KlaxonPipeline')} must be set while the event exporter is on: FunctionCode.fromBundle(bytes) of functions/event-exporter, or set 'exporter: false'.`);
+      }
+      this.exporter = new EventExporter(this.sourcesChart, 'EventExporter', {
+        ...props.exporter,
+        user: props.exporter?.user ?? workloadUser('EventExporterUser', WORKLOAD_IDENTITIES.eventExporter.name),
+        topic: this.topics.clusterEvents,
+        code: props.code.eventExporter,
+      });
+    }
+    if (props.eventrouter) this.eventrouter = new Eventrouter(this.sourcesChart, 'Eventrouter', { ...props.eventrouter, topic: this.topics.clusterEvents });
     this.kubeEventer = new KubeEventer(this.sourcesChart, 'KubeEventer', props.kubeEventer ?? {
       sinks: [KubeEventerSink.webhook({
         url: NOTIFICATION_MANAGER_ALERTS_URL,
@@ -167,10 +189,6 @@ export class KlaxonPipeline {
 
     this.workloadsChart = new KlaxonChart(app, 'workloads', { namespace: this.namespace });
     this.workloadsChart.addDependency(this.kafkaChart);
-    // On a workload listener that authenticates, each workload gets its own KafkaUser (least privilege:
-    // the workload grants it exactly its ACLs, and its pods and scaler log in as it).
-    const workloadUser = (id: string, userName: string): KafkaUser | undefined =>
-      this.cluster.workloadListener.authentication === 'none' ? undefined : new KafkaUser(this.cluster, id, { userName });
     this.fanout = new EventsFanout(this.workloadsChart, 'EventsFanout', {
       ...props.fanout,
       user: props.fanout?.user ?? workloadUser('EventsFanoutUser', WORKLOAD_IDENTITIES.eventsFanout.name),

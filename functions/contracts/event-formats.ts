@@ -18,8 +18,8 @@
  *    as `kubectl get event -o json` or any producer of plain Events writes it.
  *
  * 4. **event-exporter** (Klaxon's own source, functions/event-exporter): the events.k8s.io/v1 Event
- *    JSON as the API server sent it on the watch (a relisted Event is re-serialized by
- *    @kubernetes/client-node, times to milliseconds), with headers `klaxon.verb`
+ *    JSON as the API server sent it (a relisted Event gets `apiVersion` and `kind`, which list
+ *    items leave out), with headers `klaxon.verb`
  *    (ADDED, MODIFIED, DELETED), `klaxon.cluster` (the cluster's name) and
  *    `klaxon.resource-version` (the Event's metadata.resourceVersion). Kafka key: the uid of the
  *    object the Event is about (`regarding.uid`, else `kind/namespace/name`), so one object's

@@ -86,11 +86,11 @@ export const eventsFanout: WorkloadDefinition<typeof fanoutSettings> = {
       unroutedTopic: rules.unroutedTopic,
     });
     return (record) => {
-      const decision = routeEvent(record.value, rules);
+      const decision = routeEvent(record.value, rules, record.headers);
       if (decision instanceof DeadLetter) return decision;
       if (decision.kind === 'duplicate') duplicates.inc();
       else routed.inc({ route: decision.kind, format: decision.format });
-      return outputsFor(decision, record.value);
+      return outputsFor(decision, record.value, record.headers);
     };
   },
 };
