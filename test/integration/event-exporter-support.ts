@@ -3,6 +3,8 @@
  * of dist/dev run from its own code ConfigMap, Events created through the API, cluster-events read
  * back, the Lease's checkpoint.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { Kafka, logLevel } from 'kafkajs';
 import { EXPORTER_HEADERS } from '../../functions/contracts/event-formats';
 import { EXPORTER_CHECKPOINT_ANNOTATION, ExporterEnv, RuntimeTuningEnv, WorkloadEnv } from '../../functions/contracts/workload-env';
@@ -30,7 +32,7 @@ export interface ExporterRun {
   readonly identity: string;
 }
 
-export function exporterEnv(declared: readonly EnvVar[], run: ExporterRun): Record<string, string> {
+export function exporterEnv(declared: readonly EnvVar[], run: ExporterRun & { readonly kubeconfig?: string; readonly extra?: Record<string, string> }): Record<string, string> {
   const env: Record<string, string> = {};
   for (const e of declared) if (e.value !== undefined) env[e.name] = e.value;
   return {
@@ -40,16 +42,17 @@ export function exporterEnv(declared: readonly EnvVar[], run: ExporterRun): Reco
     [ExporterEnv.TOPIC]: run.topic,
     [ExporterEnv.LEASE_NAME]: run.lease,
     [ExporterEnv.IDENTITY]: run.identity,
-    [ExporterEnv.KUBECONFIG]: run.api.kubeconfig,
+    [ExporterEnv.KUBECONFIG]: run.kubeconfig ?? run.api.kubeconfig,
     [ExporterEnv.LEASE_DURATION_SECONDS]: '4',
     [ExporterEnv.RENEW_DEADLINE_SECONDS]: '3',
     [ExporterEnv.RETRY_PERIOD_SECONDS]: '1',
     [RuntimeTuningEnv.RETRY_MAX_MS]: '2000',
+    ...run.extra,
   };
 }
 
 /** Starts one exporter replica (the pod of dist/dev's Deployment). */
-export function startExporter(pods: PodRunner, run: ExporterRun): Promise<PodProcess> {
+export function startExporter(pods: PodRunner, run: ExporterRun & { readonly kubeconfig?: string; readonly extra?: Record<string, string> }): Promise<PodProcess> {
   return pods.startPod(exporterDeployment, (declared) => exporterEnv(declared, run));
 }
 
@@ -178,4 +181,22 @@ export async function metric(pod: PodProcess, name: string, labels: Record<strin
     if (Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) sum += Number(m[3]);
   }
   return sum;
+}
+
+/**
+ * Applies the exporter's ServiceAccount, RBAC and Lease exactly as dist/dev renders them, and
+ * writes a kubeconfig holding a token of that ServiceAccount (TokenRequest API): the exporter then
+ * runs with the synthesized permissions and nothing else.
+ */
+export function applyExporterRbac(api: KubeApiserver, dir: string): string {
+  const kinds = ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Lease'];
+  const objects = sources.filter((o) => kinds.includes(o.kind) && o.metadata.labels?.['app.kubernetes.io/name'] === 'event-exporter');
+  api.kubectlOrThrow(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
+  const sa = objects.find((o) => o.kind === 'ServiceAccount')!;
+  const token = api.kubectlOrThrow(['create', 'token', sa.metadata.name, '-n', sa.metadata.namespace ?? 'klaxon', '--duration=1h']).trim();
+  const kubeconfig = JSON.parse(fs.readFileSync(api.kubeconfig, 'utf8'));
+  kubeconfig.users = [{ name: 'admin', user: { token } }];
+  const file = path.join(dir, 'exporter.kubeconfig');
+  fs.writeFileSync(file, JSON.stringify(kubeconfig));
+  return file;
 }
