@@ -7,7 +7,7 @@ export class ExporterMetrics {
   readonly shipped: Counter<'type' | 'reason'>;
   /** Events not shipped: filtered out, or already shipped (a relist, an overlapping watch). */
   readonly skipped: Counter<'why'>;
-  /** Watches reopened, by cause: closed (server timeout), error, expired (410), backpressure. */
+  /** Watches reopened, by cause: closed (server timeout), error, expired (410), backpressure, stuck. */
   readonly watchRestarts: Counter<'scope' | 'cause'>;
   /** Full lists of a scope (first start without checkpoint, or after 410 Gone). */
   readonly relists: Counter<'scope'>;

@@ -11,6 +11,8 @@
  * - Backpressure: past `maxQueued` items the watch is closed and reopened from the last queued
  *   resourceVersion once the queue has drained to half.
  * - Bookmarks (allowWatchBookmarks) move the checkpoint over Events the filters skipped.
+ * - A stuck watch (no line, not even the server's close, for the watch timeout plus 30 s: a
+ *   half-open connection) is aborted and reopened, and `/readyz` reports it meanwhile.
  */
 import { EXPORTER_VERBS, ExporterVerb } from '../contracts/event-formats';
 import { backoffDelay } from '../runtime/retry';
@@ -89,6 +91,7 @@ export class ScopeExporter {
   private connected = false;
   private lastConnectError: string | undefined;
   private loops: Promise<void>[] = [];
+  private lastActivity = 0;
 
   constructor(private readonly o: ScopeOptions) {
     this.now = o.now ?? Date.now;
@@ -120,6 +123,8 @@ export class ScopeExporter {
   health(): { ok: boolean; reason: string } {
     if (!this.running) return { ok: false, reason: `scope ${this.scope}: not running` };
     if (!this.connected) return { ok: false, reason: `scope ${this.scope}: no open watch${this.lastConnectError ? ` (${this.lastConnectError})` : ''}` };
+    const idle = this.now() - this.lastActivity;
+    if (idle > this.stuckAfterMs()) return { ok: false, reason: `scope ${this.scope}: the watch has been silent for ${idle} ms` };
     return { ok: true, reason: 'ok' };
   }
 
@@ -140,6 +145,11 @@ export class ScopeExporter {
   }
 
   private stopDeadline = Number.POSITIVE_INFINITY;
+
+  /** A watch silent for longer than this is stuck: the server closes every watch after its timeout. */
+  private stuckAfterMs(): number {
+    return (this.o.watchTimeoutSeconds + 30) * 1000;
+  }
 
   private async watchLoop(): Promise<void> {
     let needRelist = this.lastQueuedRv === undefined;
@@ -207,7 +217,10 @@ export class ScopeExporter {
     let overflow = false;
     let error: Error | undefined;
     let handle: { abort(): void } | undefined;
+    let stuck = false;
+    this.lastActivity = this.now();
     const opened = await this.o.api.watch(this.o.namespace, rv, this.o.watchTimeoutSeconds, (type, object) => {
+      this.lastActivity = this.now();
       if (gone || overflow) return;
       if (type === 'ERROR') {
         const code = (object as { code?: number }).code;
@@ -235,12 +248,23 @@ export class ScopeExporter {
     this.watchHandle = opened;
     this.connected = true;
     this.lastConnectError = undefined;
+    const guard = setInterval(() => {
+      if (this.now() - this.lastActivity > this.stuckAfterMs()) {
+        stuck = true;
+        opened.abort();
+      }
+    }, Math.min(5000, this.stuckAfterMs()));
     const ended = await opened.done;
+    clearInterval(guard);
     this.watchHandle = undefined;
     this.connected = false;
     if (gone) throw new GoneError('410');
     if (error) throw error;
     if (overflow) return 'backpressure';
+    if (stuck) {
+      this.o.logger.warn('the watch was silent past its timeout: reopened', { scope: this.scope, silentMs: this.now() - this.lastActivity });
+      return 'stuck';
+    }
     if (ended && this.running) throw ended;
     return 'closed';
   }

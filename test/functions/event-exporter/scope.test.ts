@@ -129,3 +129,29 @@ describe('one watched scope', () => {
     expect(s.health().ok).toBe(false);
   });
 });
+
+describe('a stuck watch', () => {
+  test('silent past the watch timeout plus 30 s: readiness fails and the watch is reopened', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'] });
+    try {
+      const api = new FakeApi();
+      let now = 1_000_000;
+      const s = new ScopeExporter({
+        namespace: 'shop', cluster: 'test', filter: { types: new Set(), reasons: new Set() }, api, sink: new FakeSink(),
+        logger: new Logger('error', {}, () => undefined), metrics: new ExporterMetrics('test', () => 0, false),
+        resumeFrom: '5', onCheckpoint: () => undefined, watchTimeoutSeconds: 1, now: () => now,
+      });
+      s.start();
+      await jest.advanceTimersByTimeAsync(10);
+      expect(api.watchedFrom).toEqual(['5']);
+      expect(s.health()).toEqual({ ok: true, reason: 'ok' });
+      now += 31_001;
+      expect(s.health()).toEqual({ ok: false, reason: 'scope shop: the watch has been silent for 31001 ms' });
+      await jest.advanceTimersByTimeAsync(5000);
+      expect(api.watchedFrom).toEqual(['5', '5']);
+      await s.stop(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
