@@ -81,6 +81,8 @@ export interface KubeApiserver {
   /** Seconds from the start to /readyz answering ok. */
   readonly startupSeconds: number;
   readonly dir: string;
+  /** Process ids of kube-apiserver and etcd. */
+  readonly pids: readonly number[];
   readonly binaries: ControlPlaneBinaries;
   /** Runs kubectl against this API server with the admin kubeconfig. */
   kubectl(args: readonly string[], options?: { input?: string; timeoutMs?: number }): KubectlResult;
@@ -154,8 +156,17 @@ export async function startKubeApiserver(options: KubeApiserverOptions = {}): Pr
 
     const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
-    const etcdLog = path.join(dir, 'etcd.log');
-    const etcd = spawnOwned(
+    /** Starts one control-plane process in `dir`; `isDead()` turns true when it exits. */
+    const startChild = (kind: string, binary: string, flags: string[]): { logFile: string; isDead: () => boolean } => {
+      const logFile = path.join(dir, `${kind}.log`);
+      const child = spawnOwned(binary, flags, { dir, kind, logFile });
+      children.push(child);
+      let dead = false;
+      void exited(child).then(() => (dead = true));
+      return { logFile, isDead: () => dead };
+    };
+    const etcd = startChild(
+      'etcd',
       path.join(binaries.etcd, 'etcd'),
       flagsOf(
         {
@@ -172,16 +183,12 @@ export async function startKubeApiserver(options: KubeApiserverOptions = {}): Pr
         },
         options.etcdFlags,
       ),
-      { dir, kind: 'etcd', logFile: etcdLog },
     );
-    children.push(etcd);
-    let etcdDead = false;
-    void exited(etcd).then(() => (etcdDead = true));
-    await waitFor('etcd', deadline, () => etcdDead, etcdLog, async () => (await fetch(`${etcdUrl}/health`)).ok);
+    await waitFor('etcd', deadline, etcd.isDead, etcd.logFile, async () => (await fetch(`${etcdUrl}/health`)).ok);
 
     const url = `https://127.0.0.1:${apiPort}`;
-    const apiLog = path.join(dir, 'kube-apiserver.log');
-    const apiserver = spawnOwned(
+    const apiserver = startChild(
+      'kube-apiserver',
       path.join(binaries.kubernetes, 'kube-apiserver'),
       flagsOf(
         {
@@ -208,11 +215,7 @@ export async function startKubeApiserver(options: KubeApiserverOptions = {}): Pr
         },
         options.apiserverFlags,
       ),
-      { dir, kind: 'kube-apiserver', logFile: apiLog },
     );
-    children.push(apiserver);
-    let apiDead = false;
-    void exited(apiserver).then(() => (apiDead = true));
 
     const kubeconfig = path.join(dir, 'kubeconfig');
     fs.writeFileSync(kubeconfig, kubeconfigYaml(url, keys.caFile, token));
@@ -233,7 +236,7 @@ export async function startKubeApiserver(options: KubeApiserverOptions = {}): Pr
       return run.stdout;
     };
     const request = requester(url, token, keys.caFile);
-    await waitFor('kube-apiserver', deadline, () => apiDead, apiLog, async () => {
+    await waitFor('kube-apiserver', deadline, apiserver.isDead, apiserver.logFile, async () => {
       const ready = await request<string>('GET', '/readyz');
       return ready.status === 200;
     });
@@ -250,6 +253,7 @@ export async function startKubeApiserver(options: KubeApiserverOptions = {}): Pr
       version,
       startupSeconds,
       dir,
+      pids: children.map((c) => c.pid!),
       binaries,
       kubectl,
       kubectlOrThrow,

@@ -1,9 +1,10 @@
 /**
  * Support for test/integration/e2e-dist.test.ts: dist/<env>/*.k8s.yaml read back as objects, and a
  * small stand-in for the kubelet that runs a Deployment's pod from those objects alone: each volume
- * made as a temp dir (a ConfigMap volume holds the ConfigMap's keys), the init containers run to
- * completion with their own command and args, then the one container with its own command and the env
- * the test gives. Paths under a volumeMount are rewritten to that volume's dir; nothing else is changed.
+ * made as a temp dir (a ConfigMap or Secret volume holds its object's keys), the init containers run
+ * to completion with their own command and args, then the one container with its own command and the
+ * env the test gives. Paths under a volumeMount, in arguments and env values, are rewritten to that
+ * volume's dir; nothing else is changed.
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -73,7 +74,11 @@ export class PodRunner {
   private readonly pods: PodProcess[] = [];
   private readonly dirs: string[] = [];
 
-  constructor(private readonly configMaps: readonly KubeObject[]) {}
+  /** `secrets`: Secret objects (`data` base64 or `stringData`) that secret volumes mount. */
+  constructor(
+    private readonly configMaps: readonly KubeObject[],
+    private readonly secrets: readonly KubeObject[] = [],
+  ) {}
 
   /**
    * Runs `deployment`'s pod: volumes, init containers (each must exit 0), then its one container with
@@ -100,7 +105,8 @@ export class PodRunner {
     if (container.envFrom !== undefined) throw new Error(`${name}: container ${container.name} has envFrom, which the e2e test cannot provide`);
     for (const m of container.volumeMounts ?? []) if (m.readOnly) fs.chmodSync(volumes.get(m.name)!, 0o555); // as mounted read-only
     const [cmd, ...args] = commandOf(name, container, volumes);
-    const child = spawn(cmd, args, { env: { ...env(container.env ?? []), PATH: process.env.PATH ?? '' }, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const podEnv = Object.fromEntries(Object.entries(env(container.env ?? [])).map(([k, v]) => [k, underMount(container, volumes, v)]));
+    const child = spawn(cmd, args, { env: { ...podEnv, PATH: process.env.PATH ?? '' }, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: Array<Record<string, unknown>> = [];
     onJsonLines(child, (line) => lines.push(line));
     let exited = false;
@@ -158,8 +164,30 @@ export class PodRunner {
       for (const [key, b64] of Object.entries(cm.binaryData ?? {})) fs.writeFileSync(path.join(dir, key), Buffer.from(b64, 'base64'), { mode });
       return dir;
     }
-    throw new Error(`${deployment}: volume ${volume.name} is neither an emptyDir nor a ConfigMap; the e2e pod runner cannot make it`);
+    if (volume.secret !== undefined) {
+      const secret = this.secrets.find((c) => c.metadata.name === volume.secret.secretName) as (KubeObject & { stringData?: Record<string, string> }) | undefined;
+      if (!secret) throw new Error(`${deployment}: volume ${volume.name} mounts Secret ${volume.secret.secretName}, which the test did not give`);
+      const mode = volume.secret.defaultMode ?? 0o644;
+      const keys: Record<string, Buffer> = {};
+      for (const [key, b64] of Object.entries(secret.data ?? {})) keys[key] = Buffer.from(b64, 'base64');
+      for (const [key, text] of Object.entries(secret.stringData ?? {})) keys[key] = Buffer.from(text);
+      const items = (volume.secret.items as Array<{ key: string; path: string }> | undefined) ?? Object.keys(keys).map((key) => ({ key, path: key }));
+      for (const item of items) {
+        if (!(item.key in keys)) throw new Error(`${deployment}: volume ${volume.name} wants key ${item.key} of Secret ${volume.secret.secretName}, which it lacks`);
+        fs.mkdirSync(path.dirname(path.join(dir, item.path)), { recursive: true });
+        fs.writeFileSync(path.join(dir, item.path), keys[item.key], { mode });
+      }
+      return dir;
+    }
+    throw new Error(`${deployment}: volume ${volume.name} is neither an emptyDir, a ConfigMap nor a Secret; the e2e pod runner cannot make it`);
   }
+}
+
+/** `value` moved to its volume's dir when it is a path under one of `container`'s volumeMounts. */
+function underMount(container: Container, volumes: ReadonlyMap<string, string>, value: string): string {
+  const mounts = [...(container.volumeMounts ?? [])].sort((a, b) => b.mountPath.length - a.mountPath.length);
+  const m = mounts.find((mount) => value === mount.mountPath || value.startsWith(`${mount.mountPath}/`));
+  return m ? path.join(volumes.get(m.name)!, value.slice(m.mountPath.length)) : value;
 }
 
 /** command + args with `node` as this Node.js and every path under a volumeMount moved to its volume's dir. */

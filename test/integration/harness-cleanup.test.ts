@@ -9,7 +9,7 @@ import { REPO_ROOT, isAlive, sweepOrphans, tiedToParent } from '../harness/proce
 jest.setTimeout(120_000);
 
 /** Starts test/harness/hold.ts in a child Node process; resolves with the pid and dir it reports. */
-function hold(what: 'kafka' | 'alertmanager'): Promise<{ node: number; pid: number; dir: string }> {
+function hold(what: 'kafka' | 'alertmanager' | 'kube-apiserver'): Promise<{ node: number; pid: number; pids: number[]; dir: string }> {
   // Tied to this worker too, so a killed test run cannot leave the holder (and so its child) behind.
   const [file, args] = tiedToParent(process.execPath, [path.join(REPO_ROOT, 'node_modules', '.bin', 'ts-node'), '--transpile-only', path.join(REPO_ROOT, 'test', 'harness', 'hold.ts'), what]);
   const child = spawn(file, args, {
@@ -22,7 +22,7 @@ function hold(what: 'kafka' | 'alertmanager'): Promise<{ node: number; pid: numb
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const line = out.split('\n')[0];
-      if (out.includes('\n')) resolve({ node: child.pid!, ...(JSON.parse(line) as { pid: number; dir: string }) });
+      if (out.includes('\n')) resolve({ node: child.pid!, ...(JSON.parse(line) as { pid: number; pids: number[]; dir: string }) });
     });
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.once('exit', (code) => reject(new Error(`hold.ts ${what} exited ${code}: ${err}`)));
@@ -42,6 +42,7 @@ describe('harness processes never outlive their owner', () => {
   test.each([
     ['an Alertmanager', 'alertmanager'],
     ['a Kafka broker', 'kafka'],
+    ['a kube-apiserver and its etcd', 'kube-apiserver'],
   ] as const)('%s whose owner is SIGKILLed dies with it, and the next start removes its dir', async (_, what) => {
     // GIVEN a process that started one and holds it
     const held = await hold(what);
@@ -52,7 +53,7 @@ describe('harness processes never outlive their owner', () => {
     process.kill(held.node, 'SIGKILL');
 
     // THEN the kernel kills the child at once (pdeathsig), and a sweep removes the dir it left
-    expect(await gone(held.pid, 5000)).toBe(true);
+    for (const pid of held.pids) expect(await gone(pid, 5000)).toBe(true);
     expect(await gone(held.node, 5000)).toBe(true);
     sweepOrphans();
     expect(fs.existsSync(held.dir)).toBe(false);
