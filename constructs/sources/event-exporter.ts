@@ -176,7 +176,8 @@ export class EventExporter extends Construct {
     const securityContext = restrictedContainerSecurityContext();
     const probe = (path: string, period: Duration): k8s.Probe => httpProbe(path, 'http', { scheme: 'HTTP', period, timeout: Duration.seconds(2), successThreshold: 1 });
     const env: k8s.EnvVar[] = [
-      ...Object.entries(this.env).map(([name, value]) => ({ name, value })),
+      // An empty value is left out: the API server drops `value: ""`, and every re-apply would re-send it.
+      ...Object.entries(this.env).filter(([, value]) => value !== '').map(([name, value]) => ({ name, value })),
       { name: ExporterEnv.IDENTITY, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       ...this.kafkaAccess.env,
     ];

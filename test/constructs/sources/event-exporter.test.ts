@@ -106,3 +106,11 @@ describe('EventExporter', () => {
     );
   });
 });
+
+test('EventExporter leaves empty settings out of the env, so a re-apply sends nothing the API server dropped', () => {
+  const f = fixture();
+  new EventExporter(f.chart, 'Exporter', { topic: f.topic, code });
+  const env = Testing.synth(f.chart).find((o: any) => o.kind === 'Deployment').spec.template.spec.containers[0].env;
+  expect(env.filter((e: any) => e.value === '')).toEqual([]);
+  expect(env.map((e: any) => e.name)).not.toContain('EXPORTER_NAMESPACES');
+});
