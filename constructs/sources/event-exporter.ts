@@ -178,7 +178,8 @@ export class EventExporter extends Construct {
     const env: k8s.EnvVar[] = [
       // An empty value is left out: the API server drops `value: ""`, and every re-apply would re-send it.
       ...Object.entries(this.env).filter(([, value]) => value !== '').map(([name, value]) => ({ name, value })),
-      { name: ExporterEnv.IDENTITY, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      // apiVersion spelt out: the API server defaults it, and fieldRef is atomic for server-side apply.
+      { name: ExporterEnv.IDENTITY, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
       ...this.kafkaAccess.env,
     ];
     return {

@@ -41,7 +41,7 @@ describe('EventExporter', () => {
       EXPORTER_LEASE_DURATION_SECONDS: '20',
       EXPORTER_RENEW_DEADLINE_SECONDS: '12',
       EXPORTER_RETRY_PERIOD_SECONDS: '3',
-      EXPORTER_IDENTITY: { fieldRef: { fieldPath: 'metadata.name' } },
+      EXPORTER_IDENTITY: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } },
       LOG_LEVEL: 'debug',
     });
     expect(objects.find((o) => o.kind === 'Lease')).toEqual(expect.objectContaining({ apiVersion: 'coordination.k8s.io/v1', metadata: expect.objectContaining({ name: 'event-exporter' }) }));
