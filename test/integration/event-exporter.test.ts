@@ -11,10 +11,10 @@
  * `410 Gone` (with the watch cache, the same happens once the version falls out of the cache window).
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { brokers, createTopics, uniqueName } from '../harness';
 import { KubeApiserver, startKubeApiserver } from '../harness/kube-apiserver';
+import { REPO_ROOT } from '../harness/processes';
 import { RestartableBroker, createRestartableBroker } from '../functions/support/restartable-broker';
 import { PodRunner, eventually } from './e2e-support';
 import {
@@ -30,12 +30,15 @@ describe('the event exporter on a real API server', () => {
   let api: KubeApiserver;
   const pods = new PodRunner(codeConfigMaps);
   const leaseNamespace = exporterLease.metadata.namespace ?? 'klaxon';
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'klaxon-exporter-test-'));
+  // Not under /tmp: the pod runner maps paths under the pod's /tmp volume into that volume.
+  fs.mkdirSync(path.join(REPO_ROOT, '.build'), { recursive: true });
+  const dir = fs.mkdtempSync(path.join(REPO_ROOT, '.build', 'exporter-test-'));
   let broker: RestartableBroker | undefined;
 
   beforeAll(async () => {
     api = await startKubeApiserver({ apiserverFlags: { 'watch-cache': 'false' } });
     for (const ns of [leaseNamespace, 'shop', 'billing']) await createNamespace(api, ns);
+    fs.copyFileSync(api.kubeconfig, path.join(dir, 'admin.kubeconfig'));
   });
   afterAll(async () => {
     await pods.cleanUp();
@@ -119,7 +122,7 @@ describe('the event exporter on a real API server', () => {
     const topic = `${run}.cluster-events`;
     await createTopics([{ topic, partitions: 3 }]);
     await createLease(api, run);
-    const opts = { api, brokers: brokers().join(','), topic, lease: run, identity: 'exporter-a' };
+    const opts = { api, brokers: brokers().join(','), topic, lease: run, identity: 'exporter-a', kubeconfig: path.join(dir, 'admin.kubeconfig') };
     const first = await startExporter(pods, opts);
     await first.waitForLine((l) => l.msg === 'acquired the Lease: shipping');
     const created: string[] = [];
@@ -154,7 +157,7 @@ describe('the event exporter on a real API server', () => {
     const topic = `${run}.cluster-events`;
     await createTopics([{ topic, partitions: 3 }]);
     await createLease(api, run);
-    const opts = { api, brokers: brokers().join(','), topic, lease: run, identity: 'exporter-a' };
+    const opts = { api, brokers: brokers().join(','), topic, lease: run, identity: 'exporter-a', kubeconfig: path.join(dir, 'admin.kubeconfig') };
     const first = await startExporter(pods, opts);
     const target = { kind: 'Pod', name: 'batch', namespace: 'billing', uid: 'uid-batch' };
     const before: string[] = [];
@@ -198,9 +201,9 @@ describe('the event exporter on a real API server', () => {
     const topic = `${run}.cluster-events`;
     await createTopics([{ topic, partitions: 3 }]);
     await createLease(api, run);
-    const a = await startExporter(pods, { api, brokers: brokers().join(','), topic, lease: run, identity: 'replica-a' });
+    const a = await startExporter(pods, { api, brokers: brokers().join(','), topic, lease: run, identity: 'replica-a', kubeconfig: path.join(dir, 'admin.kubeconfig') });
     await a.waitForLine((l) => l.msg === 'acquired the Lease: shipping');
-    const b = await startExporter(pods, { api, brokers: brokers().join(','), topic, lease: run, identity: 'replica-b' });
+    const b = await startExporter(pods, { api, brokers: brokers().join(','), topic, lease: run, identity: 'replica-b', kubeconfig: path.join(dir, 'admin.kubeconfig') });
     await eventually(async () => (await b.get('/readyz')).status === 200, 'the standby is ready');
     const target = { kind: 'Pod', name: 'ha', namespace: 'shop', uid: 'uid-ha' };
     const created: string[] = [];
@@ -248,7 +251,7 @@ describe('the event exporter on a real API server', () => {
     await createTopics([{ topic, partitions: 3 }], admin);
     await admin.disconnect();
     await createLease(api, run);
-    const exporter = await startExporter(pods, { api, brokers: broker.brokers, topic, lease: run, identity: 'exporter-a', extra: { KLAXON_READY_STALE_MS: '10000' } });
+    const exporter = await startExporter(pods, { api, brokers: broker.brokers, topic, lease: run, identity: 'exporter-a', kubeconfig: path.join(dir, 'admin.kubeconfig'), extra: { KLAXON_READY_STALE_MS: '10000' } });
     const target = { kind: 'Pod', name: 'db', namespace: 'billing', uid: 'uid-db' };
     const created: string[] = [];
     for (let i = 0; i < 5; i++) created.push((await createEvent(api, 'billing', target, 'Tick', `db ${i}`)).name);
