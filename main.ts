@@ -15,7 +15,7 @@ import { Cpu } from 'cdk8s-plus-27';
 import { AlertRule } from './constructs/alerting/alert-rule';
 import { AlertSink } from './constructs/alerting/alert-sink';
 import { DEFAULT_EVENT_RULES } from './constructs/alerting/default-event-rules';
-import { KafkaStorage } from './constructs/kafka/kafka-cluster';
+import { ANONYMOUS, KafkaStorage } from './constructs/kafka/kafka-cluster';
 import { KlaxonFunctionCode, KlaxonPipeline, KlaxonPipelineProps } from './constructs/pipeline';
 import { pipelineMarkdown } from './constructs/pipeline-graph';
 import { FunctionCode } from './constructs/workloads/function-code';
@@ -73,8 +73,6 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
       workloadListener: 'scram',
     },
     topics: { namespaces: TENANT_NAMESPACES },
-    // eventrouter cannot authenticate; it runs only on a listener opened for it explicitly.
-    eventrouter: false,
     // A production cluster (KubeSphere, as in the seed) usually runs fluent-operator already.
     logShipping: {
       kind: 'fluent-operator',
@@ -89,6 +87,28 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
     notifications: {
       slack: { token: { name: 'klaxon-slack', key: 'token' }, channels: ['#klaxon-alerts'] },
     },
+  },
+  /**
+   * The seeds' setting, a KubeSphere cluster: eventrouter (no exporter) on a plain listener opened
+   * only to its pods, kube-eventer's webhook sink to Notification Manager, fluent-operator shipping.
+   */
+  kubesphere: {
+    kafka: {
+      listeners: [
+        { name: 'plain', port: 9092, restricted: true },
+        { name: 'scram', port: 9094, tls: true, authentication: 'scram-sha-512' },
+      ],
+      workloadListener: 'scram',
+      // eventrouter and fluent-operator's Fluent Bit, as the seeds run them, cannot log in: they write as
+      // ANONYMOUS on the plain listener, which only their pods may reach (README, Security model).
+      superUsers: [ANONYMOUS],
+      allowAnonymousSuperUser: true,
+    },
+    topics: { namespaces: TENANT_NAMESPACES },
+    exporter: false,
+    eventrouter: { listener: 'plain' },
+    logShipping: { kind: 'fluent-operator', options: { listener: 'plain', fluentBitNamespace: 'kubesphere-logging-system' } },
+    alerting: { rules: ALERT_RULES },
   },
 };
 
@@ -141,7 +161,7 @@ export function readFunctionCode(): KlaxonFunctionCode {
     }
     return FunctionCode.fromBundle(fs.readFileSync(file));
   };
-  return { eventsFanout: read('events-fanout'), logAlerter: read('log-alerter') };
+  return { eventsFanout: read('events-fanout'), logAlerter: read('log-alerter'), eventExporter: read('event-exporter') };
 }
 
 /** Synthesizes every environment into `<outdir>/<env>/`, with its PIPELINE.md, and says what each needs installed. */

@@ -24,6 +24,7 @@ import { checkPinnedImages, ImagePolicy } from './images';
 import { KlaxonChart } from './klaxon-chart';
 import { FluentBit, FluentBitProps } from './shipping/fluent-bit';
 import { FluentOperatorKafkaOutput, FluentOperatorKafkaOutputProps } from './shipping/fluent-operator-output';
+import { EventExporter, EventExporterProps } from './sources/event-exporter';
 import { Eventrouter, EventrouterProps } from './sources/eventrouter';
 import { KubeEventer, KubeEventerProps } from './sources/kube-eventer';
 import { KafkaLagScaler, KafkaLagScalerProps } from './scaling/kafka-lag-scaler';
@@ -43,6 +44,8 @@ export interface KlaxonFunctionCode {
   readonly eventsFanout: FunctionCode;
   /** Code of log-alerter. */
   readonly logAlerter: FunctionCode;
+  /** Code of event-exporter; required while the exporter is on ('exporter' not false). @default - none */
+  readonly eventExporter?: FunctionCode;
 }
 
 /** KEDA scaling of one workload on its consumer lag, or `false` for a fixed replica count. */
@@ -79,8 +82,10 @@ export interface KlaxonPipelineProps {
   readonly kafka?: KafkaClusterProps;
   /** The standard topic set (logs, cluster-events, per-namespace fanout topics, dead letters). @default - KlaxonTopics defaults */
   readonly topics?: Omit<KlaxonTopicsProps, 'cluster'>;
-  /** eventrouter writing Kubernetes Events to `cluster-events` (it cannot authenticate: it needs a listener opened for it, see README), or `false` for none. @default - Eventrouter defaults */
-  readonly eventrouter?: Omit<EventrouterProps, 'topic'> | false;
+  /** Klaxon's event exporter writing Kubernetes Events to `cluster-events`, or `false` for none. @default - EventExporter defaults (two replicas, all namespaces) */
+  readonly exporter?: Omit<EventExporterProps, 'topic' | 'code'> | false;
+  /** eventrouter writing Kubernetes Events to `cluster-events` (an alternative or addition to the exporter; it cannot authenticate: it needs a listener opened for it, see README). @default - none */
+  readonly eventrouter?: Omit<EventrouterProps, 'topic'>;
   /** kube-eventer with its own sinks (its Kafka sink cannot write to Kafka 4; see README). @default - none: event rules of the alerter replace its Warning → Notification Manager flood */
   readonly kubeEventer?: KubeEventerProps;
   /** How container logs reach the `logs` topic. @default { kind: 'fluent-bit' } */
@@ -117,9 +122,11 @@ export class KlaxonPipeline {
   public readonly cluster: KafkaCluster;
   /** The standard topics. */
   public readonly topics: KlaxonTopics;
-  /** Chart with the event sources (eventrouter, kube-eventer). */
+  /** Chart with the event sources (event-exporter, eventrouter, kube-eventer). */
   public readonly sourcesChart: KlaxonChart;
-  /** eventrouter → cluster-events (absent with `eventrouter: false`). */
+  /** event-exporter → cluster-events (the default source), unless 'exporter' is false. */
+  public readonly exporter?: EventExporter;
+  /** eventrouter → cluster-events, when configured. */
   public readonly eventrouter?: Eventrouter;
   /** kube-eventer, when configured (e.g. `KubeEventerWebhookBody.alertmanagerWebhook()` to Notification Manager). */
   public readonly kubeEventer?: KubeEventer;
@@ -154,9 +161,22 @@ export class KlaxonPipeline {
 
     this.sourcesChart = new KlaxonChart(app, 'sources', { namespace: this.namespace });
     this.sourcesChart.addDependency(this.kafkaChart);
-    if (props.eventrouter !== false) {
-      this.eventrouter = new Eventrouter(this.sourcesChart, 'Eventrouter', { ...props.eventrouter, topic: this.topics.clusterEvents });
+    // On a workload listener that authenticates, each workload gets its own KafkaUser (least privilege:
+    // the workload grants it exactly its ACLs, and its pods and scaler log in as it).
+    const workloadUser = (id: string, userName: string): KafkaUser | undefined =>
+      this.cluster.workloadListener.authentication === 'none' ? undefined : new KafkaUser(this.cluster, id, { userName });
+    if (props.exporter !== false) {
+      if (!props.code.eventExporter) {
+        throw new PropError(`${describeProp('code.eventExporter', undefined, 'KlaxonPipeline')} must be set while the event exporter is on: FunctionCode.fromBundle(bytes) of functions/event-exporter, or set 'exporter: false'.`);
+      }
+      this.exporter = new EventExporter(this.sourcesChart, 'EventExporter', {
+        ...props.exporter,
+        user: props.exporter?.user ?? workloadUser('EventExporterUser', WORKLOAD_IDENTITIES.eventExporter.name),
+        topic: this.topics.clusterEvents,
+        code: props.code.eventExporter,
+      });
     }
+    if (props.eventrouter) this.eventrouter = new Eventrouter(this.sourcesChart, 'Eventrouter', { ...props.eventrouter, topic: this.topics.clusterEvents });
     if (props.kubeEventer) this.kubeEventer = new KubeEventer(this.sourcesChart, 'KubeEventer', props.kubeEventer);
 
     this.loggingChart = new KlaxonChart(app, 'logging', { namespace: this.loggingNamespace });
@@ -177,10 +197,6 @@ export class KlaxonPipeline {
 
     this.workloadsChart = new KlaxonChart(app, 'workloads', { namespace: this.namespace });
     this.workloadsChart.addDependency(this.kafkaChart);
-    // On a workload listener that authenticates, each workload gets its own KafkaUser (least privilege:
-    // the workload grants it exactly its ACLs, and its pods and scaler log in as it).
-    const workloadUser = (id: string, userName: string): KafkaUser | undefined =>
-      this.cluster.workloadListener.authentication === 'none' ? undefined : new KafkaUser(this.cluster, id, { userName });
     this.fanout = new EventsFanout(this.workloadsChart, 'EventsFanout', {
       ...props.fanout,
       user: props.fanout?.user ?? workloadUser('EventsFanoutUser', WORKLOAD_IDENTITIES.eventsFanout.name),

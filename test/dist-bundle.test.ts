@@ -39,7 +39,8 @@ test('dist/ has environments', () => {
 describe.each(ENVIRONMENTS)('dist/%s', (env) => {
   test('ships every workload of functions/, each exactly as esbuild bundles it now', async () => {
     const shipped = shippedBundles(env);
-    const workloads = discoverWorkloads(ROOT);
+    // The seeds' KubeSphere setting runs eventrouter instead of Klaxon's event exporter.
+    const workloads = discoverWorkloads(ROOT).filter((w) => env !== 'kubesphere' || w !== 'event-exporter');
     expect([...new Set([...shipped.keys()].map((name) => BUNDLE_OF[name] ?? name))].sort()).toEqual([...workloads].sort());
     for (const [name, bytes] of shipped) {
       const workload = BUNDLE_OF[name] ?? name;

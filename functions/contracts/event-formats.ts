@@ -17,12 +17,20 @@
  * 3. **raw Event**: a core/v1 Event (`involvedObject`) or an events.k8s.io/v1 Event (`regarding`),
  *    as `kubectl get event -o json` or any producer of plain Events writes it.
  *
+ * 4. **event-exporter** (Klaxon's own source, functions/event-exporter): the events.k8s.io/v1 Event
+ *    JSON as the API server sent it (a relisted Event gets `apiVersion` and `kind`, which list
+ *    items leave out), with headers `klaxon.verb`
+ *    (ADDED, MODIFIED, DELETED), `klaxon.cluster` (the cluster's name) and
+ *    `klaxon.resource-version` (the Event's metadata.resourceVersion). Kafka key: the uid of the
+ *    object the Event is about (`regarding.uid`, else `kind/namespace/name`), so one object's
+ *    events stay in one partition, in watch order.
+ *
  * Go's encoder escapes `<`, `>` and `&` as `\u003c`, `\u003e`, `\u0026`, writes unset times as
  * `null` (`"eventTime":null`) and leaves out `kind`/`apiVersion` of informer objects.
  */
 
 /** The formats events-fanout recognizes. */
-export const EVENT_FORMATS = ['eventrouter', 'kube-eventer', 'core-v1', 'events-v1'] as const;
+export const EVENT_FORMATS = ['eventrouter', 'kube-eventer', 'core-v1', 'events-v1', 'event-exporter'] as const;
 export type EventFormat = (typeof EVENT_FORMATS)[number];
 
 /** core/v1 ObjectReference, as events carry it (`involvedObject`, `regarding`, `related`). */
@@ -104,3 +112,17 @@ export interface KubeEventerRecord {
 
 /** Header events-fanout sets on every output: the source format (an `EventFormat`). */
 export const FORMAT_HEADER = 'klaxon.format';
+
+/** The headers Klaxon's event exporter sets on every record (format 4 above). */
+export const EXPORTER_HEADERS = {
+  /** The watch verb: ADDED, MODIFIED or DELETED. */
+  VERB: 'klaxon.verb',
+  /** The name of the cluster the Event comes from. */
+  CLUSTER: 'klaxon.cluster',
+  /** The Event's metadata.resourceVersion when it was shipped. */
+  RESOURCE_VERSION: 'klaxon.resource-version',
+} as const;
+
+/** The verbs of an event-exporter record (the watch event types). */
+export const EXPORTER_VERBS = ['ADDED', 'MODIFIED', 'DELETED'] as const;
+export type ExporterVerb = (typeof EXPORTER_VERBS)[number];

@@ -116,7 +116,42 @@ export const WORKLOAD_IDENTITIES = {
   logAlerter: { name: 'log-alerter', groupId: 'klaxon-log-alerter' },
   /** The log-alerter's bundle run on the events input (ALERTER_INPUT=events). */
   eventAlerter: { name: 'event-alerter', groupId: 'klaxon-event-alerter' },
+  /** Produces only: its group id is never used to consume. */
+  eventExporter: { name: 'event-exporter', groupId: 'klaxon-event-exporter' },
 } as const;
+
+/** Keys only the event exporter reads (functions/event-exporter/settings.ts); the EventExporter construct renders them. */
+export const ExporterEnv = {
+  /** The topic Events are written to. */
+  TOPIC: 'EXPORTER_TOPIC',
+  /** Name of the cluster, sent in the `klaxon.cluster` header. */
+  CLUSTER_NAME: 'EXPORTER_CLUSTER_NAME',
+  /** Comma-separated namespaces to watch; empty: all namespaces. */
+  NAMESPACES: 'EXPORTER_NAMESPACES',
+  /** Comma-separated Event types to ship (Normal, Warning); empty: all. */
+  TYPES: 'EXPORTER_TYPES',
+  /** Comma-separated Event reasons to ship; empty: all. */
+  REASONS: 'EXPORTER_REASONS',
+  /** Namespace of the Lease (leader election and checkpoint). */
+  LEASE_NAMESPACE: 'EXPORTER_LEASE_NAMESPACE',
+  /** Name of the Lease. */
+  LEASE_NAME: 'EXPORTER_LEASE_NAME',
+  /** This replica's identity in the Lease (the pod name). */
+  IDENTITY: 'EXPORTER_IDENTITY',
+  /** Seconds a Lease holds without renewal before another replica may take it. */
+  LEASE_DURATION_SECONDS: 'EXPORTER_LEASE_DURATION_SECONDS',
+  /** Seconds the leader keeps trying to renew before it stops shipping; below the lease duration. */
+  RENEW_DEADLINE_SECONDS: 'EXPORTER_RENEW_DEADLINE_SECONDS',
+  /** Seconds between tries to acquire or renew (and between checkpoint writes). */
+  RETRY_PERIOD_SECONDS: 'EXPORTER_RETRY_PERIOD_SECONDS',
+  /** Seconds the API server keeps one watch open before the exporter opens the next. */
+  WATCH_TIMEOUT_SECONDS: 'EXPORTER_WATCH_TIMEOUT_SECONDS',
+  /** Path of a kubeconfig; empty: the pod's service account (in-cluster). */
+  KUBECONFIG: 'KUBECONFIG',
+} as const;
+
+/** The annotation on the exporter's Lease that holds its checkpoint (JSON: scope → resourceVersion). */
+export const EXPORTER_CHECKPOINT_ANNOTATION = 'klaxon.io/event-exporter-checkpoint';
 
 /** The env variable holding secret `what` (e.g. 'URL', 'HEADER') of the sink at `index`: `ALERTER_SECRET_<index>_<what>`. */
 export function alerterSecretEnv(index: number, what: string): string {

@@ -6,10 +6,11 @@
  * 1. `verb` and `event` present → eventrouter (verb must be ADDED, UPDATED or DELETED);
  * 2. `EventValue` present → kube-eventer (a JSON string holding the Event; an object is accepted);
  * 3. `involvedObject` present → core/v1 Event;
- * 4. `regarding` present → events.k8s.io/v1 Event;
+ * 4. `regarding` present → events.k8s.io/v1 Event; with the `klaxon.verb` header (ADDED, MODIFIED
+ *    or DELETED) it is Klaxon's event exporter's record (format `event-exporter`);
  * anything else is `unknown-format` (`wrong-shape` when it says `kind: Event`).
  */
-import { EventFormat, ObjectReference } from '../contracts/event-formats';
+import { EXPORTER_HEADERS, EXPORTER_VERBS, EventFormat, ExporterVerb, ObjectReference } from '../contracts/event-formats';
 import { DeadLetter } from '../runtime/handler';
 
 /** Why a record is dead-lettered by events-fanout (the `klaxon.reason` header, a metric label). */
@@ -35,8 +36,8 @@ export interface ParsedEvent {
   readonly involved: ObjectReference & { readonly kind: string; readonly name: string };
   /** The Event's own `metadata.namespace`, if any. */
   readonly eventNamespace?: string;
-  /** eventrouter only. */
-  readonly verb?: 'ADDED' | 'UPDATED' | 'DELETED';
+  /** eventrouter and event-exporter only. */
+  readonly verb?: 'ADDED' | 'UPDATED' | 'DELETED' | ExporterVerb;
   /** eventrouter UPDATED only: resourceVersion of `event` and of `old_event`. */
   readonly resourceVersion?: string;
   readonly oldResourceVersion?: string;
@@ -63,8 +64,11 @@ function isBlank(value: Buffer | string): boolean {
   return true;
 }
 
-/** Reads one record value. */
-export function parseEventRecord(value: Buffer | string | null): ParsedEvent | DeadLetter {
+/** Record headers as the runtime passes them on (only `klaxon.verb` is read). */
+export type RecordHeaders = Readonly<Record<string, Buffer | string>>;
+
+/** Reads one record value (and, for the event exporter's records, its `klaxon.verb` header). */
+export function parseEventRecord(value: Buffer | string | null, headers?: RecordHeaders): ParsedEvent | DeadLetter {
   if (value === null || isBlank(value)) return new DeadLetter(FanoutReasons.EMPTY, 'the record has no value');
   const text = typeof value === 'string' ? value : value.toString('utf8');
   let root: unknown;
@@ -78,7 +82,16 @@ export function parseEventRecord(value: Buffer | string | null): ParsedEvent | D
   if ('verb' in root && 'event' in root) return readEventRouter(root);
   if ('EventValue' in root) return readKubeEventer(root);
   if ('involvedObject' in root) return readEvent(root, 'core-v1', 'involvedObject');
-  if ('regarding' in root) return readEvent(root, 'events-v1', 'regarding');
+  if ('regarding' in root) {
+    const verbHeader = headers?.[EXPORTER_HEADERS.VERB];
+    if (verbHeader === undefined) return readEvent(root, 'events-v1', 'regarding');
+    const verb = verbHeader.toString();
+    if (!(EXPORTER_VERBS as readonly string[]).includes(verb)) {
+      return new DeadLetter(FanoutReasons.WRONG_SHAPE, `event-exporter record with ${EXPORTER_HEADERS.VERB} ${JSON.stringify(verb)}; expected ${EXPORTER_VERBS.join(', ')}`);
+    }
+    const event = readEvent(root, 'event-exporter', 'regarding');
+    return event instanceof DeadLetter ? event : { ...event, verb: verb as ExporterVerb };
+  }
   if (root.kind === 'Event') {
     return new DeadLetter(FanoutReasons.WRONG_SHAPE, 'an Event with neither involvedObject nor regarding');
   }

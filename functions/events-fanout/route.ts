@@ -22,12 +22,13 @@
  *    should be keyed the same way; kube-eventer writes no key, so with a multi-partition source
  *    topic its events of one object may already be out of order before the fanout sees them.
  * 6. Value: the original bytes, unchanged — consumers of a namespace topic see exactly what the
- *    source emitted, in its format; the `klaxon.format` header names the format.
+ *    source emitted, in its format; the `klaxon.format` header names the format. The event
+ *    exporter's headers (`klaxon.verb`, `klaxon.cluster`, `klaxon.resource-version`) are passed on.
  */
-import { EventFormat, FORMAT_HEADER } from '../contracts/event-formats';
+import { EXPORTER_HEADERS, EventFormat, FORMAT_HEADER } from '../contracts/event-formats';
 import { namespaceNameProblem, namespaceTopicName } from '../contracts/topic-names';
 import { DeadLetter, Output } from '../runtime/handler';
-import { FanoutReasons, ParsedEvent, parseEventRecord } from './formats';
+import { FanoutReasons, ParsedEvent, RecordHeaders, parseEventRecord } from './formats';
 
 /** Routing rules; fixed once made (routeParsed remembers each namespace's topic per rules object). */
 export interface RoutingRules {
@@ -112,9 +113,9 @@ function namespaceTarget(namespace: string, rules: RoutingRules): NamespaceTarge
   return target;
 }
 
-/** Reads and routes one record value. */
-export function routeEvent(value: Buffer | string | null, rules: RoutingRules): Decision {
-  const parsed = parseEventRecord(value);
+/** Reads and routes one record value (headers: the source record's, for the event exporter's format). */
+export function routeEvent(value: Buffer | string | null, rules: RoutingRules, headers?: RecordHeaders): Decision {
+  const parsed = parseEventRecord(value, headers);
   return parsed instanceof DeadLetter ? parsed : routeParsed(parsed, rules);
 }
 
@@ -129,8 +130,17 @@ function formatHeaders(format: EventFormat): Readonly<Record<string, string>> {
 
 const NOTHING: readonly Output[] = Object.freeze([]);
 
-/** The records to write for a decision: the original value under the route's topic and key. */
-export function outputsFor(decision: Route | Duplicate, value: Buffer | string | null): readonly Output[] {
+/**
+ * The records to write for a decision: the original value under the route's topic and key; the
+ * event exporter's headers (verb, cluster, resourceVersion) are passed on.
+ */
+export function outputsFor(decision: Route | Duplicate, value: Buffer | string | null, headers?: RecordHeaders): readonly Output[] {
   if (decision.kind === 'duplicate') return NOTHING;
-  return [{ topic: decision.topic, key: decision.key, value, headers: formatHeaders(decision.format) }];
+  if (decision.format !== 'event-exporter' || !headers) return [{ topic: decision.topic, key: decision.key, value, headers: formatHeaders(decision.format) }];
+  const out: Record<string, Buffer | string> = { [FORMAT_HEADER]: decision.format };
+  for (const name of Object.values(EXPORTER_HEADERS)) {
+    const v = headers[name];
+    if (v !== undefined) out[name] = v;
+  }
+  return [{ topic: decision.topic, key: decision.key, value, headers: out }];
 }

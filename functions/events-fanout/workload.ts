@@ -97,14 +97,14 @@ export const eventsFanout: WorkloadDefinition<typeof fanoutSettings> = {
       unroutedTopic: rules.unroutedTopic,
     });
     return (record) => {
-      const decision = routeEvent(record.value, rules);
+      const decision = routeEvent(record.value, rules, record.headers);
       if (decision instanceof DeadLetter) return decision;
       if (decision.kind === 'duplicate') duplicates.inc();
       else {
         const byFormat = (uncounted[decision.kind] ??= {});
         byFormat[decision.format] = (byFormat[decision.format] ?? 0) + 1;
       }
-      return outputsFor(decision, record.value);
+      return outputsFor(decision, record.value, record.headers);
     };
   },
 };

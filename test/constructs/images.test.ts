@@ -46,7 +46,7 @@ describe('KlaxonPipeline images', () => {
     const p = new KlaxonPipeline(pinned, {
       code: code(digest(KLAXON_IMAGES.node.reference)),
       alerting: { rules: [EXAMPLE_404_RULE] },
-      eventrouter: false,
+      exporter: false,
       logShipping: { kind: 'fluent-bit', options: { image: digest(KLAXON_IMAGES.fluentBit.reference) } },
       images: { requireDigests: true },
     });

@@ -10,6 +10,7 @@ import { DEFAULT_NOTIFICATION_MANAGER_URL } from '../../functions/contracts/aler
 const code = {
   eventsFanout: FunctionCode.fromBundle(Buffer.from('console.log("fanout");\n')),
   logAlerter: FunctionCode.fromBundle(Buffer.from('console.log("alerter");\n')),
+  eventExporter: FunctionCode.fromBundle(Buffer.from('console.log("exporter");\n')),
 };
 const alerting = { rules: [EXAMPLE_404_RULE] };
 
@@ -42,12 +43,14 @@ describe('KlaxonPipeline', () => {
 
   test('every workload and source takes brokers and topics from the cluster and topic objects', () => {
     // GIVEN
-    const { pipeline: p } = pipeline({ topics: { namespaces: ['shop'] } });
+    const { pipeline: p } = pipeline({ topics: { namespaces: ['shop'] }, eventrouter: {} });
 
     // WHEN
     const deployment = objects(p.workloadsChart, 'Deployment')[0];
     const env = Object.fromEntries(deployment.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
-    const routerConfig = JSON.parse(objects(p.sourcesChart, 'ConfigMap')[0].data['config.json']);
+    const routerConfig = JSON.parse(objects(p.sourcesChart, 'ConfigMap').find((c: any) => c.data?.['config.json']).data['config.json']);
+    const exporterEnv = Object.fromEntries(objects(p.sourcesChart, 'Deployment').find((d: any) => d.metadata.labels['app.kubernetes.io/name'] === 'event-exporter')
+      .spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
     const fluentConf: string = objects(p.loggingChart, 'ConfigMap')[0].data['fluent-bit.conf'];
 
     // THEN
@@ -58,6 +61,8 @@ describe('KlaxonPipeline', () => {
     expect(env.FANOUT_NAMESPACES).toBe('shop');
     expect(routerConfig.kafkaBrokers).toEqual([p.cluster.bootstrapServers]);
     expect(routerConfig.kafkaTopic).toBe(p.topics.clusterEvents.topicName);
+    expect(exporterEnv.KAFKA_BROKERS).toBe(p.cluster.bootstrapServers);
+    expect(exporterEnv.EXPORTER_TOPIC).toBe(p.topics.clusterEvents.topicName);
     expect(fluentConf).toMatch(new RegExp(`^\\s*topics\\s+${p.topics.logs.topicName}\\s*$`, 'm'));
     expect(fluentConf).toContain(p.cluster.bootstrapServers);
   });
@@ -212,8 +217,9 @@ describe('KlaxonPipeline', () => {
     const env = (name: string) => Object.fromEntries(objects(p.workloadsChart, 'Deployment').find((d) => d.metadata.name.includes(name)).spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
 
     // THEN the workloads log in over SASL_SSL as users holding their ACLs, and their scalers as the same users
-    expect(users.map((u) => u.metadata.name)).toEqual(['events-fanout', 'log-alerter']);
-    expect(users[1].spec.authorization.acls.map((a: any) => `${a.resource.type}:${a.resource.name}`)).toEqual(['topic:logs', 'group:klaxon-log-alerter', 'topic:klaxon.dead-letter']);
+    expect(users.map((u) => u.metadata.name)).toEqual(['event-exporter', 'events-fanout', 'log-alerter']);
+    expect(users[0].spec.authorization.acls.map((a: any) => `${a.resource.type}:${a.resource.name}:${a.operations.join('+')}`)).toEqual(['topic:cluster-events:Write+Describe']);
+    expect(users[2].spec.authorization.acls.map((a: any) => `${a.resource.type}:${a.resource.name}`)).toEqual(['topic:logs', 'group:klaxon-log-alerter', 'topic:klaxon.dead-letter']);
     expect(env('eventsfanout')).toMatchObject({ KAFKA_BROKERS: 'klaxon-kafka-bootstrap.klaxon.svc:9094', KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_USERNAME: 'events-fanout' });
     expect(env('logalerter')).toMatchObject({ KAFKA_SASL_PASSWORD_FILE: '/etc/klaxon/kafka/sasl/password' });
     expect(objects(p.workloadsChart, 'TriggerAuthentication')).toHaveLength(2);
@@ -222,7 +228,7 @@ describe('KlaxonPipeline', () => {
     expect(plain.networkPolicyPeers.map((peer: any) => peer.namespaceSelector.matchLabels['kubernetes.io/metadata.name'])).toEqual(['klaxon', 'klaxon-logging']);
     expect(plain.networkPolicyPeers[0].podSelector.matchLabels['app.kubernetes.io/name']).toBe('eventrouter');
     expect(kafka.spec.kafka.authorization).toEqual({ type: 'simple', superUsers: ['ANONYMOUS'] });
-    expect(JSON.parse(objects(p.sourcesChart, 'ConfigMap')[0].data['config.json']).kafkaBrokers).toEqual(['klaxon-kafka-bootstrap.klaxon.svc:9092']);
+    expect(JSON.parse(objects(p.sourcesChart, 'ConfigMap').find((c: any) => c.data?.['config.json']).data['config.json']).kafkaBrokers).toEqual(['klaxon-kafka-bootstrap.klaxon.svc:9092']);
   });
 
   test('fails if a workload has a fixed replica count while KEDA scales it', () => {
