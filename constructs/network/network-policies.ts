@@ -11,17 +11,19 @@
  *
  * Strimzi renders its own policies for the brokers (its listeners' `networkPolicyPeers`, replication
  * and operator ports); NetworkPolicies add up, so a listener Strimzi leaves open (not `restricted`)
- * stays open. Fluent Bit, eventrouter and kube-eventer keep open egress: they call the Kubernetes API,
+ * stays open. Fluent Bit, eventrouter, the event exporter and kube-eventer keep open egress: they call the Kubernetes API,
  * whose address is the cluster's own (README, Security model).
  */
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { AlertSinkSpec, DEFAULT_NOTIFICATION_MANAGER_URL } from '../../functions/contracts/alert-sinks';
+import { DEFAULT_HTTP_PORT } from '../../functions/contracts/workload-env';
 import { LogAlerter } from '../alerting/log-alerter';
 import { selectorLabels } from '../pod-support';
 import { KafkaCluster, NAMESPACE_NAME_LABEL, STRIMZI_CLUSTER_LABEL } from '../kafka/kafka-cluster';
 import { FluentBit, FLUENT_BIT_HTTP_PORT } from '../shipping/fluent-bit';
+import { EventExporter } from '../sources/event-exporter';
 import { Eventrouter, EVENTROUTER_METRICS_PORT } from '../sources/eventrouter';
 import { checkInteger, checkNamespaceName, describeProp, PropError } from '../validation';
 import { KafkaFunction } from '../workloads/kafka-function';
@@ -91,10 +93,11 @@ export class KlaxonNetworkPolicies extends Construct {
     const functions = all.filter((c): c is KafkaFunction => c instanceof KafkaFunction);
     const fluentBits = all.filter((c): c is FluentBit => c instanceof FluentBit);
     const eventrouters = all.filter((c): c is Eventrouter => c instanceof Eventrouter);
+    const exporters = all.filter((c): c is EventExporter => c instanceof EventExporter);
 
     // Default-deny ingress in every namespace that holds Klaxon pods.
     const namespaces = new Set<string>([clusterNamespace]);
-    for (const c of [...functions, ...fluentBits, ...eventrouters]) {
+    for (const c of [...functions, ...fluentBits, ...eventrouters, ...exporters]) {
       const ns = Chart.of(c).namespace;
       if (ns) namespaces.add(ns);
     }
@@ -139,6 +142,15 @@ export class KlaxonNetworkPolicies extends Construct {
         podSelector: { matchLabels: selectorLabels(fb, 'fluent-bit') },
         policyTypes: ['Ingress'],
         ingress: [{ ports: [tcp(FLUENT_BIT_HTTP_PORT)], from: [toPeer(this.monitoring)] }],
+      });
+    }
+    for (const ex of exporters) {
+      // The exporter's metrics and probes from monitoring only; egress stays open (the Kubernetes API).
+      const ns = ex.deployment.metadata.namespace ?? clusterNamespace;
+      this.policy(`EventExporter-${ex.node.id}`, ns, `klaxon-${ex.workloadName}-metrics`, {
+        podSelector: { matchLabels: { ...ex.selectorLabels } },
+        policyTypes: ['Ingress'],
+        ingress: [{ ports: [tcp(DEFAULT_HTTP_PORT)], from: [toPeer(this.monitoring)] }],
       });
     }
     for (const er of eventrouters) {

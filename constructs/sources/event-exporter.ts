@@ -17,6 +17,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { DEFAULT_HTTP_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, ExporterEnv, RuntimeTuningEnv, WORKLOAD_IDENTITIES, WorkloadEnv } from '../../functions/contracts/workload-env';
 import { KafkaClientAccess } from '../kafka/kafka-client-access';
+import { allowListenerClient, KafkaCluster } from '../kafka/kafka-cluster';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
 import { chartNamespace, CONFIG_HASH_ANNOTATION, configHash, httpProbe, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../pod-support';
@@ -119,6 +120,9 @@ export class EventExporter extends Construct {
     if (props.user) props.user.addAcl({ resourceType: 'topic', name: this.topic.topicName, operations: ['Write', 'Describe'] });
 
     this.selectorLabels = selectorLabels(this, this.workloadName);
+    // Registered as a client of the workload listener: Strimzi's peers and Klaxon's policies admit its pods.
+    const cluster = this.topic.cluster;
+    if (cluster instanceof KafkaCluster) allowListenerClient(cluster, cluster.workloadListener, this, owner, { ...this.selectorLabels });
     const labels = { ...this.selectorLabels, 'app.kubernetes.io/component': 'event-source', 'app.kubernetes.io/part-of': 'klaxon' };
     const metadata = { labels };
 

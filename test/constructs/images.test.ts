@@ -28,6 +28,7 @@ describe('KlaxonPipeline images', () => {
   const code = (nodeImage?: string) => ({
     eventsFanout: FunctionCode.fromBundle(Buffer.from('//f'), nodeImage ? { nodeImage } : {}),
     logAlerter: FunctionCode.fromBundle(Buffer.from('//a'), nodeImage ? { nodeImage } : {}),
+    eventExporter: FunctionCode.fromBundle(Buffer.from('//e'), nodeImage ? { nodeImage } : {}),
   });
 
   test('fails synth if a pod runs an image by tag while digests are required, naming every such pod', () => {
@@ -46,7 +47,6 @@ describe('KlaxonPipeline images', () => {
     const p = new KlaxonPipeline(pinned, {
       code: code(digest(KLAXON_IMAGES.node.reference)),
       alerting: { rules: [EXAMPLE_404_RULE] },
-      exporter: false,
       logShipping: { kind: 'fluent-bit', options: { image: digest(KLAXON_IMAGES.fluentBit.reference) } },
       images: { requireDigests: true },
     });

@@ -19,6 +19,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const code = {
   eventsFanout: FunctionCode.fromBundle(Buffer.from('console.log("fanout");\n')),
   logAlerter: FunctionCode.fromBundle(Buffer.from('console.log("alerter");\n')),
+  eventExporter: FunctionCode.fromBundle(Buffer.from('console.log("exporter");\n')),
 };
 
 /** A source the picture was never taught about: any construct with a `topic` field. */
@@ -60,7 +61,7 @@ describe('PIPELINE.md', () => {
     const { edges } = pipelineGraph(app);
     const lines = edges.map((e) => `${e.from} ${e.style} ${e.to}`);
     expect(lines).toEqual(expect.arrayContaining([
-      'source_sources_Eventrouter flow topic_cluster_events',
+      'source_sources_EventExporter flow topic_cluster_events',
       'source_logging_FluentBit flow topic_logs',
       'topic_cluster_events flow workload_events_fanout',
       'workload_events_fanout flow topic_events_demo_project',

@@ -18,6 +18,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const code = {
   eventsFanout: FunctionCode.fromBundle(Buffer.from('console.log("fanout");\n')),
   logAlerter: FunctionCode.fromBundle(Buffer.from('console.log("alerter");\n')),
+  eventExporter: FunctionCode.fromBundle(Buffer.from('console.log("exporter");\n')),
 };
 
 function objects(app: ReturnType<typeof buildApp>['app']): any[] {

@@ -141,7 +141,7 @@ describe('dist/prod Kafka', () => {
 
   test('every KafkaUser holds only literal topic and group ACLs, none on the cluster and no All', () => {
     const users = objects.filter((o) => o.kind === 'KafkaUser');
-    expect(users.map((u) => u.metadata.name).sort()).toEqual(['events-fanout', 'klaxon-log-shipper', 'log-alerter']);
+    expect(users.map((u) => u.metadata.name).sort()).toEqual(['event-exporter', 'events-fanout', 'klaxon-log-shipper', 'log-alerter']);
     for (const u of users) {
       for (const acl of u.spec.authorization.acls) {
         expect(['topic', 'group']).toContain(acl.resource.type);
@@ -210,18 +210,18 @@ describe('who may reach whom under the rendered NetworkPolicies', () => {
     const pod = (name: string): Pod => pods.find((w) => w.pod.labels['app.kubernetes.io/name'] === name)!.pod;
 
     test('the plain listener (9092) admits the registered clients only, in Klaxon\'s own policy', () => {
-      for (const client of [pod('events-fanout'), pod('log-alerter'), pod('eventrouter'), pod('fluent-bit'), keda]) {
+      for (const client of [pod('events-fanout'), pod('log-alerter'), pod('event-alerter'), pod('event-exporter'), pod('fluent-bit'), keda]) {
         expect(ingressAllows(policies, client, broker, 9092)).toBe(true);
       }
       expect(ingressAllows(policies, stranger, broker, 9092)).toBe(false);
-      expect(ingressAllows(policies, pod('kube-eventer'), broker, 9092)).toBe(false);
+      expect(ingressAllows(policies, neighbour, broker, 9092)).toBe(false);
     });
 
-    test('Fluent Bit\'s HTTP server (2020) and eventrouter\'s metrics (8080) only from monitoring', () => {
+    test('Fluent Bit\'s HTTP server (2020) and the event exporter\'s metrics (8080) only from monitoring', () => {
       expect(ingressAllows(policies, monitoring, pod('fluent-bit'), 2020)).toBe(true);
       expect(ingressAllows(policies, stranger, pod('fluent-bit'), 2020)).toBe(false);
-      expect(ingressAllows(policies, monitoring, pod('eventrouter'), 8080)).toBe(true);
-      expect(ingressAllows(policies, neighbour, pod('eventrouter'), 8080)).toBe(false);
+      expect(ingressAllows(policies, monitoring, pod('event-exporter'), 8080)).toBe(true);
+      expect(ingressAllows(policies, neighbour, pod('event-exporter'), 8080)).toBe(false);
     });
   });
 });

@@ -12,7 +12,7 @@ import { EXAMPLE_404_RULE } from '../../../functions/contracts/alert-rules';
 import { egressAllows, mayReach, Pod } from '../../security/netpol';
 import { messageOf, schemaProblems } from '../support';
 
-const code = { eventsFanout: FunctionCode.fromBundle('//fanout'), logAlerter: FunctionCode.fromBundle('//alerter') };
+const code = { eventsFanout: FunctionCode.fromBundle('//fanout'), logAlerter: FunctionCode.fromBundle('//alerter'), eventExporter: FunctionCode.fromBundle('//exporter') };
 
 function build(props: Partial<KlaxonPipelineProps> = {}): { app: App; pipeline: KlaxonPipeline; policies: any[] } {
   const app = Testing.app();
@@ -34,11 +34,11 @@ describe('KlaxonNetworkPolicies', () => {
       'klaxon/klaxon-events-fanout',
       'klaxon/klaxon-log-alerter',
       'klaxon-logging/klaxon-fluent-bit-metrics',
-      'klaxon/klaxon-eventrouter-metrics',
+      'klaxon/klaxon-event-exporter-metrics',
     ]);
     const listeners = policies.find((o) => o.metadata.name === 'klaxon-kafka-listeners').spec.ingress;
     expect(listeners.map((r: any) => r.ports[0].port)).toEqual([9092]);
-    expect(listeners[0].from.map((peer: any) => peer.podSelector?.matchLabels['app.kubernetes.io/name'])).toEqual(['eventrouter', 'fluent-bit', 'events-fanout', 'log-alerter', 'keda-operator']);
+    expect(listeners[0].from.map((peer: any) => peer.podSelector?.matchLabels['app.kubernetes.io/name'])).toEqual(['event-exporter', 'fluent-bit', 'events-fanout', 'log-alerter', 'keda-operator']);
     expect(p.cluster.clientPeersOf('tls')).toEqual([]);
     expect(schemaProblems(p.workloadsChart.toJson())).toEqual([]);
   });
