@@ -180,7 +180,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Waits until the 404 alert is in Alertmanager and in the catcher (both channels) and events.demo-project filled. */
+/**
+ * Waits until both alerts of the story (the 404 log line, the crash-looping pod's Events) are in
+ * Alertmanager and the Slack catcher, Alertmanager has notified, and events.demo-project is filled.
+ */
 async function watch(am: Alertmanager, catcher: Catcher, brokers: string, topicNames: string[], progress: (l: string) => void, timeoutMs: number): Promise<DemoResult> {
   const deadline = Date.now() + timeoutMs;
   const seen = new Set<string>();
@@ -195,7 +198,8 @@ async function watch(am: Alertmanager, catcher: Catcher, brokers: string, topicN
       ok: false,
     };
     for (const a of result.alertmanagerAlerts) if (!seen.has(a)) (seen.add(a), progress(`  ! Alertmanager holds alert ${a}`));
-    const ok = result.alertmanagerAlerts.some((a) => a.startsWith('404 Request')) && result.slackMessages.length > 0 && result.alertmanagerNotifications.length > 0 && (topicRecords['events.demo-project'] ?? 0) >= 4;
+    const both = (texts: string[]): boolean => ['404 Request', 'PodCrashLooping'].every((name) => texts.some((t) => t.includes(name)));
+    const ok = both(result.alertmanagerAlerts) && both(result.slackMessages) && result.alertmanagerNotifications.length > 0 && (topicRecords['events.demo-project'] ?? 0) >= 4;
     if (ok || Date.now() > deadline) return { ...result, ok };
     await sleep(500);
   }
