@@ -67,7 +67,7 @@ export async function startCatcher(onMessage: (m: CaughtMessage) => void = () =>
 export function describe(channel: 'slack' | 'alertmanager', body: any): string {
   if (channel === 'slack') return typeof body?.text === 'string' ? body.text : JSON.stringify(body);
   const alerts: any[] = Array.isArray(body?.alerts) ? body.alerts : [];
-  const names = alerts.map((a) => `${a.labels?.alertname ?? '?'} (${a.labels?.namespace ?? '-'}/${a.labels?.pod ?? '-'})`);
+  const names = alerts.map((a) => `${a.labels?.alertname ?? '?'} (${a.labels?.namespace ?? '-'}/${a.labels?.pod ?? a.labels?.name ?? '-'})`);
   return `Alertmanager ${body?.status ?? '?'} via receiver ${body?.receiver ?? '?'}: ${names.join(', ')}`;
 }
 

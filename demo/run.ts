@@ -15,9 +15,10 @@
  * `--ci`: no waiting for Ctrl-C; checks that the alerts arrived, prints `DEMO-RESULT <json>`, exits 0
  * or 1 (test/integration/demo.test.ts runs it so).
  *
- * The seam for a real cluster: `SOURCES` below. Today one source replays the story's records with
- * kcat; a kube-apiserver with an event exporter (or eventrouter) writing `cluster-events` is another
- * `DemoSource` whose `play` creates the crash-looping Pod's Events in the apiserver.
+ * The sources of the story (`DemoSource`): the 404 log line is replayed with kcat as Fluent Bit writes
+ * it; the crash-looping pod's Events are created in a real kube-apiserver and shipped by dist/dev's
+ * event exporter (demo/cluster.ts). When the control plane is not built here, the exporter is not
+ * run and the Events are replayed with kcat in eventrouter's format instead (said in the output).
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { AlerterEnv, WorkloadEnv } from '../functions/contracts/workload-env';
@@ -26,6 +27,7 @@ import { createTopics, kcatProduce, startAlertmanager, Alertmanager } from '../t
 import { KafkaBroker, startKafkaBroker } from '../test/harness/kafka-broker';
 import { EnvVar, KubeObject, PodProcess, PodRunner, readDist } from '../test/integration/e2e-support';
 import { Catcher, startCatcher } from './catcher';
+import { DemoCluster, controlPlaneMissing, isExporter, startDemoCluster } from './cluster';
 import { storyRecords, StoryRecord, CRASHING_POD } from './story';
 
 /** What a source of the story gets: the broker and the topic names of dist/dev. */
@@ -45,21 +47,18 @@ export interface DemoSource {
 /** The env variable the demo's Slack sink reads its webhook URL from (in a cluster, a Secret fills it). */
 const SLACK_URL_ENV = 'KLAXON_DEMO_SLACK_WEBHOOK_URL';
 
-/** The story replayed with kcat, byte for byte as eventrouter and Fluent Bit write it. */
-const KCAT_REPLAY: DemoSource = {
-  name: 'kcat replay of eventrouter and Fluent Bit records',
+/** The story's records of `which` topic replayed with kcat, byte for byte as Fluent Bit or eventrouter write them. */
+const kcatReplay = (which: 'logs' | 'clusterEvents', name: string): DemoSource => ({
+  name,
   async play(ctx) {
-    const records = storyRecords(ctx.topics);
+    const records = storyRecords(ctx.topics).filter((r) => r.topic === ctx.topics[which]);
     for (const r of records) {
       await kcatProduce(r.topic, [{ key: r.key, value: r.value }]);
       ctx.progress(`  → ${r.topic}: ${r.what}`);
     }
     return records;
   },
-};
-
-/** The sources the demo plays; a kube-apiserver + event exporter source goes here when it exists. */
-const SOURCES: DemoSource[] = [KCAT_REPLAY];
+});
 
 /** What `--ci` checks and prints. */
 export interface DemoResult {
@@ -90,8 +89,11 @@ async function main(argv: string[]): Promise<number> {
     const dist = readDist('dev');
     const objects = [...dist.values()].flat();
     const topics = objects.filter((o) => o.kind === 'KafkaTopic');
-    const deployments = objects.filter((o) => o.kind === 'Deployment' && o.spec.template.spec.containers[0].command?.[0] === 'node');
-    progress(`dist/dev: ${objects.length} objects, ${topics.length} KafkaTopics, workloads ${deployments.map((d) => d.metadata.name).join(', ')}`);
+    const workloads = objects.filter((o) => o.kind === 'Deployment' && o.spec.template.spec.containers[0].command?.[0] === 'node');
+    progress(`dist/dev: ${objects.length} objects, ${topics.length} KafkaTopics, workloads ${workloads.map((d) => d.metadata.name).join(', ')}`);
+    const missing = controlPlaneMissing();
+    if (missing) progress(`no kube-apiserver here (${missing}): the event exporter is not run, its Events are replayed with kcat`);
+    const deployments = missing ? workloads.filter((d) => !isExporter(d)) : workloads;
 
     // the real parts
     progress('starting the Kafka broker (Apache Kafka from .cache/kafka/libs), the Alertmanager and the catcher …');
@@ -104,9 +106,15 @@ async function main(argv: string[]): Promise<number> {
     stoppers.push(() => broker.stop());
     stoppers.push(() => am.stop());
     process.env.KAFKA_BROKERS = broker.brokers; // the harness's Kafka helpers read it
+    let cluster: DemoCluster | undefined;
+    if (!missing) {
+      cluster = await startDemoCluster(objects);
+      stoppers.push(() => cluster!.stop());
+    }
     progress(`✓ Kafka ${broker.version} at ${broker.brokers}`);
     progress(`✓ Alertmanager ${am.version}: ${am.url}  (alerts: ${am.url}/#/alerts)`);
     progress(`✓ catcher: ${catcher.url}  (Slack-like page of every alert)`);
+    if (cluster) progress(`✓ ${cluster.api.version} API server: ${cluster.api.url}  (kubectl --kubeconfig ${cluster.api.kubeconfig})`);
 
     // topics as the topic operator makes them
     const topicName = (t: KubeObject) => (t.spec.topicName as string | undefined) ?? t.metadata.name;
@@ -125,21 +133,21 @@ async function main(argv: string[]): Promise<number> {
       { type: 'alertmanager', name: 'alertmanager', url: am.url },
       { type: 'slack', name: 'slack', urlEnv: SLACK_URL_ENV },
     ];
+    const valueOf = (e: EnvVar): string => (e.name === WorkloadEnv.BROKERS ? broker.brokers : e.name === WorkloadEnv.HTTP_PORT ? '0' : e.value!);
     const envFor = (deployment: string) => (declared: readonly EnvVar[]): Record<string, string> => {
       const env: Record<string, string> = {};
       for (const e of declared) {
         if (e.value === undefined) throw new Error(`${deployment}: env ${e.name} comes from ${JSON.stringify(e.valueFrom)}; the demo runs dev's unauthenticated workloads only`);
-        if (e.name === WorkloadEnv.BROKERS) env[e.name] = broker.brokers;
-        else if (e.name === WorkloadEnv.HTTP_PORT) env[e.name] = '0';
-        else if (e.name === AlerterEnv.SINKS) {
+        if (e.name === AlerterEnv.SINKS) {
           env[e.name] = JSON.stringify(sinks);
           env[SLACK_URL_ENV] = `${catcher.url}/slack`;
-        } else env[e.name] = e.value;
+        } else env[e.name] = valueOf(e);
       }
       return env;
     };
     for (const d of deployments) {
-      const pod = await runner.startPod(d, envFor(d.metadata.name));
+      const name = d.metadata.name;
+      const pod = await runner.startPod(d, cluster && isExporter(d) ? (declared) => cluster!.exporterEnv(name, declared, valueOf) : envFor(name));
       pods.push(pod);
     }
     await Promise.all(pods.map((p) => p.waitForLine((l) => l.msg === 'http server listening', 60_000)));
@@ -157,7 +165,8 @@ async function main(argv: string[]): Promise<number> {
       progress,
     };
     progress(`the story: the WordPress pod answers a 404; pod ${CRASHING_POD.namespace}/${CRASHING_POD.name} crash-loops`);
-    for (const source of SOURCES) {
+    const sources = [kcatReplay('logs', 'kcat replay of the log line as Fluent Bit ships it'), cluster?.source ?? kcatReplay('clusterEvents', 'kcat replay of the Events as eventrouter writes them')];
+    for (const source of sources) {
       progress(`playing: ${source.name}`);
       await source.play(ctx);
     }
@@ -191,7 +200,7 @@ async function watch(am: Alertmanager, catcher: Catcher, brokers: string, topicN
     const alerts = await am.getAlerts().catch(() => []);
     const topicRecords = await topicCounts(brokers, topicNames);
     const result: DemoResult = {
-      alertmanagerAlerts: alerts.map((a) => `${a.labels.alertname} ${a.labels.namespace}/${a.labels.pod}`),
+      alertmanagerAlerts: alerts.map((a) => `${a.labels.alertname} ${a.labels.namespace}/${a.labels.pod ?? a.labels.name}`),
       slackMessages: catcher.messages.filter((m) => m.channel === 'slack').map((m) => m.text),
       alertmanagerNotifications: catcher.messages.filter((m) => m.channel === 'alertmanager').map((m) => m.text),
       topicRecords,
