@@ -1,13 +1,13 @@
 import { ApiObject, Testing } from 'cdk8s';
 import { KlaxonChart } from '../../../constructs/klaxon-chart';
-import { NotificationManagerSlackConfig } from '../../../constructs/alerting/notification-manager-slack-config';
-import { NotificationManagerSlackReceiver, NotificationManagerSlackReceiverProps } from '../../../constructs/alerting/notification-manager-slack-receiver';
+import { NotificationManagerSlackConfig } from '../../../constructs/alerting/notification-manager/slack-config';
+import { NotificationManagerSlackReceiver, NotificationManagerSlackReceiverProps } from '../../../constructs/alerting/notification-manager/slack-receiver';
 import {
   NmWebhookTarget,
   NotificationManagerWebhookReceiver,
   NotificationManagerWebhookReceiverProps,
-} from '../../../constructs/alerting/notification-manager-webhook-receiver';
-import { NM_CONFIG_SELECTION_LABEL } from '../../../constructs/alerting/nm-support';
+} from '../../../constructs/alerting/notification-manager/webhook-receiver';
+import { NM_CONFIG_SELECTION_LABEL } from '../../../constructs/alerting/notification-manager/support';
 import { messageOf, namespacedChart, objectsOf, oneOf, schemaProblems } from '../support';
 
 const TOKEN = { name: 'slack-token', key: 'token' };

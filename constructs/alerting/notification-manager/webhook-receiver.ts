@@ -13,9 +13,9 @@
  *   });
  */
 import { Construct } from 'constructs';
-import { Receiver, ReceiverSpec, ReceiverSpecWebhook, ReceiverSpecWebhookHttpConfig } from '../../imports/nm-receiver-notification.kubesphere.io';
-import { checkDnsLabel, checkInteger, checkOneOf, checkUrl, describeProp, PropError } from '../validation';
-import { NmAlertSelector, NmSecretKeyRef, receiverCommon, renderCredential } from './nm-support';
+import { Receiver, ReceiverSpec, ReceiverSpecWebhook, ReceiverSpecWebhookHttpConfig } from '../../../imports/nm-receiver-notification.kubesphere.io';
+import { checkDnsLabel, checkInteger, checkOneOf, checkUrl, describeProp, PropError } from '../../validation';
+import { NmAlertSelector, NmSecretKeyRef, receiverCommon, renderCredential } from './support';
 
 /** An in-cluster Service NM posts to. */
 export interface NmWebhookServiceOptions {

@@ -15,7 +15,7 @@
  */
 import { Names } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { checkDnsLabel, checkNonEmpty, DNS_SUBDOMAIN, describeProp, PropError } from '../validation';
+import { checkDnsLabel, checkNonEmpty, DNS_SUBDOMAIN, describeProp, PropError } from '../../validation';
 
 /** Labels the NM helm chart's NotificationManager selects global receivers by (`globalReceiverSelector.matchLabels`). */
 export const NM_GLOBAL_RECEIVER_LABELS: Readonly<Record<string, string>> = Object.freeze({ type: 'global' });

@@ -12,10 +12,10 @@
  *   });
  */
 import { Construct } from 'constructs';
-import { Receiver, ReceiverSpec } from '../../imports/nm-receiver-notification.kubesphere.io';
-import { checkNonEmptyList, describeProp, PropError } from '../validation';
-import { NotificationManagerSlackConfig } from './notification-manager-slack-config';
-import { NmAlertSelector, receiverCommon } from './nm-support';
+import { Receiver, ReceiverSpec } from '../../../imports/nm-receiver-notification.kubesphere.io';
+import { checkNonEmptyList, describeProp, PropError } from '../../validation';
+import { NotificationManagerSlackConfig } from './slack-config';
+import { NmAlertSelector, receiverCommon } from './support';
 
 /** Props of a NotificationManagerSlackReceiver. */
 export interface NotificationManagerSlackReceiverProps {

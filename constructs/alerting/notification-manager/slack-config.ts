@@ -12,8 +12,8 @@
  * receivers select it by, so each receiver uses exactly this token.
  */
 import { Construct } from 'constructs';
-import { Config, ConfigSpec } from '../../imports/nm-config-notification.kubesphere.io';
-import { checkSelectionLabels, configSelectionValue, NM_CONFIG_SELECTION_LABEL, NM_DEFAULT_CONFIG_LABELS, NM_KLAXON_LABELS, NmSecretKeyRef, renderCredential } from './nm-support';
+import { Config, ConfigSpec } from '../../../imports/nm-config-notification.kubesphere.io';
+import { checkSelectionLabels, configSelectionValue, NM_CONFIG_SELECTION_LABEL, NM_DEFAULT_CONFIG_LABELS, NM_KLAXON_LABELS, NmSecretKeyRef, renderCredential } from './support';
 
 /** Props of a NotificationManagerSlackConfig. */
 export interface NotificationManagerSlackConfigProps {
