@@ -16,13 +16,13 @@ import type { AlertRuleSpec } from '../contracts/alert-rules';
 import { requiredLiterals } from '../contracts/regex-safety';
 
 const SAFE_TEXT = /^[A-Za-z0-9 _\-.,:;=!#%@~'()[\]{}+*?|^$`]+$/;
-const SHAPE = ['"log"', '"kubernetes"', '"namespace_name"', '"pod_name"'].map((s) => Buffer.from(s));
-const UNICODE_ESCAPE = Buffer.from('\\u');
+const SHAPE = ['"log"', '"kubernetes"', '"namespace_name"', '"pod_name"'];
+const UNICODE_ESCAPE = '\\u';
 
-/** The raw texts of one rule: all of `all`, and one of each list in `anyOf`. */
+/** The raw texts of one rule (ASCII): all of `all`, and one of each list in `anyOf`. */
 export interface RuleNeedles {
-  readonly all: readonly Buffer[];
-  readonly anyOf: ReadonlyArray<readonly Buffer[]>;
+  readonly all: readonly string[];
+  readonly anyOf: ReadonlyArray<readonly string[]>;
 }
 
 /** The needles of a log rule, or undefined when it has none (it could match any record). */
@@ -33,7 +33,7 @@ export function ruleNeedles(spec: AlertRuleSpec): RuleNeedles | undefined {
   for (const v of Object.values(m.fields ?? {})) if (typeof v === 'string' && SAFE_TEXT.test(v)) all.push(v);
   const anyOf = [m.namespaces, m.containers].filter((l): l is readonly string[] => l !== undefined && l.every((n) => SAFE_TEXT.test(n)));
   if (all.length === 0 && anyOf.length === 0) return undefined;
-  return { all: all.map((s) => Buffer.from(s)), anyOf: anyOf.map((l) => l.map((s) => Buffer.from(s))) };
+  return { all, anyOf };
 }
 
 /** Skips records no rule could match; `undefined` from `forRules` when some rule could match anything. */
@@ -50,11 +50,18 @@ export class RecordPrefilter {
     return rules.length > 0 ? new RecordPrefilter(rules) : undefined;
   }
 
-  /** False only when the record certainly matches no rule (and looks like a log record). */
+  /**
+   * False only when the record certainly matches no rule (and looks like a log record). The bytes are
+   * read as latin1 (one char per byte, the cheapest decoding): every needle is ASCII, so it is found
+   * in that string exactly when its bytes are in the record. The rules are tried first: a record some
+   * rule may match needs no shape check.
+   */
   mayMatch(value: Buffer | null): boolean {
     if (value === null || value.length === 0 || value[0] !== 0x7b || value[value.length - 1] !== 0x7d) return true;
-    if (value.includes(UNICODE_ESCAPE)) return true;
-    for (const s of SHAPE) if (!value.includes(s)) return true;
-    return this.rules.some((r) => r.all.every((n) => value.includes(n)) && r.anyOf.every((list) => list.some((n) => value.includes(n))));
+    const raw = value.toString('latin1');
+    if (this.rules.some((r) => r.all.every((n) => raw.includes(n)) && r.anyOf.every((list) => list.some((n) => raw.includes(n))))) return true;
+    if (raw.includes(UNICODE_ESCAPE)) return true;
+    for (const s of SHAPE) if (!raw.includes(s)) return true;
+    return false;
   }
 }
