@@ -18,6 +18,7 @@ import { DEFAULT_EVENT_RULES } from './constructs/alerting/default-event-rules';
 import { ANONYMOUS, KafkaStorage } from './constructs/kafka/kafka-cluster';
 import { KlaxonFunctionCode, KlaxonPipeline, KlaxonPipelineProps } from './constructs/pipeline';
 import { pipelineMarkdown } from './constructs/pipeline-graph';
+import { LogShipping } from './constructs/shipping/bind';
 import { FunctionCode } from './constructs/workloads/function-code';
 import { bundlePath } from './functions/build';
 import { EXAMPLE_404_RULE } from './functions/contracts/alert-rules';
@@ -74,10 +75,11 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
     },
     topics: { namespaces: TENANT_NAMESPACES },
     // A production cluster (KubeSphere, as in the seed) usually runs fluent-operator already.
-    logShipping: {
-      kind: 'fluent-operator',
-      options: { listener: 'scram', fluentBitNamespace: 'kubesphere-logging-system', fluentBitPodLabels: { 'app.kubernetes.io/name': 'fluent-bit' } },
-    },
+    logShipping: LogShipping.fluentOperator({
+      listener: 'scram',
+      fluentBitNamespace: 'kubesphere-logging-system',
+      fluentBitPodLabels: { 'app.kubernetes.io/name': 'fluent-bit' },
+    }),
     alerting: { rules: ALERT_RULES },
     // Every pod image must carry a digest; until the digests are recorded here (README, Security model), tags are accepted explicitly.
     images: { requireDigests: true, allowMutableTags: true },
@@ -107,7 +109,7 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
     topics: { namespaces: TENANT_NAMESPACES },
     exporter: false,
     eventrouter: { listener: 'plain' },
-    logShipping: { kind: 'fluent-operator', options: { listener: 'plain', fluentBitNamespace: 'kubesphere-logging-system' } },
+    logShipping: LogShipping.fluentOperator({ listener: 'plain', fluentBitNamespace: 'kubesphere-logging-system' }),
     alerting: { rules: ALERT_RULES },
   },
 };

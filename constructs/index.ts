@@ -45,9 +45,10 @@ export { ContainerImage, KLAXON_IMAGES, type ImagePolicy } from './images';
 export { KlaxonChart } from './klaxon-chart';
 export {
   KlaxonPipeline, NOTIFICATION_MANAGER_ALERTS_URL, type AlertingOptions, type KlaxonFunctionCode,
-  type KlaxonPipelineProps, type LogShipping, type NotificationsOptions, type WorkloadScaling,
+  type KlaxonPipelineProps, type NotificationsOptions, type WorkloadScaling,
 } from './pipeline';
 export { KafkaLagScaler, type KafkaLagScalerProps, type OffsetResetPolicy } from './scaling/kafka-lag-scaler';
+export { LogShipping, type LogShippingContext } from './shipping/bind';
 export { FluentBit, type FluentBitLogLevel, type FluentBitProps } from './shipping/fluent-bit';
 export {
   FluentOperatorKafkaOutput, type FluentOperatorKafkaOutputProps,

@@ -22,8 +22,8 @@ import { KlaxonNetworkPolicies, KlaxonNetworkPoliciesProps } from './network/net
 import { KlaxonTopics, KlaxonTopicsProps } from './kafka/klaxon-topics';
 import { checkPinnedImages, ImagePolicy } from './images';
 import { KlaxonChart } from './klaxon-chart';
-import { FluentBit, FluentBitProps } from './shipping/fluent-bit';
-import { FluentOperatorKafkaOutput, FluentOperatorKafkaOutputProps } from './shipping/fluent-operator-output';
+import { LogShipping } from './shipping/bind';
+import type { ILogShipper } from './shipping/log-shipping';
 import { EventExporter, EventExporterProps } from './sources/event-exporter';
 import { Eventrouter, EventrouterProps } from './sources/eventrouter';
 import { KubeEventer, KubeEventerProps } from './sources/kube-eventer';
@@ -65,13 +65,6 @@ export interface NotificationsOptions {
   readonly webhooks?: NotificationManagerWebhookReceiverProps[];
 }
 
-/** How container logs reach the `logs` topic. */
-export type LogShipping =
-  /** Klaxon's own Fluent Bit DaemonSet (in the logging namespace). */
-  | { readonly kind: 'fluent-bit'; readonly options?: Omit<FluentBitProps, 'topic'> }
-  /** ClusterInput/ClusterFilter/ClusterOutput for a cluster that already runs fluent-operator. */
-  | { readonly kind: 'fluent-operator'; readonly options?: Omit<FluentOperatorKafkaOutputProps, 'topic'> };
-
 /** Props of a KlaxonPipeline. */
 export interface KlaxonPipelineProps {
   /** Namespace of Kafka, the event sources and the workloads. @default 'klaxon' */
@@ -88,7 +81,7 @@ export interface KlaxonPipelineProps {
   readonly eventrouter?: Omit<EventrouterProps, 'topic'>;
   /** kube-eventer with its own sinks (its Kafka sink cannot write to Kafka 4; see README). @default - none: event rules of the alerter replace its Warning → Notification Manager flood */
   readonly kubeEventer?: KubeEventerProps;
-  /** How container logs reach the `logs` topic. @default { kind: 'fluent-bit' } */
+  /** How container logs reach the `logs` topic. @default LogShipping.fluentBit() */
   readonly logShipping?: LogShipping;
   /** Code of the workloads. */
   readonly code: KlaxonFunctionCode;
@@ -130,10 +123,10 @@ export class KlaxonPipeline {
   public readonly eventrouter?: Eventrouter;
   /** kube-eventer, when configured (e.g. `KubeEventerWebhookBody.alertmanagerWebhook()` to Notification Manager). */
   public readonly kubeEventer?: KubeEventer;
-  /** Chart with the log shipper (and its namespace, for the Fluent Bit DaemonSet). */
+  /** Chart with the log shipper (and its namespace, for the Fluent Bit DaemonSet); empty with `LogShipping.none()`. */
   public readonly loggingChart: KlaxonChart;
-  /** The log shipper writing container logs to `logs`. */
-  public readonly logShipper: FluentBit | FluentOperatorKafkaOutput;
+  /** The log shipper writing container logs to `logs`; absent with `LogShipping.none()`. */
+  public readonly logShipper?: ILogShipper;
   /** Chart with the workloads that read Kafka. */
   public readonly workloadsChart: KlaxonChart;
   /** events-fanout: cluster-events → one topic per namespace. */
@@ -179,21 +172,21 @@ export class KlaxonPipeline {
     if (props.eventrouter) this.eventrouter = new Eventrouter(this.sourcesChart, 'Eventrouter', { ...props.eventrouter, topic: this.topics.clusterEvents });
     if (props.kubeEventer) this.kubeEventer = new KubeEventer(this.sourcesChart, 'KubeEventer', props.kubeEventer);
 
-    this.loggingChart = new KlaxonChart(app, 'logging', { namespace: this.loggingNamespace });
-    this.loggingChart.addDependency(this.kafkaChart);
-    const shipping = props.logShipping ?? { kind: 'fluent-bit' };
-    // On a listener that authenticates, the shipper logs in as its own KafkaUser (Write on `logs` only).
-    const shipperListener = shipping.options?.listener === undefined ? this.cluster.workloadListener : this.cluster.listener(shipping.options.listener);
-    const shipperUser = shipping.options?.user ?? (shipperListener.authentication === 'scram-sha-512'
-      ? new KafkaUser(this.cluster, 'LogShipperUser', { userName: LOG_SHIPPER_USER, authentication: 'scram-sha-512' })
-      : undefined);
-    const shippingOptions = { ...shipping.options, ...(shipperUser ? { user: shipperUser } : {}), topic: this.topics.logs };
-    if (shipping.kind === 'fluent-bit') {
-      namespace(this.loggingChart, this.loggingNamespace, 'privileged');
-      this.logShipper = new FluentBit(this.loggingChart, 'FluentBit', shippingOptions);
-    } else {
-      this.logShipper = new FluentOperatorKafkaOutput(this.loggingChart, 'FluentOperator', shippingOptions);
-    }
+    const loggingChart = (this.loggingChart = new KlaxonChart(app, 'logging', { namespace: this.loggingNamespace }));
+    loggingChart.addDependency(this.kafkaChart);
+    let shipperUser: KafkaUser | undefined;
+    this.logShipper = (props.logShipping ?? LogShipping.fluentBit()).bind({
+      chart: loggingChart,
+      topic: this.topics.logs,
+      cluster: this.cluster,
+      // On a listener that authenticates, the shipper logs in as its own KafkaUser (Write on `logs` only).
+      shipperUser: (listener) => {
+        const on = listener === undefined ? this.cluster.workloadListener : this.cluster.listener(listener);
+        if (on.authentication !== 'scram-sha-512') return undefined;
+        return (shipperUser ??= new KafkaUser(this.cluster, 'LogShipperUser', { userName: LOG_SHIPPER_USER, authentication: 'scram-sha-512' }));
+      },
+      addNamespace: (podSecurity) => namespace(loggingChart, this.loggingNamespace, podSecurity),
+    });
 
     this.workloadsChart = new KlaxonChart(app, 'workloads', { namespace: this.namespace });
     this.workloadsChart.addDependency(this.kafkaChart);

@@ -1,6 +1,7 @@
 import { Testing } from 'cdk8s';
 import { ContainerImage, KLAXON_IMAGES, unpinnedImages } from '../../constructs/images';
 import { KlaxonPipeline } from '../../constructs/pipeline';
+import { LogShipping } from '../../constructs/shipping/bind';
 import { FunctionCode } from '../../constructs/workloads/function-code';
 import { EXAMPLE_404_RULE } from '../../functions/contracts/alert-rules';
 import { messageOf } from './support';
@@ -47,7 +48,7 @@ describe('KlaxonPipeline images', () => {
     const p = new KlaxonPipeline(pinned, {
       code: code(digest(KLAXON_IMAGES.node.reference)),
       alerting: { rules: [EXAMPLE_404_RULE] },
-      logShipping: { kind: 'fluent-bit', options: { image: digest(KLAXON_IMAGES.fluentBit.reference) } },
+      logShipping: LogShipping.fluentBit({ image: digest(KLAXON_IMAGES.fluentBit.reference) }),
       images: { requireDigests: true },
     });
     const remaining = unpinnedImages(p.workloadsChart);

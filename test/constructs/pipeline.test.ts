@@ -1,6 +1,8 @@
-import { App, Chart, Size, Testing } from 'cdk8s';
+import { ApiObject, App, Chart, Size, Testing } from 'cdk8s';
+import { Construct } from 'constructs';
 import { ANONYMOUS, KafkaStorage } from '../../constructs/kafka/kafka-cluster';
 import { KlaxonPipeline, KlaxonPipelineProps, NOTIFICATION_MANAGER_ALERTS_URL } from '../../constructs/pipeline';
+import { LogShipping, LogShippingContext } from '../../constructs/shipping/bind';
 import { FunctionCode } from '../../constructs/workloads/function-code';
 import { DEFAULT_EVENT_RULES } from '../../constructs/alerting/default-event-rules';
 import { KubeEventerSink, KubeEventerWebhookBody } from '../../constructs/sources/kube-eventer-sinks';
@@ -115,7 +117,7 @@ describe('KlaxonPipeline', () => {
 
   test('with fluent-operator shipping there is no DaemonSet and no logging namespace, but a ClusterOutput to logs', () => {
     // GIVEN / WHEN
-    const { pipeline: p } = pipeline({ logShipping: { kind: 'fluent-operator' } });
+    const { pipeline: p } = pipeline({ logShipping: LogShipping.fluentOperator() });
 
     // THEN
     expect(objects(p.loggingChart, 'DaemonSet')).toEqual([]);
@@ -124,9 +126,40 @@ describe('KlaxonPipeline', () => {
     expect(output.spec.kafka).toMatchObject({ brokers: p.cluster.bootstrapServers, topics: 'logs' });
   });
 
+  test('LogShipping.none(): no shipper, no shipper KafkaUser, an empty logging chart', () => {
+    // GIVEN / WHEN
+    const { pipeline: p } = pipeline({ logShipping: LogShipping.none() });
+
+    // THEN
+    expect(p.logShipper).toBeUndefined();
+    expect(objects(p.loggingChart)).toEqual([]);
+    expect(objects(p.kafkaChart, 'KafkaUser').map((u) => u.metadata.name)).not.toContain('klaxon-log-shipper');
+  });
+
+  test('a shipper of its own plugs in through bind(): it gets the logs topic, the chart and a shipper user on demand', () => {
+    // GIVEN a shipper the project does not know, on prod's SCRAM listener
+    class ConfigMapShipper extends LogShipping {
+      public bind(ctx: LogShippingContext) {
+        const user = ctx.shipperUser(undefined);
+        const c = new Construct(ctx.chart, 'Custom');
+        new ApiObject(c, 'Settings', { apiVersion: 'v1', kind: 'ConfigMap', data: { topic: ctx.topic.topicName, user: user?.userName ?? '' } });
+        return Object.assign(c, { topic: ctx.topic, allowDuplicateShipping: false, shipperDescription: 'ConfigMapShipper' });
+      }
+    }
+    // WHEN
+    const { pipeline: p } = pipeline({
+      kafka: { listeners: [{ name: 'scram', port: 9094, tls: true, authentication: 'scram-sha-512' }], workloadListener: 'scram' },
+      logShipping: new ConfigMapShipper(),
+    });
+
+    // THEN
+    expect(objects(p.loggingChart, 'ConfigMap')[0].data).toEqual({ topic: 'logs', user: 'klaxon-log-shipper' });
+    expect(objects(p.kafkaChart, 'KafkaUser').map((u) => u.metadata.name)).toContain('klaxon-log-shipper');
+  });
+
   test('cluster-scoped objects carry no namespace', () => {
     // GIVEN / WHEN
-    const { app } = pipeline({ logShipping: { kind: 'fluent-operator' } });
+    const { app } = pipeline({ logShipping: LogShipping.fluentOperator() });
     const all = app.charts.flatMap((c) => objects(c));
     const clusterScoped = all.filter((o) => ['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'ClusterOutput', 'ClusterInput', 'ClusterFilter'].includes(o.kind));
 
@@ -210,7 +243,7 @@ describe('KlaxonPipeline', () => {
         allowAnonymousSuperUser: true,
       },
       eventrouter: { listener: 'plain' },
-      logShipping: { kind: 'fluent-bit', options: { listener: 'plain' } },
+      logShipping: LogShipping.fluentBit({ listener: 'plain' }),
     });
     const kafka = objects(p.kafkaChart, 'Kafka')[0];
     const users = objects(p.kafkaChart, 'KafkaUser');
