@@ -16,9 +16,11 @@ import { AlertRule } from './constructs/alerting/alert-rule';
 import { AlertSink } from './constructs/alerting/alert-sink';
 import { DEFAULT_EVENT_RULES } from './constructs/alerting/default-event-rules';
 import { ANONYMOUS, KafkaStorage } from './constructs/kafka/kafka-cluster';
-import { KlaxonFunctionCode, KlaxonPipeline, KlaxonPipelineProps } from './constructs/pipeline';
+import { KlaxonFunctionCode, KlaxonPipeline, KlaxonPipelineProps, NOTIFICATION_MANAGER_ALERTS_URL } from './constructs/pipeline';
 import { pipelineMarkdown } from './constructs/pipeline-graph';
 import { LogShipping } from './constructs/shipping/bind';
+import { EventSource } from './constructs/sources/bind';
+import { KubeEventerSink, KubeEventerWebhookBody } from './constructs/sources/kube-eventer-sinks';
 import { FunctionCode } from './constructs/workloads/function-code';
 import { bundlePath } from './functions/build';
 import { EXAMPLE_404_RULE } from './functions/contracts/alert-rules';
@@ -107,8 +109,19 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
       allowAnonymousSuperUser: true,
     },
     topics: { namespaces: TENANT_NAMESPACES },
-    exporter: false,
-    eventrouter: { listener: 'plain' },
+    eventSources: [
+      EventSource.eventrouter({ listener: 'plain' }),
+      // kube-eventer's Warning → Notification Manager flood, as the seeds run it (the event rules above are the better path)
+      EventSource.kubeEventer({
+        sinks: [KubeEventerSink.webhook({
+          url: NOTIFICATION_MANAGER_ALERTS_URL,
+          method: 'POST',
+          level: 'Warning',
+          headers: { 'Content-Type': 'application/json' },
+          body: KubeEventerWebhookBody.alertmanagerWebhook(),
+        })],
+      }),
+    ],
     logShipping: LogShipping.fluentOperator({ listener: 'plain', fluentBitNamespace: 'kubesphere-logging-system' }),
     alerting: { rules: ALERT_RULES },
   },

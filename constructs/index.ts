@@ -56,6 +56,7 @@ export {
 export {
   type ContainerLogFormat, type ILogShipper, type KafkaTimestampFormat, type LogShippingOptions,
 } from './shipping/log-shipping';
+export { EventSource, type EventSourceContext } from './sources/bind';
 export { EventExporter, type EventExporterProps, type EventType } from './sources/event-exporter';
 export {
   Eventrouter, EventrouterImage, type EventrouterProps, type EventrouterSasl,

@@ -10,7 +10,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { DEFAULT_NOTIFICATION_MANAGER_URL } from '../functions/contracts/alert-sinks';
 import { WORKLOAD_IDENTITIES } from '../functions/contracts/workload-env';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { AlertSink } from './alerting/alert-sink';
 import { LogAlerter, LogAlerterProps } from './alerting/log-alerter';
 import { NotificationManagerSlackConfig, NotificationManagerSlackConfigProps } from './alerting/notification-manager/slack-config';
@@ -24,9 +24,10 @@ import { checkPinnedImages, ImagePolicy } from './images';
 import { KlaxonChart } from './klaxon-chart';
 import { LogShipping } from './shipping/bind';
 import type { ILogShipper } from './shipping/log-shipping';
-import { EventExporter, EventExporterProps } from './sources/event-exporter';
-import { Eventrouter, EventrouterProps } from './sources/eventrouter';
-import { KubeEventer, KubeEventerProps } from './sources/kube-eventer';
+import { EventSource } from './sources/bind';
+import { EventExporter } from './sources/event-exporter';
+import { Eventrouter } from './sources/eventrouter';
+import { KubeEventer } from './sources/kube-eventer';
 import { KafkaLagScaler, KafkaLagScalerProps } from './scaling/kafka-lag-scaler';
 import { checkNamespaceName, describeProp, PropError } from './validation';
 import { EventsFanout, EventsFanoutProps } from './workloads/events-fanout';
@@ -44,7 +45,7 @@ export interface KlaxonFunctionCode {
   readonly eventsFanout: FunctionCode;
   /** Code of log-alerter. */
   readonly logAlerter: FunctionCode;
-  /** Code of event-exporter; required while the exporter is on ('exporter' not false). @default - none */
+  /** Code of event-exporter; required while `EventSource.exporter()` is a source. @default - none */
   readonly eventExporter?: FunctionCode;
 }
 
@@ -75,12 +76,8 @@ export interface KlaxonPipelineProps {
   readonly kafka?: KafkaClusterProps;
   /** The standard topic set (logs, cluster-events, per-namespace fanout topics, dead letters). @default - KlaxonTopics defaults */
   readonly topics?: Omit<KlaxonTopicsProps, 'cluster'>;
-  /** Klaxon's event exporter writing Kubernetes Events to `cluster-events`, or `false` for none. @default - EventExporter defaults (two replicas, all namespaces) */
-  readonly exporter?: Omit<EventExporterProps, 'topic' | 'code'> | false;
-  /** eventrouter writing Kubernetes Events to `cluster-events` (an alternative or addition to the exporter; it cannot authenticate: it needs a listener opened for it, see README). @default - none */
-  readonly eventrouter?: Omit<EventrouterProps, 'topic'>;
-  /** kube-eventer with its own sinks (its Kafka sink cannot write to Kafka 4; see README). @default - none: event rules of the alerter replace its Warning → Notification Manager flood */
-  readonly kubeEventer?: KubeEventerProps;
+  /** Where Kubernetes Events come from (each writes `cluster-events`); at most one of each kind. @default [EventSource.exporter()] */
+  readonly eventSources?: EventSource[];
   /** How container logs reach the `logs` topic. @default LogShipping.fluentBit() */
   readonly logShipping?: LogShipping;
   /** Code of the workloads. */
@@ -117,11 +114,13 @@ export class KlaxonPipeline {
   public readonly topics: KlaxonTopics;
   /** Chart with the event sources (event-exporter, eventrouter, kube-eventer). */
   public readonly sourcesChart: KlaxonChart;
-  /** event-exporter → cluster-events (the default source), unless 'exporter' is false. */
+  /** The event sources, as bound from `eventSources`. */
+  public readonly sources: IConstruct[];
+  /** event-exporter → cluster-events (the default source), when it is a source. */
   public readonly exporter?: EventExporter;
-  /** eventrouter → cluster-events, when configured. */
+  /** eventrouter → cluster-events, when it is a source. */
   public readonly eventrouter?: Eventrouter;
-  /** kube-eventer, when configured (e.g. `KubeEventerWebhookBody.alertmanagerWebhook()` to Notification Manager). */
+  /** kube-eventer, when it is a source (e.g. `KubeEventerWebhookBody.alertmanagerWebhook()` to Notification Manager). */
   public readonly kubeEventer?: KubeEventer;
   /** Chart with the log shipper (and its namespace, for the Fluent Bit DaemonSet); empty with `LogShipping.none()`. */
   public readonly loggingChart: KlaxonChart;
@@ -158,19 +157,20 @@ export class KlaxonPipeline {
     // the workload grants it exactly its ACLs, and its pods and scaler log in as it).
     const workloadUser = (id: string, userName: string): KafkaUser | undefined =>
       this.cluster.workloadListener.authentication === 'none' ? undefined : new KafkaUser(this.cluster, id, { userName });
-    if (props.exporter !== false) {
-      if (!props.code.eventExporter) {
-        throw new PropError(`${describeProp('code.eventExporter', undefined, 'KlaxonPipeline')} must be set while the event exporter is on: FunctionCode.fromBundle(bytes) of functions/event-exporter, or set 'exporter: false'.`);
-      }
-      this.exporter = new EventExporter(this.sourcesChart, 'EventExporter', {
-        ...props.exporter,
-        user: props.exporter?.user ?? workloadUser('EventExporterUser', WORKLOAD_IDENTITIES.eventExporter.name),
-        topic: this.topics.clusterEvents,
-        code: props.code.eventExporter,
-      });
-    }
-    if (props.eventrouter) this.eventrouter = new Eventrouter(this.sourcesChart, 'Eventrouter', { ...props.eventrouter, topic: this.topics.clusterEvents });
-    if (props.kubeEventer) this.kubeEventer = new KubeEventer(this.sourcesChart, 'KubeEventer', props.kubeEventer);
+    const eventSources = props.eventSources ?? [EventSource.exporter()];
+    const kinds = eventSources.map((source) => source.kind);
+    const twice = kinds.find((kind, i) => kinds.indexOf(kind) !== i);
+    if (twice !== undefined) throw new PropError(`${describeProp('eventSources', kinds, 'KlaxonPipeline')} names '${twice}' twice: every source writes every Event, so each would arrive twice.`);
+    this.sources = eventSources.map((source) => source.bind({
+      chart: this.sourcesChart,
+      topic: this.topics.clusterEvents,
+      cluster: this.cluster,
+      exporterCode: props.code.eventExporter,
+      workloadUser,
+    }));
+    this.exporter = this.sources.find((s): s is EventExporter => s instanceof EventExporter);
+    this.eventrouter = this.sources.find((s): s is Eventrouter => s instanceof Eventrouter);
+    this.kubeEventer = this.sources.find((s): s is KubeEventer => s instanceof KubeEventer);
 
     const loggingChart = (this.loggingChart = new KlaxonChart(app, 'logging', { namespace: this.loggingNamespace }));
     loggingChart.addDependency(this.kafkaChart);

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { ANONYMOUS, KafkaStorage } from '../../constructs/kafka/kafka-cluster';
 import { KlaxonPipeline, KlaxonPipelineProps, NOTIFICATION_MANAGER_ALERTS_URL } from '../../constructs/pipeline';
 import { LogShipping, LogShippingContext } from '../../constructs/shipping/bind';
+import { EventSource } from '../../constructs/sources/bind';
 import { FunctionCode } from '../../constructs/workloads/function-code';
 import { DEFAULT_EVENT_RULES } from '../../constructs/alerting/default-event-rules';
 import { KubeEventerSink, KubeEventerWebhookBody } from '../../constructs/sources/kube-eventer-sinks';
@@ -45,7 +46,7 @@ describe('KlaxonPipeline', () => {
 
   test('every workload and source takes brokers and topics from the cluster and topic objects', () => {
     // GIVEN
-    const { pipeline: p } = pipeline({ topics: { namespaces: ['shop'] }, eventrouter: {} });
+    const { pipeline: p } = pipeline({ topics: { namespaces: ['shop'] }, eventSources: [EventSource.exporter(), EventSource.eventrouter()] });
 
     // WHEN
     const deployment = objects(p.workloadsChart, 'Deployment')[0];
@@ -90,7 +91,7 @@ describe('KlaxonPipeline', () => {
     const kubeEventer = {
       sinks: [KubeEventerSink.webhook({ url: NOTIFICATION_MANAGER_ALERTS_URL, method: 'POST' as const, level: 'Warning' as const, headers: { 'Content-Type': 'application/json' }, body: KubeEventerWebhookBody.alertmanagerWebhook() })],
     };
-    const { pipeline: p } = pipeline({ kubeEventer });
+    const { pipeline: p } = pipeline({ eventSources: [EventSource.exporter(), EventSource.kubeEventer(kubeEventer)] });
     const deployment = objects(p.sourcesChart, 'Deployment').find((d) => d.metadata.name.includes('kubeeventer'));
     const container = deployment.spec.template.spec.containers[0];
     const sinks = [...(container.command ?? []), ...(container.args ?? [])].filter((a: string) => a.startsWith('--sink='));
@@ -242,7 +243,7 @@ describe('KlaxonPipeline', () => {
         superUsers: [ANONYMOUS],
         allowAnonymousSuperUser: true,
       },
-      eventrouter: { listener: 'plain' },
+      eventSources: [EventSource.exporter(), EventSource.eventrouter({ listener: 'plain' })],
       logShipping: LogShipping.fluentBit({ listener: 'plain' }),
     });
     const kafka = objects(p.kafkaChart, 'Kafka')[0];
@@ -269,6 +270,26 @@ describe('KlaxonPipeline', () => {
       "'fanout.replicas' (2) of KlaxonPipeline would be ignored: KEDA owns the replica count while 'scaling.fanout' is on. " +
       "Set 'scaling.fanout.minReplicas' (and maxReplicas) instead, or 'scaling.fanout: false' for a fixed count.",
     );
+  });
+
+  test('fails if one kind of event source is given twice, naming the kinds', () => {
+    expect(messageOf(() => pipeline({ eventSources: [EventSource.eventrouter(), EventSource.exporter(), EventSource.eventrouter({ listener: 'plain' })] }))).toBe(
+      `'eventSources' (["eventrouter","exporter","eventrouter"]) of KlaxonPipeline names 'eventrouter' twice: every source writes every Event, so each would arrive twice.`,
+    );
+  });
+
+  test('fails if the exporter is a source but its bundle was not given', () => {
+    expect(messageOf(() => pipeline({ code: { eventsFanout: code.eventsFanout, logAlerter: code.logAlerter } }))).toMatch(
+      /^'code.eventExporter' \(undefined\) of KlaxonPipeline must be set while EventSource.exporter\(\) is a source/,
+    );
+  });
+
+  test('eventSources: [] renders no event source; eventrouter alone needs no exporter bundle', () => {
+    expect(pipeline({ eventSources: [] }).pipeline.sources).toEqual([]);
+    const { pipeline: p } = pipeline({ code: { eventsFanout: code.eventsFanout, logAlerter: code.logAlerter }, eventSources: [EventSource.eventrouter()] });
+    expect(p.exporter).toBeUndefined();
+    expect(p.sources).toEqual([p.eventrouter]);
+    expect(objects(p.sourcesChart, 'Deployment').map((d) => d.metadata.labels['app.kubernetes.io/name'])).toEqual(['eventrouter']);
   });
 
   test('fails if the logging namespace is the main namespace', () => {
