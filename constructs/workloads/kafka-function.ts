@@ -26,7 +26,9 @@ import { ApiObjectMetadata, Chart, Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { DEFAULT_HTTP_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, RuntimeTuningEnv, WorkloadEnv } from '../../functions/contracts/workload-env';
+import { DEFAULT_HTTP_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, LOG_LEVELS, LogLevel, RuntimeTuningEnv, SHUTDOWN_TIMEOUT_MS_RANGE, WorkloadEnv } from '../../functions/contracts/workload-env';
+/** Log levels the runtime understands (LOG_LEVEL). */
+export type { LogLevel } from '../../functions/contracts/workload-env';
 import type { ConsumerGroup } from '../kafka/consumer-group';
 import { KafkaClientAccess } from '../kafka/kafka-client-access';
 import { allowListenerClient, IKafkaCluster, KafkaCluster } from '../kafka/kafka-cluster';
@@ -35,12 +37,6 @@ import type { KafkaUser } from '../kafka/kafka-user';
 import { CONFIG_HASH_ANNOTATION, httpProbe, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../pod-support';
 import { checkDnsLabel, checkInteger, checkOneOf, describeProp, PropError } from '../validation';
 import { FunctionCode, FunctionCodeConfig } from './function-code';
-
-/** Log levels the runtime understands. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-/** The levels, in order. */
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 /**
  * How long the runtime may take to shut down after SIGTERM (stop consumer, commit, disconnect, close
@@ -51,9 +47,6 @@ export const DEFAULT_SHUTDOWN_TIMEOUT = Duration.millis(DEFAULT_SHUTDOWN_TIMEOUT
 
 /** Node's own options variable; set from the memory limit unless `env` gives it. */
 const NODE_OPTIONS = 'NODE_OPTIONS';
-
-/** The range of KLAXON_SHUTDOWN_TIMEOUT_MS the runtime accepts (functions/runtime/config.ts). */
-const SHUTDOWN_TIMEOUT_MS_RANGE = { min: 100, max: 600_000 } as const;
 
 /** Name of the container port of the runtime's /livez, /readyz and /metrics server. */
 export const HTTP_PORT_NAME = 'http';

@@ -77,6 +77,15 @@ export const RuntimeTuningEnv = {
  */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 8000;
 
+/** The range of KLAXON_SHUTDOWN_TIMEOUT_MS the runtime accepts. */
+export const SHUTDOWN_TIMEOUT_MS_RANGE = { min: 100, max: 600_000 } as const;
+
+/** The log levels the runtime understands (LOG_LEVEL), in order. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** One of LOG_LEVELS. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /** Default of KLAXON_FETCH_MAX_BYTES: 4 MiB (kafkajs's own default is 10 MiB). */
 export const DEFAULT_FETCH_MAX_BYTES = 4 * 1024 * 1024;
 

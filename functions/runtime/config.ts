@@ -13,6 +13,7 @@ import {
   DEFAULT_FETCH_MAX_PARTITION_BYTES,
   DEFAULT_HTTP_PORT,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  SHUTDOWN_TIMEOUT_MS_RANGE,
   RuntimeTuningEnv,
   WorkloadEnv,
 } from '../contracts/workload-env';
@@ -192,7 +193,7 @@ export function runtimeSettings(defaults: WorkloadDefaults = GENERIC_DEFAULTS) {
       env: RuntimeTuningEnv.SHUTDOWN_TIMEOUT_MS,
       description: 'bound on a graceful stop after SIGTERM; keep it below terminationGracePeriodSeconds',
       default: DEFAULT_SHUTDOWN_TIMEOUT_MS,
-      parse: integer(100, 600_000),
+      parse: integer(SHUTDOWN_TIMEOUT_MS_RANGE.min, SHUTDOWN_TIMEOUT_MS_RANGE.max),
     },
     retryInitialMs: {
       env: RuntimeTuningEnv.RETRY_INITIAL_MS,

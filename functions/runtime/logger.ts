@@ -4,8 +4,9 @@
  * one and passes it down.
  */
 
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+import { LOG_LEVELS, LogLevel } from '../contracts/workload-env';
+
+export { LOG_LEVELS, type LogLevel };
 
 export type LogFields = Readonly<Record<string, unknown>>;
 
