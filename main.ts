@@ -19,6 +19,7 @@ import { ANONYMOUS, KafkaStorage } from './constructs/kafka/kafka-cluster';
 import { KlaxonFunctionCode, KlaxonPipeline, KlaxonPipelineProps } from './constructs/pipeline';
 import { pipelineMarkdown } from './constructs/pipeline-graph';
 import { FunctionCode } from './constructs/workloads/function-code';
+import { NamespaceTopics } from './constructs/workloads/namespace-topics';
 import { bundlePath } from './functions/build';
 import { EXAMPLE_404_RULE } from './functions/contracts/alert-rules';
 
@@ -107,6 +108,8 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
     topics: { namespaces: TENANT_NAMESPACES },
     exporter: false,
     eventrouter: { listener: 'plain' },
+    // Team namespaces appear here without a redeploy: the fanout creates `events.<ns>` on first sight.
+    fanout: { namespaceTopics: NamespaceTopics.createOnFirstSight() },
     logShipping: { kind: 'fluent-operator', options: { listener: 'plain', fluentBitNamespace: 'kubesphere-logging-system' } },
     alerting: { rules: ALERT_RULES },
   },

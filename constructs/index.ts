@@ -30,3 +30,4 @@ export * from './validation';
 export * from './workloads/events-fanout';
 export * from './workloads/function-code';
 export * from './workloads/kafka-function';
+export * from './workloads/namespace-topics';

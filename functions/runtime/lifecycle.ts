@@ -13,10 +13,12 @@
  * 5. The consumer crashed for good (a non-retriable error, or KLAXON_MAX_RESTARTS crashes in a row):
  *    /livez fails, the same stop runs, the process exits 1 so Kubernetes restarts it.
  */
+import type { Admin } from 'kafkajs';
 import { ConfigError, Env, RuntimeConfig, SettingsOf, SettingsSpec, WorkloadDefaults, loadConfig, readSettings } from './config';
 import { resolveSecretFiles } from './secret-files';
 import { Handler } from './handler';
 import { HealthServer, HealthState, startHealthServer } from './health';
+import { AdminConnection, workloadKafka } from './kafka-admin';
 import { KafkaClientSecurity, loadKafkaSecurity } from './kafka-security';
 import { Logger, LogSink } from './logger';
 import { RuntimeMetrics } from './metrics';
@@ -35,6 +37,8 @@ export interface WorkloadContext<S extends SettingsSpec> {
   readonly metrics: RuntimeMetrics;
   /** The environment the settings were read from (e.g. variables a setting names, filled from Secrets). @default - process.env */
   readonly env?: Env;
+  /** A Kafka admin client of the workload's cluster and credentials, connected on first call, closed on stop. @default - none (tests) */
+  readonly admin?: () => Promise<Admin>;
 }
 
 /** A workload: its name, defaults, own settings, and a factory for its handler. */
@@ -107,9 +111,10 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
   const logger = new Logger(config.logLevel, { workload: config.clientId }, ports.logSink);
   const metrics = new RuntimeMetrics(config.clientId);
   const health = new HealthState(config.readyStaleMs);
+  const admin = new AdminConnection(workloadKafka(config, security, logger));
   let handler: Handler;
   try {
-    handler = definition.createHandler({ config, settings, logger, metrics, env });
+    handler = definition.createHandler({ config, settings, logger, metrics, env, admin: () => admin.get() });
   } catch (e) {
     return failConfig(e, ports);
   }
@@ -129,6 +134,7 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
     bound.unref?.();
     stopping = (async () => {
       await worker?.stop();
+      await admin.close();
       await server?.close();
       clearTimeout(bound);
       logger.info('stopped', { code, ms: Date.now() - started });
