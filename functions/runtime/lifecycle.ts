@@ -13,7 +13,6 @@
  * 5. The consumer crashed for good (a non-retriable error, or KLAXON_MAX_RESTARTS crashes in a row):
  *    /livez fails, the same stop runs, the process exits 1 so Kubernetes restarts it.
  */
-import type { Admin } from 'kafkajs';
 import { ConfigError, Env, RuntimeConfig, SettingsOf, SettingsSpec, WorkloadDefaults, loadConfig, readSettings } from './config';
 import { resolveSecretFiles } from './secret-files';
 import { Handler } from './handler';
@@ -22,6 +21,7 @@ import { AdminConnection, workloadKafka } from './kafka-admin';
 import { KafkaClientSecurity, loadKafkaSecurity } from './kafka-security';
 import { Logger, LogSink } from './logger';
 import { RuntimeMetrics } from './metrics';
+import type { TopicAdmin } from './topic-creator';
 import { KafkaWorker } from './worker';
 
 /** Exit code for a configuration problem (sysexits EX_CONFIG). */
@@ -37,8 +37,8 @@ export interface WorkloadContext<S extends SettingsSpec> {
   readonly metrics: RuntimeMetrics;
   /** The environment the settings were read from (e.g. variables a setting names, filled from Secrets). @default - process.env */
   readonly env?: Env;
-  /** A Kafka admin client of the workload's cluster and credentials, connected on first call, closed on stop. @default - none (tests) */
-  readonly admin?: () => Promise<Admin>;
+  /** A Kafka admin client (the topic part) of the workload's cluster and credentials, connected on first call, closed on stop. @default - none (tests) */
+  readonly admin?: () => Promise<TopicAdmin>;
 }
 
 /** A workload: its name, defaults, own settings, and a factory for its handler. */
