@@ -168,4 +168,18 @@ describe('dist/kubesphere: the fanout creates the topic of a namespace nobody de
     expect(await partitionsOf('events.team-a')).toBe(declaredTopic.spec.partitions);
     await stop(fanout);
   });
+
+  test('two replicas seeing a new namespace at once create its topic once, and deliver every event', async () => {
+    // GIVEN two fanout pods in one group
+    const replicas = [await startFanout(), await startFanout()];
+    for (const r of replicas) await r.waitForLine((l) => l.msg === 'joined group', 120_000);
+    // WHEN events of the new namespace 'team-c', for six Pods (spread over the partitions), arrive together
+    await produce(Array.from({ length: 6 }, (_, i) => ({ key: `team-c-${i}`, value: eventBytes('core-v1', pod('team-c', i), 30 + i) })));
+    // THEN every event is in events.team-c, and the topic was created once between them
+    expect(await waitForRecords(superUser, ['events.team-c'], 6, 120_000)).toBe(6);
+    expect((await readSeqs(superUser, ['events.team-c'])).map((r) => r.seq).sort((x, y) => x - y)).toEqual([30, 31, 32, 33, 34, 35]);
+    const created = await Promise.all(replicas.map((r) => metric(r, 'klaxon_fanout_topics_created_total')));
+    expect(created.reduce((x, y) => x + y, 0)).toBe(1);
+    await Promise.all(replicas.map(stop));
+  });
 });
