@@ -1,8 +1,9 @@
 /**
  * events-fanout: consumes `cluster-events` and writes each Kubernetes Event to the topic of its
  * namespace (`events.<ns>`), to `cluster-events.cluster-scoped` for cluster-scoped objects, or to
- * `cluster-events.unrouted` for namespaces without a declared topic; records it cannot parse go to
- * the dead-letter topic. Every topic name in its env comes from the KlaxonTopics object, the same
+ * `cluster-events.unrouted` for namespaces without a declared topic (or, with `namespaceTopics:
+ * NamespaceTopics.createOnFirstSight()`, to their own topic, created on first sight); records it
+ * cannot parse go to the dead-letter topic. Every topic name in its env comes from the KlaxonTopics object, the same
  * one that creates the topics.
  *
  * main.ts (the only reader of files):

@@ -24,6 +24,8 @@ export interface CreatedNamespaceTopicOptions {
   readonly config?: Record<string, string | number | boolean>;
 }
 
+const OPTION_KEYS: readonly string[] = ['partitions', 'replicas', 'config'];
+
 /** How events-fanout treats namespaces without a declared topic. */
 export class NamespaceTopics {
   /** Only declared namespaces get a topic; events of the others go to the unrouted topic (the default). */
@@ -51,8 +53,16 @@ export class NamespaceTopics {
    */
   public _resolve(topics: KlaxonTopics, owner: string): CreatedTopicSpec | undefined {
     if (!this.createsTopics) return undefined;
+    const options = this.options ?? {};
+    if (typeof options !== 'object' || Array.isArray(options)) {
+      throw new PropError(`${describeProp('namespaceTopics', options, owner)} must be NamespaceTopics.createOnFirstSight({ partitions, replicas, config }) with an object.`);
+    }
+    const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.includes(k));
+    if (unknown.length > 0) {
+      throw new PropError(`${describeProp(`namespaceTopics.${unknown[0]}`, (options as Record<string, unknown>)[unknown[0]], owner)} is not an option of createOnFirstSight(); the options are ${OPTION_KEYS.map((k) => `'${k}'`).join(', ')}.`);
+    }
     const declared = topics.namespaceTopicSettings;
-    const { partitions: p, replicas: r, config: extra } = this.options ?? {};
+    const { partitions: p, replicas: r, config: extra } = options;
     const partitions = checkInteger('namespaceTopics.partitions', p ?? declared.partitions, { min: 1, max: CREATED_TOPIC_LIMITS.maxPartitions, owner });
     const replicas = checkInteger('namespaceTopics.replicas', r ?? declared.replicas, { min: 1, max: CREATED_TOPIC_LIMITS.maxReplicas, owner });
     const brokers = topics.cluster.brokerCount;

@@ -6,9 +6,9 @@
  * 2. Start the HTTP server (/livez, /readyz, /metrics), then the Kafka worker; `start()` resolves
  *    when the group is joined.
  * 3. SIGTERM or SIGINT: stop the consumer (the batch in hand ends, resolved offsets are committed,
- *    the group is left), disconnect, close the HTTP server, exit 0 — all within
- *    KLAXON_SHUTDOWN_TIMEOUT_MS; past that bound the process exits 1 (the offsets of the records in
- *    hand were not committed; they will be consumed again).
+ *    the group is left), disconnect (the admin client too, if the workload used one), close the
+ *    HTTP server, exit 0 — all within KLAXON_SHUTDOWN_TIMEOUT_MS; past that bound the process exits
+ *    1 (the offsets of the records in hand were not committed; they will be consumed again).
  * 4. A promise rejection nobody handled (a bug): logged as JSON, the same stop, exit 1.
  * 5. The consumer crashed for good (a non-retriable error, or KLAXON_MAX_RESTARTS crashes in a row):
  *    /livez fails, the same stop runs, the process exits 1 so Kubernetes restarts it.

@@ -98,6 +98,12 @@ describe('NamespaceTopics', () => {
     );
   });
 
+  test('fails if an option is not one of createOnFirstSight()', () => {
+    expect(messageOf(() => fanout(NamespaceTopics.createOnFirstSight({ partition: 6 } as unknown as { partitions: number })))).toBe(
+      "'namespaceTopics.partition' (6) of EventsFanout 'EventsFanout' is not an option of createOnFirstSight(); the options are 'partitions', 'replicas', 'config'.",
+    );
+  });
+
   test('fails if partitions is not a whole number of at least 1', () => {
     expect(messageOf(() => fanout(NamespaceTopics.createOnFirstSight({ partitions: 0 })))).toBe("'namespaceTopics.partitions' (0) of EventsFanout 'EventsFanout' must be at least 1.");
     expect(messageOf(() => fanout(NamespaceTopics.createOnFirstSight({ partitions: 1.5 })))).toBe("'namespaceTopics.partitions' (1.5) of EventsFanout 'EventsFanout' must be a whole number.");
