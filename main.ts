@@ -22,6 +22,7 @@ import { LogShipping } from './constructs/shipping/bind';
 import { EventSource } from './constructs/sources/bind';
 import { KubeEventerSink, KubeEventerWebhookBody } from './constructs/sources/kube-eventer-sinks';
 import { FunctionCode } from './constructs/workloads/function-code';
+import { NamespaceTopics } from './constructs/workloads/namespace-topics';
 import { bundlePath } from './functions/build';
 import { EXAMPLE_404_RULE } from './functions/contracts/alert-rules';
 
@@ -122,6 +123,8 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
         })],
       }),
     ],
+    // Team namespaces appear here without a redeploy: the fanout creates `events.<ns>` on first sight.
+    fanout: { namespaceTopics: NamespaceTopics.createOnFirstSight() },
     logShipping: LogShipping.fluentOperator({ listener: 'plain', fluentBitNamespace: 'kubesphere-logging-system' }),
     alerting: { rules: ALERT_RULES },
   },

@@ -74,6 +74,7 @@ export {
 } from './sources/kube-eventer-sinks';
 export { PropError } from './validation';
 export { EventsFanout, type EventsFanoutProps } from './workloads/events-fanout';
+export { NamespaceTopics, type CreatedNamespaceTopicOptions } from './workloads/namespace-topics';
 export {
   BundleCode, FunctionCode, ImageCode, type BundleCodeOptions, type FunctionCodeBindOptions,
   type FunctionCodeConfig, type FunctionCodeInit, type ImageCodeOptions,

@@ -137,6 +137,11 @@ export class KlaxonTopics extends Construct {
     return [this.logs, this.clusterEvents, this.clusterScoped, this.unrouted, this.deadLetter, ...this.byNamespace.values()];
   }
 
+  /** Partitions, replicas and config every namespace topic gets (the events topics' settings; `unrouted` is made with them). */
+  public get namespaceTopicSettings(): { partitions: number; replicas: number; config: Record<string, string | number | boolean> } {
+    return { partitions: this.unrouted.partitions, replicas: this.unrouted.replicas, config: this.unrouted.config };
+  }
+
   /** The fanout topic of a declared namespace, or undefined (its events go to `unrouted`). */
   public topicForNamespace(namespace: string): KafkaTopic | undefined {
     return this.byNamespace.get(namespace);

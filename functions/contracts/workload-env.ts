@@ -31,6 +31,14 @@ export const FanoutEnv = {
   CLUSTER_SCOPED_TOPIC: 'FANOUT_CLUSTER_SCOPED_TOPIC',
   /** Topic for events of namespaces with no declared topic. */
   UNROUTED_TOPIC: 'FANOUT_UNROUTED_TOPIC',
+  /** `true`: the topic of a namespace without a declared topic is created on first sight (Kafka admin). Unset: declared-only. */
+  CREATE_NAMESPACE_TOPICS: 'FANOUT_CREATE_NAMESPACE_TOPICS',
+  /** Partitions of a topic created on first sight. */
+  CREATED_TOPIC_PARTITIONS: 'FANOUT_CREATED_TOPIC_PARTITIONS',
+  /** Replication factor of a topic created on first sight. */
+  CREATED_TOPIC_REPLICAS: 'FANOUT_CREATED_TOPIC_REPLICAS',
+  /** Topic config of a topic created on first sight: a JSON object of Kafka topic config keys to string values. */
+  CREATED_TOPIC_CONFIG: 'FANOUT_CREATED_TOPIC_CONFIG',
 } as const;
 
 /** The port the runtime's HTTP server listens on unless HTTP_PORT says otherwise. */

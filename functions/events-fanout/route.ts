@@ -15,7 +15,9 @@
  *    - not a DNS label → dead letter `bad-namespace` (no legal topic can be named after it).
  * 4. With a non-empty FANOUT_NAMESPACES list, a namespace not in it → the unrouted topic (the
  *    `klaxon_fanout_routed_total{route="unrouted"}` metric counts them). Otherwise → the namespace
- *    topic `namespaceTopicName(namespace, prefix)` (`events.<namespace>` by default).
+ *    topic `namespaceTopicName(namespace, prefix)` (`events.<namespace>` by default). With
+ *    `createUndeclared` (opt-in), a namespace without a declared topic goes to its namespace topic
+ *    too, marked `undeclared`: the workload creates that topic on first sight (first-sight.ts).
  * 5. Key: the involved object's uid, or `kind/namespace/name` when it has none, so all events of
  *    one object land in one partition, in source order. Order is kept as far as the source keeps
  *    it: eventrouter keys its records by object name (one source partition per object), raw Events
@@ -40,6 +42,8 @@ export interface RoutingRules {
   readonly clusterScopedTopic: string;
   /** Topic for events of namespaces with no declared topic. */
   readonly unroutedTopic: string;
+  /** Route a namespace without a declared topic to its namespace topic (marked `undeclared`, to be created) instead of `unroutedTopic`. @default false */
+  readonly createUndeclared?: boolean;
 }
 
 export type RouteKind = 'namespace' | 'cluster-scoped' | 'unrouted';
@@ -52,6 +56,8 @@ export interface Route {
   readonly key: string;
   /** The involved object's namespace (absent for cluster-scoped objects). */
   readonly namespace?: string;
+  /** A namespace topic nobody declared (only with `createUndeclared`): it may have to be created first. */
+  readonly undeclared?: boolean;
 }
 
 /** An eventrouter resync duplicate: handled, nothing to write. */
@@ -86,11 +92,11 @@ export function routeParsed(event: ParsedEvent, rules: RoutingRules): Decision {
   }
   const target = namespaceTarget(namespace, rules);
   if (typeof target === 'string') return new DeadLetter(FanoutReasons.BAD_NAMESPACE, `namespace ${JSON.stringify(namespace)}: ${target}`);
-  return { kind: target.kind, format: event.format, topic: target.topic, key, namespace };
+  return { kind: target.kind, format: event.format, topic: target.topic, key, namespace, undeclared: target.undeclared };
 }
 
 /** Where a namespace's events go, or why no topic can be named after it. */
-type NamespaceTarget = { readonly kind: 'namespace' | 'unrouted'; readonly topic: string } | string;
+type NamespaceTarget = { readonly kind: 'namespace' | 'unrouted'; readonly topic: string; readonly undeclared?: boolean } | string;
 
 /** Namespace → target, per rules: the check and the topic name are made once per namespace, not per record. */
 const TARGETS = new WeakMap<RoutingRules, Map<string, NamespaceTarget>>();
@@ -105,7 +111,9 @@ function namespaceTarget(namespace: string, rules: RoutingRules): NamespaceTarge
   if (target === undefined) {
     const problem = namespaceNameProblem(namespace);
     if (problem) target = problem;
-    else if (rules.namespaces.size > 0 && !rules.namespaces.has(namespace)) target = { kind: 'unrouted', topic: rules.unroutedTopic };
+    else if (rules.namespaces.has(namespace)) target = { kind: 'namespace', topic: namespaceTopicName(namespace, rules.namespaceTopicPrefix) };
+    else if (rules.createUndeclared) target = { kind: 'namespace', topic: namespaceTopicName(namespace, rules.namespaceTopicPrefix), undeclared: true };
+    else if (rules.namespaces.size > 0) target = { kind: 'unrouted', topic: rules.unroutedTopic };
     else target = { kind: 'namespace', topic: namespaceTopicName(namespace, rules.namespaceTopicPrefix) };
     if (known.size >= MAX_REMEMBERED_NAMESPACES) known.clear();
     known.set(namespace, target);

@@ -5,11 +5,14 @@
  */
 import { Counter } from 'prom-client';
 import { DEFAULT_CLUSTER_EVENTS_TOPIC, DEFAULT_CLUSTER_SCOPED_TOPIC, DEFAULT_NAMESPACE_TOPIC_PREFIX, DEFAULT_UNROUTED_TOPIC, namespaceNameProblem, topicNameProblem } from '../contracts/topic-names';
+import { CREATE_NAMESPACE_TOPICS_ON, CREATED_TOPIC_LIMITS, parseTopicConfig } from '../contracts/namespace-topics';
 import { FanoutEnv, WORKLOAD_IDENTITIES } from '../contracts/workload-env';
-import { ConfigError, list, topicName } from '../runtime/config';
+import { ConfigError, integer, list, oneOf, topicName } from '../runtime/config';
 import type { WorkloadDefinition } from '../runtime/lifecycle';
-import { DeadLetter, Handler } from '../runtime/handler';
-import { RoutingRules, outputsFor, routeEvent } from './route';
+import { DeadLetter, Handler, Output, SourceRecord } from '../runtime/handler';
+import { TopicCreator } from '../runtime/topic-creator';
+import { NamespaceTopicCreation } from './first-sight';
+import { Route, RoutingRules, outputsFor, routeEvent } from './route';
 
 /** A topic-name prefix: the legal characters of a topic name, and room for a namespace. */
 function topicPrefix(raw: string): string {
@@ -50,18 +53,55 @@ export const fanoutSettings = {
     default: DEFAULT_UNROUTED_TOPIC,
     parse: topicName,
   },
+  createNamespaceTopics: {
+    env: FanoutEnv.CREATE_NAMESPACE_TOPICS,
+    description: "'true': create the topic of a namespace without a declared topic on first sight; 'false': such events go to the unrouted topic",
+    default: false as boolean,
+    parse: (raw: string): boolean => oneOf(['true', 'false'] as const)(raw) === CREATE_NAMESPACE_TOPICS_ON,
+  },
+  createdTopicPartitions: {
+    env: FanoutEnv.CREATED_TOPIC_PARTITIONS,
+    description: "partitions of a topic created on first sight; empty: the broker's num.partitions",
+    default: undefined as number | undefined,
+    parse: integer(1, CREATED_TOPIC_LIMITS.maxPartitions) as (raw: string) => number | undefined,
+  },
+  createdTopicReplicas: {
+    env: FanoutEnv.CREATED_TOPIC_REPLICAS,
+    description: "replication factor of a topic created on first sight; empty: the broker's default.replication.factor",
+    default: undefined as number | undefined,
+    parse: integer(1, CREATED_TOPIC_LIMITS.maxReplicas) as (raw: string) => number | undefined,
+  },
+  createdTopicConfig: {
+    env: FanoutEnv.CREATED_TOPIC_CONFIG,
+    description: 'topic config of a topic created on first sight (JSON object of strings)',
+    default: Object.freeze({}) as Readonly<Record<string, string>>,
+    parse: parseTopicConfig,
+  },
 } as const;
 
 export const eventsFanout: WorkloadDefinition<typeof fanoutSettings> = {
   defaults: { sourceTopic: DEFAULT_CLUSTER_EVENTS_TOPIC, groupId: WORKLOAD_IDENTITIES.eventsFanout.groupId, clientId: WORKLOAD_IDENTITIES.eventsFanout.name },
   settings: fanoutSettings,
-  createHandler({ config, settings, logger, metrics }): Handler {
+  createHandler({ config, settings, logger, metrics, admin }): Handler {
     const rules: RoutingRules = {
       namespaceTopicPrefix: settings.namespaceTopicPrefix,
       namespaces: new Set(settings.namespaces),
       clusterScopedTopic: settings.clusterScopedTopic,
       unroutedTopic: settings.unroutedTopic,
+      createUndeclared: settings.createNamespaceTopics,
     };
+    let firstSight: NamespaceTopicCreation | undefined;
+    if (settings.createNamespaceTopics) {
+      if (!admin) throw new ConfigError([`${FanoutEnv.CREATE_NAMESPACE_TOPICS}=true needs a Kafka admin client, and the runtime gave none`]);
+      firstSight = new NamespaceTopicCreation({
+        creator: new TopicCreator({ admin }),
+        // -1: the broker's default (KIP-464).
+        spec: { partitions: settings.createdTopicPartitions ?? -1, replicas: settings.createdTopicReplicas ?? -1, config: settings.createdTopicConfig },
+        unroutedTopic: settings.unroutedTopic,
+        logger,
+        metrics,
+      });
+    }
     const outputs = [settings.clusterScopedTopic, settings.unroutedTopic, config.deadLetterTopic];
     if (outputs.includes(config.sourceTopic) || config.sourceTopic.startsWith(settings.namespaceTopicPrefix)) {
       throw new ConfigError([
@@ -95,16 +135,27 @@ export const eventsFanout: WorkloadDefinition<typeof fanoutSettings> = {
       namespaces: settings.namespaces,
       clusterScopedTopic: rules.clusterScopedTopic,
       unroutedTopic: rules.unroutedTopic,
+      createNamespaceTopics: settings.createNamespaceTopics,
+      ...(firstSight ? { createdTopic: { partitions: settings.createdTopicPartitions, replicas: settings.createdTopicReplicas, config: settings.createdTopicConfig } } : {}),
     });
+    const routed = (route: Route, value: Buffer | null, headers: SourceRecord['headers']): readonly Output[] => {
+      const byFormat = (uncounted[route.kind] ??= {});
+      byFormat[route.format] = (byFormat[route.format] ?? 0) + 1;
+      return outputsFor(route, value, headers);
+    };
     return (record) => {
       const decision = routeEvent(record.value, rules, record.headers);
       if (decision instanceof DeadLetter) return decision;
-      if (decision.kind === 'duplicate') duplicates.inc();
-      else {
-        const byFormat = (uncounted[decision.kind] ??= {});
-        byFormat[decision.format] = (byFormat[decision.format] ?? 0) + 1;
+      if (decision.kind === 'duplicate') {
+        duplicates.inc();
+        return outputsFor(decision, record.value, record.headers);
       }
-      return outputsFor(decision, record.value, record.headers);
+      if (decision.undeclared && firstSight) {
+        const resolved = firstSight.resolve(decision);
+        if (resolved instanceof Promise) return resolved.then((route) => routed(route, record.value, record.headers));
+        return routed(resolved, record.value, record.headers);
+      }
+      return routed(decision, record.value, record.headers);
     };
   },
 };

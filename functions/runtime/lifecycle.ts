@@ -6,9 +6,9 @@
  * 2. Start the HTTP server (/livez, /readyz, /metrics), then the Kafka worker; `start()` resolves
  *    when the group is joined.
  * 3. SIGTERM or SIGINT: stop the consumer (the batch in hand ends, resolved offsets are committed,
- *    the group is left), disconnect, close the HTTP server, exit 0 — all within
- *    KLAXON_SHUTDOWN_TIMEOUT_MS; past that bound the process exits 1 (the offsets of the records in
- *    hand were not committed; they will be consumed again).
+ *    the group is left), disconnect (the admin client too, if the workload used one), close the
+ *    HTTP server, exit 0 — all within KLAXON_SHUTDOWN_TIMEOUT_MS; past that bound the process exits
+ *    1 (the offsets of the records in hand were not committed; they will be consumed again).
  * 4. A promise rejection nobody handled (a bug): logged as JSON, the same stop, exit 1.
  * 5. The consumer crashed for good (a non-retriable error, or KLAXON_MAX_RESTARTS crashes in a row):
  *    /livez fails, the same stop runs, the process exits 1 so Kubernetes restarts it.
@@ -17,9 +17,11 @@ import { ConfigError, Env, RuntimeConfig, SettingsOf, SettingsSpec, WorkloadDefa
 import { resolveSecretFiles } from './secret-files';
 import { Handler } from './handler';
 import { HealthServer, HealthState, startHealthServer } from './health';
+import { AdminConnection, workloadKafka } from './kafka-admin';
 import { KafkaClientSecurity, loadKafkaSecurity } from './kafka-security';
 import { Logger, LogSink } from './logger';
 import { RuntimeMetrics } from './metrics';
+import type { TopicAdmin } from './topic-creator';
 import { KafkaWorker } from './worker';
 
 /** Exit code for a configuration problem (sysexits EX_CONFIG). */
@@ -35,6 +37,8 @@ export interface WorkloadContext<S extends SettingsSpec> {
   readonly metrics: RuntimeMetrics;
   /** The environment the settings were read from (e.g. variables a setting names, filled from Secrets). @default - process.env */
   readonly env?: Env;
+  /** A Kafka admin client (the topic part) of the workload's cluster and credentials, connected on first call, closed on stop. @default - none (tests) */
+  readonly admin?: () => Promise<TopicAdmin>;
 }
 
 /** A workload: its name, defaults, own settings, and a factory for its handler. */
@@ -107,9 +111,10 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
   const logger = new Logger(config.logLevel, { workload: config.clientId }, ports.logSink);
   const metrics = new RuntimeMetrics(config.clientId);
   const health = new HealthState(config.readyStaleMs);
+  const admin = new AdminConnection(workloadKafka(config, security, logger));
   let handler: Handler;
   try {
-    handler = definition.createHandler({ config, settings, logger, metrics, env });
+    handler = definition.createHandler({ config, settings, logger, metrics, env, admin: () => admin.get() });
   } catch (e) {
     return failConfig(e, ports);
   }
@@ -129,6 +134,7 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
     bound.unref?.();
     stopping = (async () => {
       await worker?.stop();
+      await admin.close();
       await server?.close();
       clearTimeout(bound);
       logger.info('stopped', { code, ms: Date.now() - started });

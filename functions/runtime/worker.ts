@@ -51,7 +51,8 @@ import { RuntimeReasons, buildDeadLetter } from './dead-letter';
 import { HandlerResult, Handler, PermanentError, RetryableError, SourceRecord, isDeadLetter } from './handler';
 import { HealthState } from './health';
 import type { KafkaClientSecurity } from './kafka-security';
-import { KAFKA_LOG_LEVELS, kafkaLogCreator, toSourceRecord } from './kafka-records';
+import { workloadKafka } from './kafka-admin';
+import { toSourceRecord } from './kafka-records';
 import { Logger } from './logger';
 import { RuntimeMetrics } from './metrics';
 import { backoffDelay, sleep } from './retry';
@@ -89,13 +90,7 @@ export class KafkaWorker {
   constructor(private readonly options: WorkerOptions) {
     const { config } = options;
     this.log = options.logger;
-    this.kafka = new Kafka({
-      clientId: config.clientId,
-      brokers: [...config.brokers],
-      ...options.security,
-      logLevel: KAFKA_LOG_LEVELS[config.logLevel],
-      logCreator: kafkaLogCreator(options.logger.child({ component: 'kafkajs' })),
-    });
+    this.kafka = workloadKafka(config, options.security, options.logger);
     this.consumer = this.kafka.consumer({
       groupId: config.groupId,
       allowAutoTopicCreation: false,

@@ -218,6 +218,11 @@ describe('EventsFanout', () => {
       namespaces: ['shop', 'billing'],
       clusterScopedTopic: 'cluster-events.cluster-scoped',
       unroutedTopic: 'cluster-events.unrouted',
+      // declared-only (the default): nothing is created
+      createNamespaceTopics: false,
+      createdTopicPartitions: undefined,
+      createdTopicReplicas: undefined,
+      createdTopicConfig: {},
     });
   });
 });

@@ -57,6 +57,20 @@ describe('events-fanout routing', () => {
     expect(routeEvent(fixture('core-v1'), onlyShop)).toMatchObject({ kind: 'namespace', topic: 'events.shop' });
   });
 
+  test('with createUndeclared, a namespace with no declared topic goes to its own topic, marked undeclared (to be created)', () => {
+    const creating: RoutingRules = { ...onlyShop, createUndeclared: true };
+    expect(routeEvent(fixture('events-v1'), creating)).toEqual({
+      kind: 'namespace',
+      format: 'events-v1',
+      topic: 'events.billing',
+      key: BILLING_POD_UID,
+      namespace: 'billing',
+      undeclared: true,
+    });
+    expect(routeEvent(fixture('core-v1'), creating)).not.toHaveProperty('undeclared', true);
+    expect(routeEvent(fixture('core-v1'), { ...everyNamespace, createUndeclared: true })).toMatchObject({ topic: 'events.shop', undeclared: true });
+  });
+
   test('an object without a uid is keyed kind/namespace/name', () => {
     const value = JSON.stringify({ involvedObject: { kind: 'Deployment', namespace: 'shop', name: 'web' } });
     expect(routeEvent(value, everyNamespace)).toMatchObject({ key: 'Deployment/shop/web' });

@@ -23,6 +23,10 @@ describe('events-fanout workload', () => {
       namespaces: [],
       clusterScopedTopic: 'cluster-events.cluster-scoped',
       unroutedTopic: 'cluster-events.unrouted',
+      createNamespaceTopics: false,
+      createdTopicPartitions: undefined,
+      createdTopicReplicas: undefined,
+      createdTopicConfig: {},
     });
   });
 
