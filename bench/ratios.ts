@@ -16,6 +16,8 @@
  *    evaluate with the seed's rule, (d) JSON.parse + the seed's regexps compiled once, and (c) the
  *    seed's LogsHandler logic in Go (bench/baselines/go-logs-handler, built with the machine's Go),
  *    regexps compiled per call as written and compiled once.
+ * After each drain the process stays in its group with nothing to read for BENCH_RATIO_IDLE_MS (5 s):
+ * its CPU per second then is what a warm replica costs between bursts.
  * Figures are medians; each ratio is Klaxon ÷ baseline.
  */
 import { spawnSync } from 'child_process';
@@ -41,6 +43,8 @@ interface Drain {
   /** Process start → the group's first committed offset (polled every 50 ms): the first records handled. */
   readonly startToFirstCommitSeconds: number;
   readonly peakRssMiB: number;
+  /** CPU per second while idle in its group after the drain (nothing left to read), in ms. */
+  readonly idleCpuMsPerSecond: number;
 }
 
 interface LoopRun {
@@ -93,6 +97,10 @@ async function drain(ctx: BenchContext, kafka: Kafka, name: string, bundle: stri
     const done = now();
     const cpu = procCpuSeconds(child.child.pid!) ?? NaN;
     const hwm = procStatusKb(child.child.pid!, 'VmHWM') ?? NaN;
+    // idle: still in its group, polling a topic with nothing new (a warm replica between bursts)
+    const idleMs = envInt('BENCH_RATIO_IDLE_MS', 5000);
+    await sleep(idleMs);
+    const idleCpu = (procCpuSeconds(child.child.pid!) ?? NaN) - cpu;
     const warnings = child.lines.filter((l) => l.level === 'warn' || l.level === 'error');
     ctx.log(`  ${name}: ${((done - joined.at) / 1000).toFixed(2)} s, ${((cpu * 1e6) / total).toFixed(0)} ms CPU per 1 000${warnings.length ? `, ${warnings.length} warnings, first: ${JSON.stringify(warnings[0]).slice(0, 300)}` : ''}`);
     return {
@@ -102,6 +110,7 @@ async function drain(ctx: BenchContext, kafka: Kafka, name: string, bundle: stri
       startToJoinSeconds: (joined.at - started) / 1000,
       startToFirstCommitSeconds: ((firstCommitAt ?? done) - started) / 1000,
       peakRssMiB: mib(hwm * 1024),
+      idleCpuMsPerSecond: (idleCpu * 1e6) / idleMs,
     };
   } finally {
     await stopProcess(child.child, 'SIGTERM', 10_000);
@@ -124,11 +133,13 @@ function addDrains(r: ResultBuilder, key: string, label: string, runs: readonly 
     startToJoinSeconds: median(runs.map((d) => d.startToJoinSeconds)),
     startToFirstCommitSeconds: median(runs.map((d) => d.startToFirstCommitSeconds)),
     peakRssMiB: median(runs.map((d) => d.peakRssMiB)),
+    idleCpuMsPerSecond: median(runs.map((d) => d.idleCpuMsPerSecond)),
   };
   r.add(`${key}.drainSeconds`, `${label}: drain wall time (median)`, m.seconds, 's', runs.map((d) => d.seconds.toFixed(2)).join(', '));
   r.add(`${key}.cpuMsPer1000`, `${label}: CPU per 1 000 records, group joined → drained (median)`, m.cpuMsPer1000, 'ms', runs.map((d) => d.cpuMsPer1000.toFixed(0)).join(', '));
   r.add(`${key}.cpuWithStartMsPer1000`, `${label}: CPU per 1 000 records, process start included (median)`, m.cpuWithStartMsPer1000, 'ms');
   r.add(`${key}.peakRssMiB`, `${label}: peak RSS (median)`, m.peakRssMiB, 'MiB');
+  r.add(`${key}.idleCpuMsPerSecond`, `${label}: CPU per second idle in its group after the drain (median)`, m.idleCpuMsPerSecond, 'ms', runs.map((d) => d.idleCpuMsPerSecond.toFixed(1)).join(', '));
   r.detail(key, runs);
   return m;
 }
@@ -228,6 +239,7 @@ export const ratiosBenchmark: Benchmark = {
     );
     r.add('ratios.fanoutCpuVsA', 'events-fanout CPU per record ÷ (a)', mk.cpuMsPer1000 / ma.cpuMsPer1000, '×');
     r.add('ratios.fanoutThroughputVsA', 'events-fanout records/s ÷ (a)', ma.seconds / mk.seconds, '×');
+    r.add('ratios.fanoutIdleCpuVsA', 'events-fanout CPU idle in its group ÷ (a)', mk.idleCpuMsPerSecond / ma.idleCpuMsPerSecond, '×', `${mk.idleCpuMsPerSecond.toFixed(1)} vs ${ma.idleCpuMsPerSecond.toFixed(1)} ms per second; (a) runs kafkajs as shipped, whose request queues re-arm a 1 ms timer while idle`);
     const alerter = ctx.results.get('alerter')?.figures.find((f) => f.key === 'alerter.recordsPerSecond')?.value;
     r.add(
       'ratios.alerterThroughputVsB',

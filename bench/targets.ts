@@ -56,6 +56,7 @@ export const TARGETS: Readonly<Record<string, Target>> = {
   'ratios.rulesVsGoPerCall': { op: '>=', value: 3, why: "the rule engine does at least 3× the records/s of the seed's Go handler as written (c)" },
   'ratios.rulesVsGoOnce': { op: '>=', value: 1, why: "at least the records/s of the seed's Go logic with its regexps compiled once (c)" },
   'ratios.rulesVsJs': { op: '>=', value: 1, why: 'at least the records/s of a minimal JSON.parse + regex loop (d)' },
+  'ratios.fanoutIdleCpuVsA': { op: '<=', value: 0.5, why: 'a warm, idle events-fanout (KEDA minReplicas 1) costs at most half the CPU of an idle minimal kafkajs fanout (a)' },
   'ratios.fanout.peakRssMiB': { op: '<=', value: 100, why: 'peak RSS per workload' },
   'ratios.fanout.startToFirstRecordSeconds': { op: '<=', value: 1.5, why: 'process start → first record handled, with the initial rebalance delay at 0' },
 };

@@ -3,7 +3,8 @@
  * auto-creation. `send` resolves only once every record is acknowledged; on failure it throws and
  * the scope retries the same batch (at least once: a retried batch may already be stored).
  */
-import { Kafka, Partitioners, Producer, logLevel as KafkaLogLevel } from 'kafkajs';
+import { Kafka, Partitioners, Producer } from 'kafkajs';
+import { kafkaClient } from '../runtime/kafka-admin';
 import { KafkaClientSecurity } from '../runtime/kafka-security';
 import { Logger } from '../runtime/logger';
 import { ExporterRecord } from './record';
@@ -20,17 +21,7 @@ export class KafkaRecordSink implements RecordSink {
     security: KafkaClientSecurity,
     private readonly logger: Logger,
   ) {
-    const log = logger.child({ component: 'kafkajs' });
-    this.kafka = new Kafka({
-      clientId,
-      brokers: [...brokers],
-      ...security,
-      logLevel: KafkaLogLevel.WARN,
-      logCreator: () => ({ level, log: entry }) => {
-        const { message, ...rest } = entry;
-        log.log(level === KafkaLogLevel.ERROR ? 'error' : level === KafkaLogLevel.WARN ? 'warn' : 'debug', String(message), { namespace: entry.namespace, ...rest });
-      },
-    });
+    this.kafka = kafkaClient({ clientId, brokers, security, logLevel: 'warn', logger });
   }
 
   async send(records: readonly ExporterRecord[]): Promise<void> {

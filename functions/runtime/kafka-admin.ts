@@ -7,17 +7,37 @@ import { Admin, Kafka } from 'kafkajs';
 import type { RuntimeConfig } from './config';
 import type { KafkaClientSecurity } from './kafka-security';
 import { KAFKA_LOG_LEVELS, kafkaLogCreator } from './kafka-records';
-import type { Logger } from './logger';
+import type { Logger, LogLevel } from './logger';
+import { quietRequestQueueTimers } from './request-queue-timer';
 
-/** A kafkajs client for the workload: its brokers, client id, TLS/SASL, and its log lines in the JSON log. */
-export function workloadKafka(config: RuntimeConfig, security: KafkaClientSecurity | undefined, logger: Logger): Kafka {
+/** What a kafkajs client of a Klaxon process is made from. */
+export interface KafkaClientOptions {
+  readonly clientId: string;
+  readonly brokers: readonly string[];
+  readonly security?: KafkaClientSecurity;
+  /** The lowest kafkajs level logged. */
+  readonly logLevel: LogLevel;
+  readonly logger: Logger;
+}
+
+/**
+ * A kafkajs client: brokers, client id, TLS/SASL, its log lines in the JSON log, and kafkajs's
+ * idle request-queue timers quieted (request-queue-timer.ts). Every Kafka client of the workloads is made here.
+ */
+export function kafkaClient(options: KafkaClientOptions): Kafka {
+  quietRequestQueueTimers();
   return new Kafka({
-    clientId: config.clientId,
-    brokers: [...config.brokers],
-    ...security,
-    logLevel: KAFKA_LOG_LEVELS[config.logLevel],
-    logCreator: kafkaLogCreator(logger.child({ component: 'kafkajs' })),
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    ...options.security,
+    logLevel: KAFKA_LOG_LEVELS[options.logLevel],
+    logCreator: kafkaLogCreator(options.logger.child({ component: 'kafkajs' })),
   });
+}
+
+/** The kafkajs client of a workload on the shared runtime, from its config. */
+export function workloadKafka(config: RuntimeConfig, security: KafkaClientSecurity | undefined, logger: Logger): Kafka {
+  return kafkaClient({ clientId: config.clientId, brokers: config.brokers, security, logLevel: config.logLevel, logger });
 }
 
 /** An admin client connected on first use; a failed connect is tried again on the next use. */

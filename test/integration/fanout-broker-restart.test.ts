@@ -79,6 +79,13 @@ describe('events-fanout through a broker restart', () => {
       const admin = kafka.admin();
       await admin.connect();
       await createTopics([{ topic: names.source }, { topic: names.topic('shop') }, { topic: names.deadLetter }], admin);
+      // A broker this new may still be loading its group coordinator; a consumer allowed no restarts
+      // would crash on that before it ever started. Wait until the coordinator answers for the group.
+      for (const deadline = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 500))) {
+        const ready = await admin.describeGroups([names.groupId]).then(() => true, () => false);
+        if (ready) break;
+        if (Date.now() > deadline) throw new Error(`the group coordinator of ${names.groupId} did not answer within 60 s`);
+      }
       await admin.disconnect();
       const env = await synthesizedFanoutEnv(names, ['shop'], own.brokers);
       const dying = await startFanout({ ...env, KLAXON_MAX_RESTARTS: '0' });
