@@ -15,3 +15,4 @@ export * from './metrics';
 export * from './retry';
 export * from './secret-files';
 export * from './worker';
+export * from './retry-topics';

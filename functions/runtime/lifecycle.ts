@@ -20,6 +20,7 @@ import { HealthServer, HealthState, startHealthServer } from './health';
 import { KafkaClientSecurity, loadKafkaSecurity } from './kafka-security';
 import { Logger, LogSink } from './logger';
 import { RuntimeMetrics } from './metrics';
+import { RetryTopics } from './retry-topics';
 import { KafkaWorker } from './worker';
 
 /** Exit code for a configuration problem (sysexits EX_CONFIG). */
@@ -35,6 +36,8 @@ export interface WorkloadContext<S extends SettingsSpec> {
   readonly metrics: RuntimeMetrics;
   /** The environment the settings were read from (e.g. variables a setting names, filled from Secrets). @default - process.env */
   readonly env?: Env;
+  /** Retry topics (park records, consume them in their own groups); stopped with the worker. Connects only when used. */
+  readonly retryTopics?: RetryTopics;
 }
 
 /** A workload: its name, defaults, own settings, and a factory for its handler. */
@@ -108,8 +111,10 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
   const metrics = new RuntimeMetrics(config.clientId);
   const health = new HealthState(config.readyStaleMs);
   let handler: Handler;
+  let shutdownOnFatal = (): void => undefined;
+  const retryTopics = new RetryTopics({ config, logger, security, onFatal: () => shutdownOnFatal() });
   try {
-    handler = definition.createHandler({ config, settings, logger, metrics, env });
+    handler = definition.createHandler({ config, settings, logger, metrics, env, retryTopics });
   } catch (e) {
     return failConfig(e, ports);
   }
@@ -128,7 +133,7 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
     }, config.shutdownTimeoutMs);
     bound.unref?.();
     stopping = (async () => {
-      await worker?.stop();
+      await Promise.all([worker?.stop(), retryTopics.stop()]);
       await server?.close();
       clearTimeout(bound);
       logger.info('stopped', { code, ms: Date.now() - started });
@@ -136,6 +141,7 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
     })();
     return stopping;
   };
+  shutdownOnFatal = () => void shutdown(1, 'a retry consumer crashed for good');
   ports.onSignal('SIGTERM', () => void shutdown(0, 'SIGTERM'));
   ports.onSignal('SIGINT', () => void shutdown(0, 'SIGINT'));
   // Without a listener Node would crash at once: a plain stack on stderr, no commit, no group leave.
