@@ -282,6 +282,17 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
       return out;
     };
 
+    /** Parks `m` for `sink` (a pair parked counts as taken); a transient failure when the broker did not take it. */
+    const park = async (sink: Sink, m: MatchedAlert, pair: string, delivery: RecordDelivery, record: SourceRecord, attempts: number, lastError: string) => {
+      try {
+        await parking!.park(sink, m, { attempts, lastError, source: record });
+        delivery.accepted.add(pair);
+        return undefined;
+      } catch (e) {
+        return { sink: sink.name, detail: `not delivered and not parked: ${(e as Error).message}`, retryAfterMs: 0 };
+      }
+    };
+
     const NOTHING: HandlerResult = [];
     return (record) => {
       const key = `${record.topic}/${record.partition}/${record.offset}`;
@@ -302,17 +313,6 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
       for (const grouper of groupers.values()) for (const m of alerts) grouper.add(m.alert);
       waiting.set(inDelivery.size);
       return deliverRecord(key, fresh, record);
-    };
-
-    /** Parks `m` for `sink` (a pair parked counts as taken); a transient failure when the broker did not take it. */
-    const park = async (sink: Sink, m: MatchedAlert, pair: string, delivery: RecordDelivery, record: SourceRecord, attempts: number, lastError: string) => {
-      try {
-        await parking!.park(sink, m, { attempts, lastError, source: record });
-        delivery.accepted.add(pair);
-        return undefined;
-      } catch (e) {
-        return { sink: sink.name, detail: `not delivered and not parked: ${(e as Error).message}`, retryAfterMs: 0 };
-      }
     };
 
     async function deliverRecord(key: string, delivery: RecordDelivery, record: SourceRecord): Promise<HandlerResult> {

@@ -11,7 +11,7 @@ import { EXAMPLE_404_RULE } from '../../functions/contracts/alert-rules';
 import { CANONICAL_404_RECORD } from '../../functions/contracts/log-record';
 import { sinkRetryGroupId, sinkRetryTopicName } from '../../functions/contracts/topic-names';
 import { Receiver, brokers, genericWebhook, kcatProduce, notificationManager } from '../harness';
-import { FAST_RETRIES, alerterNames, alerterSuite, committedOffset, createAlerterTopics, eventually, synthesizedAlerterEnv } from '../functions/log-alerter/support';
+import { AlerterProcess, FAST_RETRIES, alerterNames, alerterSuite, committedOffset, createAlerterTopics, eventually, synthesizedAlerterEnv } from '../functions/log-alerter/support';
 import { testKafka } from '../functions/support/fanout';
 
 jest.setTimeout(300_000); // a slow 2-core CI machine: every wait below polls, so a pass is as fast as the machine allows
@@ -30,6 +30,16 @@ async function lag(groupId: string, topic: string): Promise<number> {
     return Number(end.high) - Math.max(0, committed);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Like `eventually`, with the alerter's last log lines in the error. */
+async function eventuallyOf(alerter: AlerterProcess, check: () => Promise<boolean> | boolean, what: string, timeoutMs?: number): Promise<void> {
+  try {
+    await eventually(check, what, timeoutMs);
+  } catch (e) {
+    const tail = alerter.lines.slice(-25).map((l) => JSON.stringify(l).slice(0, 500)).join('\n');
+    throw new Error(`${(e as Error).message}; last log-alerter lines:\n${tail}`);
   }
 }
 
@@ -66,7 +76,7 @@ describe('log-alerter keeps a dead sink from holding back the others', () => {
     expect(hook.isUp).toBe(false);
     expect(nm.accepted.map((r) => (r.json as { alerts: Array<{ labels: Record<string, string> }> }).alerts[0].labels.path)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `/missing-${i}`));
     // AND the webhook's ten are parked: the main group committed every record, its lag is 0 while the webhook is down
-    await eventually(async () => (await alerter.metric('klaxon_alerter_sink_parked', { sink: 'webhook' })) === 10, 'ten alerts parked for the webhook');
+    await eventuallyOf(alerter, async () => (await alerter.metric('klaxon_alerter_sink_parked', { sink: 'webhook' })) === 10, 'ten alerts parked for the webhook');
     await eventually(async () => (await lag(names.groupId, names.logs)) === 0, 'main group lag 0');
     expect(hook.isUp).toBe(false);
     expect(await committedOffset(names.groupId, names.logs)).toBe(10);
@@ -88,7 +98,7 @@ describe('log-alerter keeps a dead sink from holding back the others', () => {
     expect(firstOccurrences(delivered)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `/missing-${i}`));
     expect(delivered.length).toBeLessThanOrEqual(20);
     // AND the retry backlog is drained and committed; nothing was dead-lettered
-    await eventually(async () => (await alerter.metric('klaxon_alerter_sink_parked', { sink: 'webhook' })) === 0, 'webhook backlog 0');
+    await eventuallyOf(alerter, async () => (await alerter.metric('klaxon_alerter_sink_parked', { sink: 'webhook' })) === 0, 'webhook backlog 0');
     await eventually(async () => (await lag(sinkRetryGroupId(names.groupId, 'webhook'), retryTopic)) === 0, 'retry group lag 0');
     expect(await alerter.metric('klaxon_records_dead_lettered_total')).toBe(0);
 
@@ -127,7 +137,7 @@ describe('log-alerter keeps a dead sink from holding back the others', () => {
     await hook.goDown();
     await kcatProduce(names.logs, [0, 1, 2, 3, 4, 5].map(record404));
     await nm.waitForAccepted(6, 60_000);
-    await eventually(async () => (await first.metric('klaxon_alerter_sink_parked', { sink: 'webhook' })) === 6, 'six alerts parked');
+    await eventuallyOf(first, async () => (await first.metric('klaxon_alerter_sink_parked', { sink: 'webhook' })) === 6, 'six alerts parked');
     await eventually(async () => (await committedOffset(names.groupId, names.logs)) === 6, 'main offsets committed');
 
     // AND the webhook comes back, takes three, refuses the fourth for now, and the alerter is SIGKILLed mid-way
@@ -144,7 +154,7 @@ describe('log-alerter keeps a dead sink from holding back the others', () => {
     expect(firstOccurrences(delivered)).toEqual([0, 1, 2, 3, 4, 5].map((i) => `/missing-${i}`));
     for (const path of new Set(delivered)) expect(delivered.filter((p) => p === path).length).toBeLessThanOrEqual(2);
     // AND Notification Manager was not sent anything again (the main records were committed before the kill)
-    await eventually(async () => (await second.metric('klaxon_alerter_sink_parked', { sink: 'webhook' })) === 0, 'webhook backlog 0');
+    await eventuallyOf(second, async () => (await second.metric('klaxon_alerter_sink_parked', { sink: 'webhook' })) === 0, 'webhook backlog 0');
     expect(nm.accepted).toHaveLength(6);
     second.kill('SIGTERM');
     expect((await second.exit).code).toBe(0);
