@@ -134,9 +134,9 @@ export function retryTopicsOf(env: Record<string, string>): string[] {
  * Runs the bundle with the pods' Node.js (workloadNode()) and exactly `env` (plus PATH), after
  * creating its sinks' retry topics (as Strimzi's topic operator would from the rendered KafkaTopics).
  */
-export async function startAlerter(env: Record<string, string>): Promise<AlerterProcess> {
+export async function startAlerter(env: Record<string, string>, options: { readonly createRetryTopics?: boolean } = {}): Promise<AlerterProcess> {
   const bundle = await alerterBundle();
-  const retryTopics = retryTopicsOf(env);
+  const retryTopics = options.createRetryTopics === false ? [] : retryTopicsOf(env);
   if (retryTopics.length > 0) await createTopics(retryTopics.map((topic) => ({ topic })));
   const child = spawn(workloadNode(), [bundle], { env: { ...env, PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Array<Record<string, unknown>> = [];
