@@ -10,7 +10,7 @@
  * a sink's backlog never scales the alerter.
  */
 import { Construct } from 'constructs';
-import type { AlertSinkSpec } from '../../functions/contracts/alert-sinks';
+import { AlertSinkSpec, sinkIsParkable } from '../../functions/contracts/alert-sinks';
 import { sinkRetryGroupId, sinkRetryTopicName } from '../../functions/contracts/topic-names';
 import { AlerterEnv } from '../../functions/contracts/workload-env';
 import { ConsumerGroup } from '../kafka/consumer-group';
@@ -29,11 +29,6 @@ export interface SinkRetryTopic {
   readonly sink: string;
   readonly topic: KafkaTopic;
   readonly group: ConsumerGroup;
-}
-
-/** True when the workload sends `spec` its alerts one by one (so they can be parked): not a grouped sink. */
-export function sinkIsParkable(spec: AlertSinkSpec): boolean {
-  return !((spec.type === 'slack' || spec.type === 'webhook') && spec.group !== undefined);
 }
 
 /** Retry topics and groups of one alerter function's sinks. */

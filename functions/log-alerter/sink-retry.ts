@@ -18,6 +18,7 @@ import { sinkRetryGroupId, sinkRetryTopicName } from '../contracts/topic-names';
 import type { Logger } from '../runtime/logger';
 import type { RetryTopics, RetryVerdict } from '../runtime/retry-topics';
 import { sleep } from '../runtime/retry';
+import type { HeaderValue } from '../runtime/handler';
 import { ParkContext, ParkState, parkedMessage, readParked } from './parked';
 import { AlerterReasons, MatchedAlert } from './rules';
 import type { DeliveryOutcome, Sink } from './sinks';
@@ -93,12 +94,7 @@ export class SinkRetry {
     this.parkedTotal.inc({ sink: sink.name });
   }
 
-  /** Parked alerts of `sink` not yet delivered. */
-  backlog(sink: string): number {
-    return this.state.backlog(sink);
-  }
-
-  private async redeliver(sink: Sink, value: Buffer | null, headers: Parameters<typeof readParked>[1]): Promise<RetryVerdict> {
+  private async redeliver(sink: Sink, value: Buffer | null, headers: Readonly<Record<string, HeaderValue>>): Promise<RetryVerdict> {
     const parked = readParked(value, headers);
     if (typeof parked === 'string') return { kind: 'dead-letter', reason: AlerterReasons.WRONG_SHAPE, detail: parked };
     const m: MatchedAlert = { rule: parked.rule, throttleSeconds: 0, alert: parked.alert };
@@ -111,11 +107,15 @@ export class SinkRetry {
     return { kind: 'retry', detail: outcome.detail, retryAfterMs: outcome.retryAfterMs };
   }
 
+  /** Reads every retry topic's offsets; one topic that cannot be read leaves only its sink unknown (parked). */
   private async poll(): Promise<void> {
-    for (const o of await this.options.retryTopics.offsets(this.topics)) {
-      const t = this.topics.find((x) => x.topic === o.topic)!;
-      this.state.observed(t.sink, o.end, o.committed, o.start);
-    }
+    const results = await Promise.allSettled(this.topics.map((t) => this.options.retryTopics.offsets([t])));
+    let failure: unknown;
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') failure ??= r.reason;
+      else for (const o of r.value) this.state.observed(this.topics[i].sink, o.end, o.committed, o.start);
+    });
+    if (failure !== undefined) throw failure;
   }
 
   private async pollForever(): Promise<void> {
