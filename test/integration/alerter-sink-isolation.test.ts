@@ -4,7 +4,7 @@
  * every alert while the webhook is down; the webhook's alerts are parked in its retry topic
  * (`<group>.retry.webhook`), the main group commits and its lag is 0 while the webhook is down;
  * after recovery the webhook gets every alert, in order, none lost. A SIGKILL while parked alerts
- * are being delivered loses none of them.
+ * are being delivered loses none of them; a SIGTERM while they wait exits 0 and loses none.
  */
 import { AlertSink } from '../../constructs/alerting/alert-sink';
 import { EXAMPLE_404_RULE } from '../../functions/contracts/alert-rules';
@@ -156,6 +156,38 @@ describe('log-alerter keeps a dead sink from holding back the others', () => {
     // AND Notification Manager was not sent anything again (the main records were committed before the kill)
     await eventuallyOf(second, async () => (await second.metric('klaxon_alerter_sink_parked', { sink: 'webhook' })) === 0, 'webhook backlog 0');
     expect(nm.accepted).toHaveLength(6);
+    second.kill('SIGTERM');
+    expect((await second.exit).code).toBe(0);
+  });
+  test('SIGTERM while the webhook is still down and its alerts are parked: exit 0, and the next run delivers them all, in order', async () => {
+    // GIVEN four alerts parked for a webhook that is down
+    const names = alerterNames('alerter-iso-term');
+    const [nm, hook] = await Promise.all([notificationManager(), genericWebhook()]);
+    receivers.push(nm, hook);
+    await createAlerterTopics(names);
+    const env = synthesizedAlerterEnv(names, [EXAMPLE_404_RULE], () => [AlertSink.notificationManager({ url: nm.url }), AlertSink.webhook({ url: hook.url })], {}, FAST_RETRIES);
+    const first = await start(env);
+    await first.waitForLine((l) => l.msg === 'started');
+    await hook.goDown();
+    await kcatProduce(names.logs, [0, 1, 2, 3].map(record404));
+    await eventuallyOf(first, async () => (await first.metric('klaxon_alerter_sink_parked', { sink: 'webhook' })) === 4, 'four alerts parked');
+
+    // WHEN it gets SIGTERM while its retry consumer is retrying the first parked alert
+    first.kill('SIGTERM');
+
+    // THEN it stops within its bound (exit 0), with the main records committed and the parked ones not
+    expect((await first.exit).code).toBe(0);
+    expect(await committedOffset(names.groupId, names.logs)).toBe(4);
+    expect(await lag(sinkRetryGroupId(names.groupId, 'webhook'), sinkRetryTopicName(names.groupId, 'webhook'))).toBe(4);
+
+    // WHEN the webhook is back and the alerter starts again
+    await hook.comeBack();
+    const second = await start(env);
+
+    // THEN the webhook gets all four in order; Notification Manager got each once, before the stop
+    await eventually(() => new Set(hook.accepted.map(pathOf)).size === 4, 'the webhook took all four', 120_000);
+    expect(firstOccurrences(hook.accepted.map(pathOf))).toEqual([0, 1, 2, 3].map((i) => `/missing-${i}`));
+    expect(nm.accepted).toHaveLength(4);
     second.kill('SIGTERM');
     expect((await second.exit).code).toBe(0);
   });
