@@ -287,6 +287,7 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
       try {
         await parking!.park(sink, m, { attempts, lastError, source: record });
         delivery.accepted.add(pair);
+        if (attempts > 0) logger.warn('sink cannot take the alert now; parked in its retry topic, with its later alerts', { ...where(record), sink: sink.name, rule: m.rule, detail: lastError });
         return undefined;
       } catch (e) {
         return { sink: sink.name, detail: `not delivered and not parked: ${(e as Error).message}`, retryAfterMs: 0 };

@@ -6,7 +6,8 @@
  * 2. Start the HTTP server (/livez, /readyz, /metrics), then the Kafka worker; `start()` resolves
  *    when the group is joined.
  * 3. SIGTERM or SIGINT: stop the consumer (the batch in hand ends, resolved offsets are committed,
- *    the group is left), disconnect, close the HTTP server, exit 0 — all within
+ *    the group is left) and any retry-topic consumers (retry-topics.ts), disconnect, close the HTTP
+ *    server, exit 0 — all within
  *    KLAXON_SHUTDOWN_TIMEOUT_MS; past that bound the process exits 1 (the offsets of the records in
  *    hand were not committed; they will be consumed again).
  * 4. A promise rejection nobody handled (a bug): logged as JSON, the same stop, exit 1.
