@@ -11,6 +11,7 @@ export {
 } from './alerting/alert-sink';
 export { DEFAULT_EVENT_RULES } from './alerting/default-event-rules';
 export { LogAlerter, type LogAlerterProps } from './alerting/log-alerter';
+export { SinkRetryTopics, type SinkRetryTopic, type SinkRetryTopicsProps } from './alerting/sink-retry-topics';
 export {
   type NmAlertSelector, type NmReceiverCommonProps, type NmSecretKeyRef, type NmSelectorOperator,
   type NmSelectorRequirement,

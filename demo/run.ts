@@ -22,7 +22,8 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { AlerterEnv, WorkloadEnv } from '../functions/contracts/workload-env';
-import { AlertSinkSpec } from '../functions/contracts/alert-sinks';
+import { AlertSinkSpec, sinkIsParkable, sinkNames } from '../functions/contracts/alert-sinks';
+import { sinkRetryTopicName } from '../functions/contracts/topic-names';
 import { createTopics, kcatProduce, startAlertmanager, Alertmanager } from '../test/harness';
 import { KafkaBroker, startKafkaBroker } from '../test/harness/kafka-broker';
 import { EnvVar, KubeObject, PodProcess, PodRunner, readDist } from '../test/integration/e2e-support';
@@ -133,6 +134,14 @@ async function main(argv: string[]): Promise<number> {
       { type: 'alertmanager', name: 'alertmanager', url: am.url },
       { type: 'slack', name: 'slack', urlEnv: SLACK_URL_ENV },
     ];
+    // these sinks' retry topics, as the LogAlerter renders them for its own sinks
+    const retryTopics = deployments.flatMap((d) => {
+      const env = Object.fromEntries((d.spec.template.spec.containers[0].env as EnvVar[]).map((e) => [e.name, e.value ?? '']));
+      if (env[AlerterEnv.SINK_RETRY] !== 'topics') return [];
+      const names = sinkNames(sinks);
+      return sinks.flatMap((sink, i) => (sinkIsParkable(sink) ? [sinkRetryTopicName(env[WorkloadEnv.GROUP_ID], names[i])] : []));
+    });
+    if (retryTopics.length > 0) await createTopics(retryTopics.map((topic) => ({ topic })));
     const valueOf = (e: EnvVar): string => (e.name === WorkloadEnv.BROKERS ? broker.brokers : e.name === WorkloadEnv.HTTP_PORT ? '0' : e.value!);
     const envFor = (deployment: string) => (declared: readonly EnvVar[]): Record<string, string> => {
       const env: Record<string, string> = {};

@@ -29,7 +29,7 @@
 import { Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AlertRuleSpec } from '../../functions/contracts/alert-rules';
-import { AlertSinkSpec, alertSinkProblems } from '../../functions/contracts/alert-sinks';
+import { AlertSinkSpec, alertSinkProblems, sinkNames } from '../../functions/contracts/alert-sinks';
 import { ALERTER_MAX_RECORD_BYTES_RANGE, AlerterEnv, DEFAULT_ALERTER_MAX_RECORD_BYTES, WORKLOAD_IDENTITIES } from '../../functions/contracts/workload-env';
 import { ConsumerGroup } from '../kafka/consumer-group';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
@@ -39,6 +39,7 @@ import { FunctionCode } from '../workloads/function-code';
 import { KafkaFunction, KafkaFunctionOptions } from '../workloads/kafka-function';
 import { AlertRule, alertRuleSpecs } from './alert-rule';
 import { AlertSink, BoundAlertSink } from './alert-sink';
+import { SinkRetryTopics } from './sink-retry-topics';
 
 /** The consumer group id of the log-alerter unless a ConsumerGroup is given. */
 export const DEFAULT_ALERTER_GROUP_ID = WORKLOAD_IDENTITIES.logAlerter.groupId;
@@ -88,6 +89,10 @@ export class LogAlerter extends Construct {
   public readonly deadLetter: IKafkaTopic;
   /** ALERTER_MAX_RECORD_BYTES. */
   public readonly maxRecordBytes: number;
+  /** The sinks' retry topics `<group>.retry.<sink>` and their groups (what a sink cannot take now is parked there). */
+  public readonly retryTopics: SinkRetryTopics;
+  /** The retry topics of the event rules' Deployment, once an event rule is added. */
+  public eventRetryTopics?: SinkRetryTopics;
 
   /** The event rules' Deployment (id 'Events', workload 'event-alerter'), once an event rule is added. */
   public eventFunction?: KafkaFunction;
@@ -132,6 +137,10 @@ export class LogAlerter extends Construct {
       if (this.maxRecordBytes !== DEFAULT_ALERTER_MAX_RECORD_BYTES) fn.addEnv(AlerterEnv.MAX_RECORD_BYTES, String(this.maxRecordBytes));
       if (generatorUrl !== undefined) fn.addEnv(AlerterEnv.GENERATOR_URL, generatorUrl);
       for (const bound of this._boundSinks) for (const secret of bound.secrets) fn.addSecretEnv(secret.name, secret.value);
+      const retry = new SinkRetryTopics(this, 'EventRetryTopics', { function: fn });
+      const names = sinkNames(this._boundSinks.map((b) => b.spec));
+      this._boundSinks.forEach((b, i) => retry.addSink(names[i], b.spec));
+      this.eventRetryTopics = retry;
       return fn;
     };
     this.function = new KafkaFunction(this, 'Resource', {
@@ -148,6 +157,7 @@ export class LogAlerter extends Construct {
     this.function.addEnv(AlerterEnv.SINKS, () => JSON.stringify(this._boundSinks.map((s) => s.spec)));
     if (this.maxRecordBytes !== DEFAULT_ALERTER_MAX_RECORD_BYTES) this.function.addEnv(AlerterEnv.MAX_RECORD_BYTES, String(this.maxRecordBytes));
     if (generatorUrl !== undefined) this.function.addEnv(AlerterEnv.GENERATOR_URL, generatorUrl);
+    this.retryTopics = new SinkRetryTopics(this, 'RetryTopics', { function: this.function });
 
     if (!Array.isArray(rules)) throw new PropError(`${describeProp('rules', rules, this.owner)} must be a list of rules.`);
     if (!Array.isArray(sinks)) throw new PropError(`${describeProp('sinks', sinks, this.owner)} must be a list of sinks.`);
@@ -212,6 +222,9 @@ export class LogAlerter extends Construct {
     }
     this._sinks.push(sink);
     this._boundSinks.push(bound);
+    const name = sinkNames(specs)[specs.length - 1];
+    this.retryTopics.addSink(name, bound.spec);
+    this.eventRetryTopics?.addSink(name, bound.spec);
   }
 
   /** The rules (a copy). */
@@ -229,10 +242,16 @@ export class LogAlerter extends Construct {
     return this.function.env;
   }
 
-  /** Grant `user` Read on the logs topic in the alerter's group and Write on the dead-letter topic (and Read on the Events topic in the event group, with event rules). */
+  /**
+   * Grant `user` Read on the logs topic in the alerter's group, Write on the dead-letter topic, and
+   * Read and Write on the sinks' retry topics in their retry groups (and the same for the Events
+   * topic and the event group's retry topics, with event rules).
+   */
   public grantTo(user: KafkaUser): void {
     this.function.grantTo(user);
+    this.retryTopics.grantTo(user);
     this.eventFunction?.grantTo(user);
+    this.eventRetryTopics?.grantTo(user);
   }
 }
 

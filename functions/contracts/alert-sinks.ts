@@ -319,3 +319,12 @@ function isHttpUrl(value: unknown): value is string {
   }
 }
 
+
+/**
+ * True when the alerter sends `spec` its alerts one by one, so an alert it cannot take now can be
+ * parked in its retry topic: every sink but a grouped Slack or webhook sink (whose messages are
+ * grouped in memory).
+ */
+export function sinkIsParkable(spec: AlertSinkSpec): boolean {
+  return !((spec.type === 'slack' || spec.type === 'webhook') && spec.group !== undefined);
+}

@@ -60,3 +60,17 @@ export function namespaceNameProblem(namespace: string): string | undefined {
 export function namespaceTopicName(namespace: string, prefix: string = DEFAULT_NAMESPACE_TOPIC_PREFIX): string {
   return `${prefix}${namespace}`;
 }
+
+/**
+ * The retry topic of one alert sink of a consumer group: `<group>.retry.<sink>` (the
+ * kafkajs-async-retry pattern, one topic per sink). Alerts the sink cannot take now are parked
+ * there; a consumer in group `sinkRetryGroupId(group, sink)` delivers them, in order.
+ */
+export function sinkRetryTopicName(groupId: string, sink: string): string {
+  return `${groupId}.retry.${sink}`;
+}
+
+/** The consumer group that drains `sinkRetryTopicName(groupId, sink)` (its own group, so its lag is not the main group's). */
+export function sinkRetryGroupId(groupId: string, sink: string): string {
+  return `${groupId}.retry.${sink}`;
+}

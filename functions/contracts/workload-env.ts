@@ -116,7 +116,16 @@ export const AlerterEnv = {
   GENERATOR_URL: 'ALERTER_GENERATOR_URL',
   /** What the alerter reads: `logs` (container log records, log rules) or `events` (Kubernetes Events, event rules). Default `logs`. */
   INPUT: 'ALERTER_INPUT',
+  /**
+   * How a sink that cannot take an alert now is retried: `topics` (the alert is parked in the sink's
+   * retry topic `<group>.retry.<sink>` and the record committed; the LogAlerter renders this and the
+   * topics) or `in-place` (the record is retried, uncommitted, until every sink took it). Default `in-place`.
+   */
+  SINK_RETRY: 'ALERTER_SINK_RETRY',
 } as const;
+
+/** The values of ALERTER_SINK_RETRY. */
+export type SinkRetryMode = 'topics' | 'in-place';
 
 /** Default of ALERTER_MAX_RECORD_BYTES: 1 MiB (Kafka's default max.message.bytes). */
 export const DEFAULT_ALERTER_MAX_RECORD_BYTES = 1024 * 1024;

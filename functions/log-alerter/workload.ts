@@ -2,7 +2,7 @@
  * log-alerter as a runtime workload: reads container log records from the logs topic (input `logs`)
  * or Kubernetes Events from an events topic (input `events`, ALERTER_INPUT), evaluates the rules
  * (rules.ts, events.ts, pure) and delivers each alert to every sink (sinks.ts) before the record's
- * offset is resolved. Writes nothing to Kafka except dead letters.
+ * offset is resolved. Writes nothing to Kafka except dead letters and parked alerts.
  *
  * Per record:
  *  - logs: a record the prefilter (prefilter.ts) shows no rule can match → handled unread, synchronously;
@@ -15,14 +15,18 @@
  *    408/425/429/5xx makes the handler throw `RetryableError` (with the sink's Retry-After): the
  *    runtime calls it again for the same record, without limit, heartbeating, and stops on SIGTERM
  *    without committing the record. Pairs already accepted are remembered for the record (by topic,
- *    partition, offset) and not sent again. A sink that refuses for good (another 4xx) does not get
+ *    partition, offset) and not sent again. With ALERTER_SINK_RETRY=topics (what the LogAlerter
+ *    renders) the failing pair is parked in the sink's retry topic instead (sink-retry.ts), so is
+ *    every later alert for that sink until its retry consumer has delivered the backlog, and the
+ *    record is resolved; only a retry topic the broker does not take makes the handler throw
+ *    `RetryableError`. A sink that refuses for good (another 4xx) does not get
  *    the alert again; once every other sink has it, the record is dead-lettered with reason
  *    `sink-rejected:<sink>` and the refusals in `klaxon.error`.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { AlertInput, AlertRuleSpec, DEFAULT_REPEAT_INTERVAL_SECONDS, alertRuleProblems, formatRuleProblem } from '../contracts/alert-rules';
 import { AlertSinkSpec, alertSinkProblems, formatSinkProblem, sinkNames } from '../contracts/alert-sinks';
-import { ALERTER_MAX_RECORD_BYTES_RANGE, AlerterEnv, DEFAULT_ALERTER_MAX_RECORD_BYTES, WORKLOAD_IDENTITIES } from '../contracts/workload-env';
+import { ALERTER_MAX_RECORD_BYTES_RANGE, AlerterEnv, DEFAULT_ALERTER_MAX_RECORD_BYTES, SinkRetryMode, WORKLOAD_IDENTITIES } from '../contracts/workload-env';
 import { DEFAULT_LOGS_TOPIC } from '../contracts/topic-names';
 import { ConfigError, integer } from '../runtime/config';
 import { DeadLetter, Handler, HandlerResult, RetryableError, SourceRecord } from '../runtime/handler';
@@ -32,6 +36,7 @@ import { AlertGrouper } from './grouper';
 import { NoticeDispatcher } from './notices';
 import { RecordPrefilter } from './prefilter';
 import { AlerterReasons, MatchedAlert, Throttle, compileRules, evaluate, parseLogRecord } from './rules';
+import { SinkRetry } from './sink-retry';
 import { Sink, createSinks, deliver } from './sinks';
 import { AlertTracker, Notice, TrackedRule } from './tracker';
 
@@ -94,6 +99,15 @@ export const alerterSettings = {
       return raw;
     },
   },
+  sinkRetry: {
+    env: AlerterEnv.SINK_RETRY,
+    description: "'topics': park what a sink cannot take now in its retry topic (sink-retry.ts); 'in-place': retry the record uncommitted",
+    default: 'in-place' as SinkRetryMode,
+    parse: (raw: string): SinkRetryMode => {
+      if (raw !== 'topics' && raw !== 'in-place') throw new Error("must be 'topics' or 'in-place'");
+      return raw;
+    },
+  },
 } as const;
 
 /** How often the tracker is advanced (resolves, refreshes, repeats, pending alerts whose `for` passed). */
@@ -126,7 +140,7 @@ const MAX_IN_DELIVERY = 1000;
 export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
   defaults: { sourceTopic: DEFAULT_LOGS_TOPIC, groupId: WORKLOAD_IDENTITIES.logAlerter.groupId, clientId: WORKLOAD_IDENTITIES.logAlerter.name },
   settings: alerterSettings,
-  createHandler({ settings, logger, metrics, env = process.env }): Handler {
+  createHandler({ config, settings, logger, metrics, env = process.env, retryTopics }): Handler {
     const problems: string[] = [];
     if (settings.rules.length === 0) problems.push(`${AlerterEnv.RULES} is not set: give at least one rule (a JSON array)`);
     else problems.push(...alertRuleProblems(settings.rules, settings.input).map((p) => `${AlerterEnv.RULES}: ${formatRuleProblem(p)}`));
@@ -208,6 +222,22 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
       );
     }
     const direct = sinks.filter((s) => !groupers.has(s.name));
+    const parking =
+      settings.sinkRetry === 'topics' && retryTopics && direct.length > 0
+        ? new SinkRetry({
+            sinks: direct,
+            groupId: config.groupId,
+            retryTopics,
+            send,
+            logger,
+            registry: metrics.registry,
+            onOutcome: (sink, m, outcome) => {
+              if (outcome.kind === 'accepted') sent.inc({ rule: m.rule, sink: sink.name });
+              else if (outcome.kind === 'permanent') refusedTotal.inc({ rule: m.rule, sink: sink.name });
+              else retries.inc({ sink: sink.name, cause: outcome.cause });
+            },
+          })
+        : undefined;
     const timer = setInterval(() => {
       for (const n of tracker.tick(Date.now())) {
         noticesTotal.inc({ rule: n.rule, kind: n.kind });
@@ -252,6 +282,18 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
       return out;
     };
 
+    /** Parks `m` for `sink` (a pair parked counts as taken); a transient failure when the broker did not take it. */
+    const park = async (sink: Sink, m: MatchedAlert, pair: string, delivery: RecordDelivery, record: SourceRecord, attempts: number, lastError: string) => {
+      try {
+        await parking!.park(sink, m, { attempts, lastError, source: record });
+        delivery.accepted.add(pair);
+        if (attempts > 0) logger.warn('sink cannot take the alert now; parked in its retry topic, with its later alerts', { ...where(record), sink: sink.name, rule: m.rule, detail: lastError });
+        return undefined;
+      } catch (e) {
+        return { sink: sink.name, detail: `not delivered and not parked: ${(e as Error).message}`, retryAfterMs: 0 };
+      }
+    };
+
     const NOTHING: HandlerResult = [];
     return (record) => {
       const key = `${record.topic}/${record.partition}/${record.offset}`;
@@ -275,12 +317,19 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
     };
 
     async function deliverRecord(key: string, delivery: RecordDelivery, record: SourceRecord): Promise<HandlerResult> {
-      // Sinks in parallel; one sink's alerts in order, stopping at its first transient failure.
+      await parking?.ready(5000);
+      // Sinks in parallel; one sink's alerts in order, stopping at its first transient failure
+      // (with retry topics: parking it and the sink's later alerts instead).
       const failures = await Promise.all(
         direct.map(async (sink) => {
           for (const [i, m] of delivery.alerts.entries()) {
             const pair = `${i}/${sink.name}`;
             if (delivery.accepted.has(pair) || delivery.refused.has(pair)) continue;
+            if (parking?.mustPark(sink)) {
+              const failed = await park(sink, m, pair, delivery, record, 0, 'behind alerts parked earlier');
+              if (failed) return failed;
+              continue;
+            }
             const outcome = await send(sink, m);
             if (outcome.kind === 'accepted') {
               delivery.accepted.add(pair);
@@ -291,7 +340,9 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
               logger.warn('sink refused the alert for good; the record will be dead-lettered', { ...where(record), sink: sink.name, rule: m.rule, detail: outcome.detail });
             } else {
               retries.inc({ sink: sink.name, cause: outcome.cause });
-              return { sink: sink.name, detail: outcome.detail, retryAfterMs: outcome.retryAfterMs };
+              if (!parking) return { sink: sink.name, detail: outcome.detail, retryAfterMs: outcome.retryAfterMs };
+              const failed = await park(sink, m, pair, delivery, record, 1, outcome.detail);
+              if (failed) return failed;
             }
           }
           return undefined;

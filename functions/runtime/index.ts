@@ -16,3 +16,4 @@ export * from './retry';
 export * from './secret-files';
 export * from './worker';
 export * from './topic-creator';
+export * from './retry-topics';

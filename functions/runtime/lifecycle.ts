@@ -6,9 +6,10 @@
  * 2. Start the HTTP server (/livez, /readyz, /metrics), then the Kafka worker; `start()` resolves
  *    when the group is joined.
  * 3. SIGTERM or SIGINT: stop the consumer (the batch in hand ends, resolved offsets are committed,
- *    the group is left), disconnect (the admin client too, if the workload used one), close the
- *    HTTP server, exit 0 — all within KLAXON_SHUTDOWN_TIMEOUT_MS; past that bound the process exits
- *    1 (the offsets of the records in hand were not committed; they will be consumed again).
+ *    the group is left) and any retry-topic consumers (retry-topics.ts), disconnect (the admin
+ *    client too, if the workload used one), close the HTTP server, exit 0 — all within
+ *    KLAXON_SHUTDOWN_TIMEOUT_MS; past that bound the process exits 1 (the offsets of the records in
+ *    hand were not committed; they will be consumed again).
  * 4. A promise rejection nobody handled (a bug): logged as JSON, the same stop, exit 1.
  * 5. The consumer crashed for good (a non-retriable error, or KLAXON_MAX_RESTARTS crashes in a row):
  *    /livez fails, the same stop runs, the process exits 1 so Kubernetes restarts it.
@@ -21,6 +22,7 @@ import { AdminConnection, workloadKafka } from './kafka-admin';
 import { KafkaClientSecurity, loadKafkaSecurity } from './kafka-security';
 import { Logger, LogSink } from './logger';
 import { RuntimeMetrics } from './metrics';
+import { RetryTopics } from './retry-topics';
 import type { TopicAdmin } from './topic-creator';
 import { KafkaWorker } from './worker';
 
@@ -39,6 +41,8 @@ export interface WorkloadContext<S extends SettingsSpec> {
   readonly env?: Env;
   /** A Kafka admin client (the topic part) of the workload's cluster and credentials, connected on first call, closed on stop. @default - none (tests) */
   readonly admin?: () => Promise<TopicAdmin>;
+  /** Retry topics (park records, consume them in their own groups); stopped with the worker. Connects only when used. */
+  readonly retryTopics?: RetryTopics;
 }
 
 /** A workload: its name, defaults, own settings, and a factory for its handler. */
@@ -113,8 +117,10 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
   const health = new HealthState(config.readyStaleMs);
   const admin = new AdminConnection(workloadKafka(config, security, logger));
   let handler: Handler;
+  let shutdownOnFatal = (): void => undefined;
+  const retryTopics = new RetryTopics({ config, logger, security, onFatal: () => shutdownOnFatal() });
   try {
-    handler = definition.createHandler({ config, settings, logger, metrics, env, admin: () => admin.get() });
+    handler = definition.createHandler({ config, settings, logger, metrics, env, admin: () => admin.get(), retryTopics });
   } catch (e) {
     return failConfig(e, ports);
   }
@@ -133,7 +139,7 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
     }, config.shutdownTimeoutMs);
     bound.unref?.();
     stopping = (async () => {
-      await worker?.stop();
+      await Promise.all([worker?.stop(), retryTopics.stop()]);
       await admin.close();
       await server?.close();
       clearTimeout(bound);
@@ -142,6 +148,7 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
     })();
     return stopping;
   };
+  shutdownOnFatal = () => void shutdown(1, 'a retry consumer crashed for good');
   ports.onSignal('SIGTERM', () => void shutdown(0, 'SIGTERM'));
   ports.onSignal('SIGINT', () => void shutdown(0, 'SIGINT'));
   // Without a listener Node would crash at once: a plain stack on stderr, no commit, no group leave.

@@ -253,7 +253,13 @@ describe('KlaxonPipeline', () => {
     // THEN the workloads log in over SASL_SSL as users holding their ACLs, and their scalers as the same users
     expect(users.map((u) => u.metadata.name)).toEqual(['event-exporter', 'events-fanout', 'log-alerter']);
     expect(users[0].spec.authorization.acls.map((a: any) => `${a.resource.type}:${a.resource.name}:${a.operations.join('+')}`)).toEqual(['topic:cluster-events:Write+Describe']);
-    expect(users[2].spec.authorization.acls.map((a: any) => `${a.resource.type}:${a.resource.name}`)).toEqual(['topic:logs', 'group:klaxon-log-alerter', 'topic:klaxon.dead-letter']);
+    expect(users[2].spec.authorization.acls.map((a: any) => `${a.resource.type}:${a.resource.name}`)).toEqual([
+      'topic:logs',
+      'group:klaxon-log-alerter',
+      'topic:klaxon.dead-letter',
+      'topic:klaxon-log-alerter.retry.notification-manager',
+      'group:klaxon-log-alerter.retry.notification-manager',
+    ]);
     expect(env('eventsfanout')).toMatchObject({ KAFKA_BROKERS: 'klaxon-kafka-bootstrap.klaxon.svc:9094', KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_USERNAME: 'events-fanout' });
     expect(env('logalerter')).toMatchObject({ KAFKA_SASL_PASSWORD_FILE: '/etc/klaxon/kafka/sasl/password' });
     expect(objects(p.workloadsChart, 'TriggerAuthentication')).toHaveLength(2);

@@ -1,4 +1,5 @@
 /**
+ * ALERTER_SINK_RETRY=in-place (retry topics are the LogAlerter's default: alerter-sink-isolation.test.ts).
  * A sink that fails for a while does not lose the alert, and does not get it twice: the alerter
  * retries (capped exponential backoff, Retry-After honoured) until every sink has it, and the
  * group's committed offset stays before the record until then. SIGTERM while a sink is down stops
@@ -14,6 +15,7 @@ import { FAST_RETRIES, alerterNames, alerterSuite, committedOffset, createAlerte
 jest.setTimeout(240_000); // a slow 2-core CI machine: every wait below polls, so a pass is as fast as the machine allows
 
 const CANONICAL = Buffer.from(JSON.stringify(CANONICAL_404_RECORD));
+const IN_PLACE = { ...FAST_RETRIES, ALERTER_SINK_RETRY: 'in-place' };
 const retried = (l: Record<string, unknown>) => l.msg === 'handler asked for a retry; retrying until it succeeds';
 
 describe('log-alerter retries a failing sink until it takes the alert', () => {
@@ -34,7 +36,7 @@ describe('log-alerter retries a failing sink until it takes the alert', () => {
       [EXAMPLE_404_RULE],
       (chart) => [AlertSink.slack({ webhookUrl: { secret: kplus.Secret.fromSecretName(chart, 'Slack', 'slack'), key: 'url' } })],
       { 'slack/url': slack.url },
-      { ...FAST_RETRIES, ...extraEnv },
+      { ...IN_PLACE, ...extraEnv },
     );
     return { names, slack, env };
   };
@@ -50,7 +52,7 @@ describe('log-alerter retries a failing sink until it takes the alert', () => {
       [EXAMPLE_404_RULE],
       (chart) => [AlertSink.notificationManager({ url: nm.url }), AlertSink.slack({ webhookUrl: { secret: kplus.Secret.fromSecretName(chart, 'Slack', 'slack'), key: 'url' } })],
       { 'slack/url': slack.url },
-      FAST_RETRIES,
+      IN_PLACE,
     );
     nm.failNext(1, { status: 500 }).rateLimitNext(1, 1);
     await slack.goDown();

@@ -50,6 +50,7 @@ const AS_DECLARED: readonly string[] = [
   AlerterEnv.RULES,
   AlerterEnv.MAX_RECORD_BYTES,
   AlerterEnv.GENERATOR_URL,
+  AlerterEnv.SINK_RETRY,
   'NODE_OPTIONS',
   ...Object.values(RuntimeTuningEnv),
 ];

@@ -61,6 +61,7 @@ describe('LogAlerter', () => {
       { name: 'NODE_OPTIONS', value: '--max-old-space-size=128' },
       { name: 'ALERTER_RULES', value: JSON.stringify([RULE_404]) },
       { name: 'ALERTER_SINKS', value: '[{"type":"notification-manager"}]' },
+      { name: 'ALERTER_SINK_RETRY', value: 'topics' },
     ]);
     expect(a.group.groupId).toBe(DEFAULT_ALERTER_GROUP_ID);
     expect(a.group.cluster).toBe(cluster);
@@ -135,7 +136,7 @@ describe('LogAlerter', () => {
     );
   });
 
-  test('the alerter authenticates as its KafkaUser, which is granted Read on logs in the alerter group and Write on the dead-letter topic', () => {
+  test('the alerter authenticates as its KafkaUser, which is granted Read on logs in the alerter group, Write on the dead-letter topic, and Read and Write on its retry topics in their groups', () => {
     // GIVEN a cluster whose workload listener authenticates with SCRAM
     const chart = namespacedChart('klaxon');
     const cluster = new KafkaCluster(chart, 'Kafka', { listeners: [{ name: 'scram', port: 9094, tls: true, authentication: 'scram-sha-512' }], workloadListener: 'scram' });
@@ -148,6 +149,8 @@ describe('LogAlerter', () => {
       { resourceType: 'topic', name: 'logs', patternType: 'literal', operations: ['Read', 'Describe'] },
       { resourceType: 'group', name: 'klaxon-log-alerter', patternType: 'literal', operations: ['Read', 'Describe'] },
       { resourceType: 'topic', name: 'klaxon.dead-letter', patternType: 'literal', operations: ['Write', 'Describe'] },
+      { resourceType: 'topic', name: 'klaxon-log-alerter.retry.notification-manager', patternType: 'literal', operations: ['Read', 'Write', 'Describe'] },
+      { resourceType: 'group', name: 'klaxon-log-alerter.retry.notification-manager', patternType: 'literal', operations: ['Read', 'Describe'] },
     ]);
     expect(a.function.user).toBe(user);
     expect(a.function.kafkaAccess.env).toContainEqual({ name: 'KAFKA_SASL_PASSWORD_FILE', value: '/etc/klaxon/kafka/sasl/password' });

@@ -15,6 +15,9 @@ import { ConsumerGroup } from '../../../constructs/kafka/consumer-group';
 import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
 import { KafkaTopic } from '../../../constructs/kafka/kafka-topic';
 import { FunctionCode } from '../../../constructs/workloads/function-code';
+import { AlertSinkSpec, sinkIsParkable, sinkNames } from '../../../functions/contracts/alert-sinks';
+import { sinkRetryTopicName } from '../../../functions/contracts/topic-names';
+import { AlerterEnv, WorkloadEnv } from '../../../functions/contracts/workload-env';
 import { buildFunctions, bundlePath } from '../../../functions/build';
 import { brokers, createTopics, uniqueName } from '../../harness';
 import { onJsonLines } from '../../harness/processes';
@@ -118,9 +121,22 @@ export interface AlerterProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** Runs the bundle with the pods' Node.js (workloadNode()) and exactly `env` (plus PATH). */
-export async function startAlerter(env: Record<string, string>): Promise<AlerterProcess> {
+/** The sinks' retry topics an alerter run with `env` parks in (none unless ALERTER_SINK_RETRY=topics), as the LogAlerter renders them. */
+export function retryTopicsOf(env: Record<string, string>): string[] {
+  if (env[AlerterEnv.SINK_RETRY] !== 'topics') return [];
+  const specs = JSON.parse(env[AlerterEnv.SINKS] ?? '[]') as AlertSinkSpec[];
+  const names = sinkNames(specs);
+  return specs.flatMap((spec, i) => (sinkIsParkable(spec) ? [sinkRetryTopicName(env[WorkloadEnv.GROUP_ID], names[i])] : []));
+}
+
+/**
+ * Runs the bundle with the pods' Node.js (workloadNode()) and exactly `env` (plus PATH), after
+ * creating its sinks' retry topics (as Strimzi's topic operator would from the rendered KafkaTopics).
+ */
+export async function startAlerter(env: Record<string, string>, options: { readonly createRetryTopics?: boolean } = {}): Promise<AlerterProcess> {
   const bundle = await alerterBundle();
+  const retryTopics = options.createRetryTopics === false ? [] : retryTopicsOf(env);
+  if (retryTopics.length > 0) await createTopics(retryTopics.map((topic) => ({ topic })));
   const child = spawn(workloadNode(), [bundle], { env: { ...env, PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Array<Record<string, unknown>> = [];
   onJsonLines(child, (line) => lines.push(line));

@@ -229,6 +229,19 @@ describe('log-alerter configuration', () => {
     expect.assertions(2);
   });
 
+  test("ALERTER_SINK_RETRY is 'topics' (what the LogAlerter renders) or 'in-place' (the default when unset); anything else fails naming the value", () => {
+    expect(readSettings(alerterSettings, {}).sinkRetry).toBe('in-place');
+    expect(readSettings(alerterSettings, { ALERTER_SINK_RETRY: 'topics' }).sinkRetry).toBe('topics');
+    expect(() => readSettings(alerterSettings, { ALERTER_SINK_RETRY: 'queue' })).toThrow(ConfigError);
+    try {
+      readSettings(alerterSettings, { ALERTER_SINK_RETRY: 'queue' });
+    } catch (e) {
+      expect((e as ConfigError).problems.join('\n')).toContain('ALERTER_SINK_RETRY="queue"');
+      expect((e as ConfigError).problems.join('\n')).toContain("must be 'topics' or 'in-place'");
+    }
+    expect.assertions(5);
+  });
+
   test('fails if rules or sinks are missing, or a sink secret variable is not set', () => {
     expect(() => create({})()).toThrow(
       new ConfigError(['ALERTER_RULES is not set: give at least one rule (a JSON array)', 'ALERTER_SINKS is not set: give at least one sink (a JSON array)']),
