@@ -59,9 +59,9 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
       },
     },
     topics: { namespaces: TENANT_NAMESPACES },
-    alerting: { rules: ALERT_RULES },
+    logAlerter: { rules: ALERT_RULES },
     // Scaled to zero when idle: KEDA starts a pod once lag shows up.
-    scaling: { fanout: { minReplicas: 0 }, alerter: { minReplicas: 0 } },
+    scaling: { eventsFanout: { minReplicas: 0 }, logAlerter: { minReplicas: 0 } },
   },
   /** Three brokers with three dedicated controllers on persistent volumes. */
   prod: {
@@ -83,11 +83,11 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
       fluentBitNamespace: 'kubesphere-logging-system',
       fluentBitPodLabels: { 'app.kubernetes.io/name': 'fluent-bit' },
     }),
-    alerting: { rules: ALERT_RULES },
+    logAlerter: { rules: ALERT_RULES },
     // Every pod image must carry a digest; until the digests are recorded here (README, Security model), tags are accepted explicitly.
     images: { requireDigests: true, allowMutableTags: true },
     // Always one warm pod each (no cold start on the first event), up to one per partition under lag.
-    scaling: { fanout: { minReplicas: 1, lagThreshold: 500 }, alerter: { minReplicas: 1, lagThreshold: 1000 } },
+    scaling: { eventsFanout: { minReplicas: 1, lagThreshold: 500 }, logAlerter: { minReplicas: 1, lagThreshold: 1000 } },
     // Notification Manager sends the alerts on to Slack (bot token in a Secret NM's namespace holds).
     notifications: {
       slack: { token: { name: 'klaxon-slack', key: 'token' }, channels: ['#klaxon-alerts'] },
@@ -124,9 +124,9 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
       }),
     ],
     // Team namespaces appear here without a redeploy: the fanout creates `events.<ns>` on first sight.
-    fanout: { namespaceTopics: NamespaceTopics.createOnFirstSight() },
+    eventsFanout: { namespaceTopics: NamespaceTopics.createOnFirstSight() },
     logShipping: LogShipping.fluentOperator({ listener: 'plain', fluentBitNamespace: 'kubesphere-logging-system' }),
-    alerting: { rules: ALERT_RULES },
+    logAlerter: { rules: ALERT_RULES },
   },
 };
 
@@ -187,13 +187,13 @@ export function synthAll(outdir: string, devAlerts?: string): void {
   const code = readFunctionCode();
   const sinks = devAlertSinks(devAlerts);
   for (const env of Object.keys(environments)) {
-    const config = env === 'dev' && sinks ? (c: Omit<KlaxonPipelineProps, 'code'>) => ({ ...c, alerting: { ...c.alerting, sinks } }) : undefined;
+    const config = env === 'dev' && sinks ? (c: Omit<KlaxonPipelineProps, 'code'>) => ({ ...c, logAlerter: { ...c.logAlerter, sinks } }) : undefined;
     const { app, pipeline } = buildApp(env, { outdir: path.join(outdir, env), code, config });
     app.synth();
     const picture = pipelineMarkdown(app, env);
     fs.writeFileSync(path.join(outdir, env, 'PIPELINE.md'), picture.markdown);
     // stderr: cdk8s synth keeps the app's stdout to itself
-    process.stderr.write(`${env}: ${path.join(outdir, env, 'PIPELINE.md')}; ${pipeline.alerter.sinks.length} alert sink(s); needs in the cluster:\n${picture.prerequisites.map((p) => `  - ${p}\n`).join('')}`);
+    process.stderr.write(`${env}: ${path.join(outdir, env, 'PIPELINE.md')}; ${pipeline.logAlerter.sinks.length} alert sink(s); needs in the cluster:\n${picture.prerequisites.map((p) => `  - ${p}\n`).join('')}`);
   }
 }
 

@@ -26,7 +26,7 @@ import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { Kafka, logLevel } from 'kafkajs';
 import { AlertSink } from '../constructs/alerting/alert-sink';
-import { LogAlerter } from '../constructs/alerting/log-alerter';
+import { LogAlerter } from '../constructs/workloads/log-alerter';
 import { ConsumerGroup } from '../constructs/kafka/consumer-group';
 import { KafkaCluster } from '../constructs/kafka/kafka-cluster';
 import { KlaxonTopics } from '../constructs/kafka/klaxon-topics';

@@ -10,7 +10,7 @@ export {
   type SecretHeader, type SinkGrouping, type SinkSecretEnv, type SlackSinkOptions, type WebhookSinkOptions,
 } from './alerting/alert-sink';
 export { DEFAULT_EVENT_RULES } from './alerting/default-event-rules';
-export { LogAlerter, type LogAlerterProps } from './alerting/log-alerter';
+export { LogAlerter, type LogAlerterProps } from './workloads/log-alerter';
 export { SinkRetryTopics, type SinkRetryTopic, type SinkRetryTopicsProps } from './alerting/sink-retry-topics';
 export {
   type NmAlertSelector, type NmReceiverCommonProps, type NmSecretKeyRef, type NmSelectorOperator,
@@ -45,7 +45,7 @@ export {
 export { ContainerImage, KLAXON_IMAGES, type ImagePolicy } from './images';
 export { KlaxonChart } from './klaxon-chart';
 export {
-  KlaxonPipeline, NOTIFICATION_MANAGER_ALERTS_URL, type AlertingOptions, type KlaxonFunctionCode,
+  KlaxonPipeline, NOTIFICATION_MANAGER_ALERTS_URL, type LogAlerterOptions, type KlaxonFunctionCode,
   type KlaxonPipelineProps, type NotificationsOptions, type WorkloadScaling,
 } from './pipeline';
 export { KafkaLagScaler, type KafkaLagScalerProps, type OffsetResetPolicy } from './scaling/kafka-lag-scaler';

@@ -12,7 +12,7 @@ import { DEFAULT_NOTIFICATION_MANAGER_URL } from '../functions/contracts/alert-s
 import { WORKLOAD_IDENTITIES } from '../functions/contracts/workload-env';
 import { Construct, IConstruct } from 'constructs';
 import { AlertSink } from './alerting/alert-sink';
-import { LogAlerter, LogAlerterProps } from './alerting/log-alerter';
+import { LogAlerter, LogAlerterProps } from './workloads/log-alerter';
 import { NotificationManagerSlackConfig, NotificationManagerSlackConfigProps } from './alerting/notification-manager/slack-config';
 import { NotificationManagerSlackReceiver, NotificationManagerSlackReceiverProps } from './alerting/notification-manager/slack-receiver';
 import { NotificationManagerWebhookReceiver, NotificationManagerWebhookReceiverProps } from './alerting/notification-manager/webhook-receiver';
@@ -53,7 +53,7 @@ export interface KlaxonFunctionCode {
 export type WorkloadScaling = Omit<KafkaLagScalerProps, 'function'> | false;
 
 /** The log-alerter: its rules, sinks and options. */
-export interface AlertingOptions extends Omit<LogAlerterProps, 'source' | 'deadLetter' | 'code' | 'sinks'> {
+export interface LogAlerterOptions extends Omit<LogAlerterProps, 'source' | 'deadLetter' | 'code' | 'sinks'> {
   /** Where alerts go. @default [AlertSink.notificationManager()] (NOTIFICATION_MANAGER_ALERTS_URL) */
   readonly sinks?: AlertSink[];
 }
@@ -83,11 +83,11 @@ export interface KlaxonPipelineProps {
   /** Code of the workloads. */
   readonly code: KlaxonFunctionCode;
   /** events-fanout options (resources, log level, …). @default - EventsFanout defaults */
-  readonly fanout?: Omit<EventsFanoutProps, 'topics' | 'code'>;
-  /** The log-alerter over the `logs` topic: rules (at least one) and sinks. */
-  readonly alerting: AlertingOptions;
-  /** KEDA ScaledObjects on consumer lag: `fanout`, `alerter`. @default - both scaled 0..partitions with KafkaLagScaler defaults */
-  readonly scaling?: { readonly fanout?: WorkloadScaling; readonly alerter?: WorkloadScaling };
+  readonly eventsFanout?: Omit<EventsFanoutProps, 'topics' | 'code'>;
+  /** The log-alerter (and its event-alerter) over `logs` and `cluster-events`: rules (at least one) and sinks. */
+  readonly logAlerter: LogAlerterOptions;
+  /** KEDA ScaledObjects on consumer lag, per workload. @default - both scaled 0..partitions with KafkaLagScaler defaults */
+  readonly scaling?: { readonly eventsFanout?: WorkloadScaling; readonly logAlerter?: WorkloadScaling };
   /** Notification Manager receivers (Slack, webhooks), in their own chart. @default - none: NM's own receivers are used */
   readonly notifications?: NotificationsOptions;
   /** Whether pods must run images pinned by digest (checked at synth over every pod of the app). @default - tags allowed */
@@ -129,11 +129,11 @@ export class KlaxonPipeline {
   /** Chart with the workloads that read Kafka. */
   public readonly workloadsChart: KlaxonChart;
   /** events-fanout: cluster-events → one topic per namespace. */
-  public readonly fanout: EventsFanout;
+  public readonly eventsFanout: EventsFanout;
   /** log-alerter: logs → alerts to its sinks. */
-  public readonly alerter: LogAlerter;
+  public readonly logAlerter: LogAlerter;
   /** KEDA scalers of the workloads (absent where scaling is `false`). */
-  public readonly scalers: { readonly fanout?: KafkaLagScaler; readonly alerter?: KafkaLagScaler };
+  public readonly scalers: { readonly eventsFanout?: KafkaLagScaler; readonly logAlerter?: KafkaLagScaler };
   /** Chart with the Notification Manager receivers, when any is configured. */
   public readonly notificationsChart?: KlaxonChart;
   /** Klaxon's NetworkPolicies (absent with `networkPolicies: false`). */
@@ -190,37 +190,37 @@ export class KlaxonPipeline {
 
     this.workloadsChart = new KlaxonChart(app, 'workloads', { namespace: this.namespace });
     this.workloadsChart.addDependency(this.kafkaChart);
-    this.fanout = new EventsFanout(this.workloadsChart, 'EventsFanout', {
-      ...props.fanout,
-      user: props.fanout?.user ?? workloadUser('EventsFanoutUser', WORKLOAD_IDENTITIES.eventsFanout.name),
+    this.eventsFanout = new EventsFanout(this.workloadsChart, 'EventsFanout', {
+      ...props.eventsFanout,
+      user: props.eventsFanout?.user ?? workloadUser('EventsFanoutUser', WORKLOAD_IDENTITIES.eventsFanout.name),
       topics: this.topics,
       code: props.code.eventsFanout,
     });
-    const { sinks, ...alerting } = props.alerting;
-    this.alerter = new LogAlerter(this.workloadsChart, 'LogAlerter', {
-      ...alerting,
-      user: alerting.user ?? workloadUser('LogAlerterUser', WORKLOAD_IDENTITIES.logAlerter.name),
+    const { sinks, ...logAlerter } = props.logAlerter;
+    this.logAlerter = new LogAlerter(this.workloadsChart, 'LogAlerter', {
+      ...logAlerter,
+      user: logAlerter.user ?? workloadUser('LogAlerterUser', WORKLOAD_IDENTITIES.logAlerter.name),
       source: this.topics.logs,
       events: this.topics.clusterEvents,
       deadLetter: this.topics.deadLetter,
       code: props.code.logAlerter,
       sinks: sinks ?? [AlertSink.notificationManager()],
     });
-    const scaler = (id: string, scaling: WorkloadScaling | undefined, workload: EventsFanout | LogAlerter, prop: 'fanout' | 'alerting'): KafkaLagScaler | undefined => {
+    const scaler = (id: string, workload: 'eventsFanout' | 'logAlerter', target: EventsFanout | LogAlerter): KafkaLagScaler | undefined => {
+      const scaling = props.scaling?.[workload];
       if (scaling === false) return undefined;
-      const replicas = props[prop]?.replicas;
+      const replicas = props[workload]?.replicas;
       if (replicas !== undefined) {
-        const scalingProp = prop === 'fanout' ? 'fanout' : 'alerter';
         throw new PropError(
-          `${describeProp(`${prop}.replicas`, replicas, 'KlaxonPipeline')} would be ignored: KEDA owns the replica count while 'scaling.${scalingProp}' is on. ` +
-          `Set 'scaling.${scalingProp}.minReplicas' (and maxReplicas) instead, or 'scaling.${scalingProp}: false' for a fixed count.`,
+          `${describeProp(`${workload}.replicas`, replicas, 'KlaxonPipeline')} would be ignored: KEDA owns the replica count while 'scaling.${workload}' is on. ` +
+          `Set 'scaling.${workload}.minReplicas' (and maxReplicas) instead, or 'scaling.${workload}: false' for a fixed count.`,
         );
       }
-      return new KafkaLagScaler(this.workloadsChart, id, { ...scaling, function: workload.function });
+      return new KafkaLagScaler(this.workloadsChart, id, { ...scaling, function: target.function });
     };
     this.scalers = {
-      fanout: scaler('EventsFanoutScaler', props.scaling?.fanout, this.fanout, 'fanout'),
-      alerter: scaler('LogAlerterScaler', props.scaling?.alerter, this.alerter, 'alerting'),
+      eventsFanout: scaler('EventsFanoutScaler', 'eventsFanout', this.eventsFanout),
+      logAlerter: scaler('LogAlerterScaler', 'logAlerter', this.logAlerter),
     };
 
     checkPinnedImages(this.workloadsChart, props.images ?? {}, 'KlaxonPipeline');

@@ -14,7 +14,7 @@ type Config = Omit<KlaxonPipelineProps, 'code'>;
 
 /** A rule: HTTP 5xx of the `shop` namespace's pods. */
 export function addRule(pipeline: KlaxonPipeline): void {
-  pipeline.alerter.addRule({
+  pipeline.logAlerter.addRule({
     name: 'Http5xx',
     severity: 'critical',
     match: { namespaces: ['shop'], log: '" (?<status>5[0-9]{2}) ' },
@@ -26,7 +26,7 @@ export function addRule(pipeline: KlaxonPipeline): void {
 /** A sink: Slack's incoming webhook, its URL in the Secret `klaxon-slack-webhook` (key `url`) of Klaxon's namespace. */
 export function addSlackSink(pipeline: KlaxonPipeline): void {
   const slackWebhook = kplus.Secret.fromSecretName(pipeline.workloadsChart, 'SlackWebhook', 'klaxon-slack-webhook');
-  pipeline.alerter.addSink(AlertSink.slack({ name: 'slack', webhookUrl: { secret: slackWebhook, key: 'url' } }));
+  pipeline.logAlerter.addSink(AlertSink.slack({ name: 'slack', webhookUrl: { secret: slackWebhook, key: 'url' } }));
 }
 
 /** A namespace: `shop` gets its own fanout topic `events.shop` (a config change, made before the pipeline is built). */

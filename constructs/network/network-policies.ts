@@ -19,7 +19,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { AlertSinkSpec, DEFAULT_NOTIFICATION_MANAGER_URL } from '../../functions/contracts/alert-sinks';
 import { DEFAULT_HTTP_PORT } from '../../functions/contracts/workload-env';
-import { LogAlerter } from '../alerting/log-alerter';
+import { LogAlerter } from '../workloads/log-alerter';
 import { selectorLabels } from '../pod-support';
 import { KafkaCluster, NAMESPACE_NAME_LABEL, STRIMZI_CLUSTER_LABEL } from '../kafka/kafka-cluster';
 import { FluentBit, FLUENT_BIT_HTTP_PORT } from '../shipping/fluent-bit';

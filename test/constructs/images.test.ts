@@ -34,7 +34,7 @@ describe('KlaxonPipeline images', () => {
 
   test('fails synth if a pod runs an image by tag while digests are required, naming every such pod', () => {
     const app = Testing.app();
-    new KlaxonPipeline(app, { code: code(), alerting: { rules: [EXAMPLE_404_RULE] }, images: { requireDigests: true } });
+    new KlaxonPipeline(app, { code: code(), logAlerter: { rules: [EXAMPLE_404_RULE] }, images: { requireDigests: true } });
     const message = messageOf(() => app.synth());
     expect(message).toContain("'images.requireDigests' (true) of KlaxonPipeline: these pods run images by mutable tag");
     expect(message).toMatch(/DaemonSet\/logging-fluentbit-[0-9a-f]{8}: cr\.fluentbit\.io\/fluent\/fluent-bit:4\.2\.8; /);
@@ -47,7 +47,7 @@ describe('KlaxonPipeline images', () => {
     const digest = (image: string): string => `${image}@${DIGEST}`;
     const p = new KlaxonPipeline(pinned, {
       code: code(digest(KLAXON_IMAGES.node.reference)),
-      alerting: { rules: [EXAMPLE_404_RULE] },
+      logAlerter: { rules: [EXAMPLE_404_RULE] },
       logShipping: LogShipping.fluentBit({ image: digest(KLAXON_IMAGES.fluentBit.reference) }),
       images: { requireDigests: true },
     });
@@ -55,7 +55,7 @@ describe('KlaxonPipeline images', () => {
     // kube-eventer's image is the one left here: pinned through its own image prop in a real app
     expect(remaining.every((r) => r.includes('kube-eventer'))).toBe(true);
     const allowed = Testing.app();
-    new KlaxonPipeline(allowed, { code: code(), alerting: { rules: [EXAMPLE_404_RULE] }, images: { requireDigests: true, allowMutableTags: true } });
+    new KlaxonPipeline(allowed, { code: code(), logAlerter: { rules: [EXAMPLE_404_RULE] }, images: { requireDigests: true, allowMutableTags: true } });
     expect(() => allowed.synth()).not.toThrow();
   });
 });

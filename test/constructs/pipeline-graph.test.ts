@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct } from 'constructs';
-import { LogAlerter } from '../../constructs/alerting/log-alerter';
+import { LogAlerter } from '../../constructs/workloads/log-alerter';
 import { ConsumerGroup } from '../../constructs/kafka/consumer-group';
 import { IKafkaTopic, KafkaTopic } from '../../constructs/kafka/kafka-topic';
 import { pipelineGraph, pipelineMarkdown } from '../../constructs/pipeline-graph';

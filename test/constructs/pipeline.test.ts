@@ -19,7 +19,7 @@ const alerting = { rules: [EXAMPLE_404_RULE] };
 
 function pipeline(props: Partial<KlaxonPipelineProps> = {}): { app: App; pipeline: KlaxonPipeline } {
   const app = Testing.app();
-  return { app, pipeline: new KlaxonPipeline(app, { code, alerting, ...props }) };
+  return { app, pipeline: new KlaxonPipeline(app, { code, logAlerter: alerting, ...props }) };
 }
 
 function objects(chart: Chart, kind?: string): any[] {
@@ -72,7 +72,7 @@ describe('KlaxonPipeline', () => {
 
   test('renders no kube-eventer by default: event rules of the event-alerter replace its Warning flood', () => {
     // GIVEN / WHEN
-    const { pipeline: p } = pipeline({ alerting: { rules: [EXAMPLE_404_RULE, ...DEFAULT_EVENT_RULES] } });
+    const { pipeline: p } = pipeline({ logAlerter: { rules: [EXAMPLE_404_RULE, ...DEFAULT_EVENT_RULES] } });
 
     // THEN
     expect(p.kubeEventer).toBeUndefined();
@@ -174,8 +174,8 @@ describe('KlaxonPipeline', () => {
     // GIVEN / WHEN
     const { pipeline: p } = pipeline({
       kafka: { brokers: 3, controllers: 3, storage: KafkaStorage.persistentClaim({ size: Size.gibibytes(100) }) },
-      fanout: { replicas: 2 },
-      scaling: { fanout: false },
+      eventsFanout: { replicas: 2 },
+      scaling: { eventsFanout: false },
     });
     const pools = objects(p.kafkaChart, 'KafkaNodePool');
 
@@ -196,7 +196,7 @@ describe('KlaxonPipeline', () => {
 
     // THEN
     expect(env.KAFKA_SOURCE_TOPIC).toBe(p.topics.logs.topicName);
-    expect(env.KAFKA_GROUP_ID).toBe(p.alerter.group.groupId);
+    expect(env.KAFKA_GROUP_ID).toBe(p.logAlerter.group.groupId);
     expect(JSON.parse(env.ALERTER_RULES).map((r: any) => r.name)).toEqual(['404 Request']);
     // (the workload's default Notification Manager URL is the one kube-eventer posts to)
     expect(JSON.parse(env.ALERTER_SINKS)).toEqual([{ type: 'notification-manager' }]);
@@ -205,7 +205,7 @@ describe('KlaxonPipeline', () => {
 
   test('each workload gets a KEDA ScaledObject on its own topic and group, and its Deployment leaves replicas to KEDA', () => {
     // GIVEN / WHEN
-    const { pipeline: p } = pipeline({ scaling: { alerter: { minReplicas: 1 } } });
+    const { pipeline: p } = pipeline({ scaling: { logAlerter: { minReplicas: 1 } } });
     const scaled = objects(p.workloadsChart, 'ScaledObject');
     const deployments = objects(p.workloadsChart, 'Deployment');
 
@@ -213,8 +213,8 @@ describe('KlaxonPipeline', () => {
     const trigger = (name: string) => scaled.find((o) => o.spec.scaleTargetRef.name === name).spec;
     const fanout = deployments.find((d) => d.metadata.name.includes('eventsfanout'));
     const alerter = deployments.find((d) => d.metadata.name.includes('logalerter'));
-    expect(trigger(fanout.metadata.name).triggers[0].metadata).toMatchObject({ topic: 'cluster-events', consumerGroup: p.fanout.group.groupId, bootstrapServers: p.cluster.bootstrapServers });
-    expect(trigger(alerter.metadata.name).triggers[0].metadata).toMatchObject({ topic: 'logs', consumerGroup: p.alerter.group.groupId });
+    expect(trigger(fanout.metadata.name).triggers[0].metadata).toMatchObject({ topic: 'cluster-events', consumerGroup: p.eventsFanout.group.groupId, bootstrapServers: p.cluster.bootstrapServers });
+    expect(trigger(alerter.metadata.name).triggers[0].metadata).toMatchObject({ topic: 'logs', consumerGroup: p.logAlerter.group.groupId });
     expect([trigger(fanout.metadata.name).minReplicaCount, trigger(alerter.metadata.name).minReplicaCount]).toEqual([0, 1]);
     expect(deployments.map((d) => d.spec.replicas)).toEqual([undefined, undefined]);
   });
@@ -272,9 +272,9 @@ describe('KlaxonPipeline', () => {
   });
 
   test('fails if a workload has a fixed replica count while KEDA scales it', () => {
-    expect(messageOf(() => pipeline({ fanout: { replicas: 2 } }))).toBe(
-      "'fanout.replicas' (2) of KlaxonPipeline would be ignored: KEDA owns the replica count while 'scaling.fanout' is on. " +
-      "Set 'scaling.fanout.minReplicas' (and maxReplicas) instead, or 'scaling.fanout: false' for a fixed count.",
+    expect(messageOf(() => pipeline({ eventsFanout: { replicas: 2 } }))).toBe(
+      "'eventsFanout.replicas' (2) of KlaxonPipeline would be ignored: KEDA owns the replica count while 'scaling.eventsFanout' is on. " +
+      "Set 'scaling.eventsFanout.minReplicas' (and maxReplicas) instead, or 'scaling.eventsFanout: false' for a fixed count.",
     );
   });
 

@@ -51,7 +51,7 @@ describe('main.ts', () => {
     expect(devAlertSinks('notification-manager')).toBeUndefined();
     const [sink] = devAlertSinks('alertmanager=http://alertmanager.monitoring.svc:9093')!;
     expect(sink.type).toBe('alertmanager');
-    const { app } = buildApp('dev', { code, config: (c) => ({ ...c, alerting: { ...c.alerting, sinks: devAlertSinks('alertmanager=http://alertmanager.monitoring.svc:9093') } }) });
+    const { app } = buildApp('dev', { code, config: (c) => ({ ...c, logAlerter: { ...c.logAlerter, sinks: devAlertSinks('alertmanager=http://alertmanager.monitoring.svc:9093') } }) });
     expect(JSON.parse(envOf(objects(app), 'logalerter').ALERTER_SINKS)).toEqual([expect.objectContaining({ type: 'alertmanager', url: 'http://alertmanager.monitoring.svc:9093' })]);
     expect(messageOf(() => devAlertSinks('slack'))).toBe("KLAXON_DEV_ALERTS 'slack' is not 'notification-manager' or 'alertmanager=<base URL>' (e.g. alertmanager=http://alertmanager.monitoring.svc:9093).");
   });
@@ -73,7 +73,7 @@ describe('README "Extending Klaxon"', () => {
     const alerterEnv = envOf(objs, 'logalerter');
     // THEN
     expect(schemaProblems(objs)).toEqual([]);
-    expect(pipeline.alerter.rules.map((r) => r.name)).toContain('Http5xx');
+    expect(pipeline.logAlerter.rules.map((r) => r.name)).toContain('Http5xx');
     expect(JSON.parse(alerterEnv.ALERTER_RULES).map((r: any) => r.name)).toContain('Http5xx');
     expect(JSON.parse(alerterEnv.ALERTER_SINKS).map((s: any) => s.type)).toEqual(['notification-manager', 'slack']);
     expect(objs.filter((o) => o.kind === 'KafkaTopic').map((o) => o.spec.topicName ?? o.metadata.name)).toEqual(expect.arrayContaining(['events.shop', 'audit-logs']));

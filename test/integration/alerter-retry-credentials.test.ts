@@ -12,7 +12,7 @@ import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import { AlertSink } from '../../constructs/alerting/alert-sink';
-import { LogAlerter } from '../../constructs/alerting/log-alerter';
+import { LogAlerter } from '../../constructs/workloads/log-alerter';
 import { KafkaCluster } from '../../constructs/kafka/kafka-cluster';
 import { KafkaUser } from '../../constructs/kafka/kafka-user';
 import { KlaxonTopics } from '../../constructs/kafka/klaxon-topics';

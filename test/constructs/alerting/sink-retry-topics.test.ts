@@ -2,7 +2,7 @@ import { Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { AlertRule } from '../../../constructs/alerting/alert-rule';
 import { AlertSink } from '../../../constructs/alerting/alert-sink';
-import { LogAlerter } from '../../../constructs/alerting/log-alerter';
+import { LogAlerter } from '../../../constructs/workloads/log-alerter';
 import { ConsumerGroup } from '../../../constructs/kafka/consumer-group';
 import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
 import { KafkaUser } from '../../../constructs/kafka/kafka-user';

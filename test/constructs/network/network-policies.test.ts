@@ -16,13 +16,13 @@ const code = { eventsFanout: FunctionCode.fromBundle('//fanout'), logAlerter: Fu
 
 function build(props: Partial<KlaxonPipelineProps> = {}): { app: App; pipeline: KlaxonPipeline; policies: any[] } {
   const app = Testing.app();
-  const pipeline = new KlaxonPipeline(app, { code, alerting: { rules: [EXAMPLE_404_RULE] }, ...props });
+  const pipeline = new KlaxonPipeline(app, { code, logAlerter: { rules: [EXAMPLE_404_RULE] }, ...props });
   const policies = pipeline.workloadsChart.toJson().filter((o: any) => o.kind === 'NetworkPolicy');
   return { app, pipeline, policies };
 }
 
 const broker: Pod = { namespace: 'klaxon', labels: { 'strimzi.io/cluster': 'klaxon', 'strimzi.io/kind': 'Kafka' } };
-const podOf = (p: KlaxonPipeline, name: 'fanout' | 'alerter'): Pod => ({ namespace: 'klaxon', labels: { ...(name === 'fanout' ? p.fanout : p.alerter).function.selectorLabels } });
+const podOf = (p: KlaxonPipeline, name: 'fanout' | 'alerter'): Pod => ({ namespace: 'klaxon', labels: { ...(name === 'fanout' ? p.eventsFanout : p.logAlerter).function.selectorLabels } });
 
 describe('KlaxonNetworkPolicies', () => {
   test('renders default-deny per namespace, the brokers\' listener rules from the registered clients, and one policy per pod kind', () => {
@@ -48,7 +48,7 @@ describe('KlaxonNetworkPolicies', () => {
     const app = Testing.app();
     const p = new KlaxonPipeline(app, {
       code,
-      alerting: { rules: [EXAMPLE_404_RULE], sinks: [AlertSink.alertmanager({ url: 'http://alertmanager-main.monitoring.svc:9093' }), slack(app)] },
+      logAlerter: { rules: [EXAMPLE_404_RULE], sinks: [AlertSink.alertmanager({ url: 'http://alertmanager-main.monitoring.svc:9093' }), slack(app)] },
       networkPolicies: { externalSinks: [{ cidr: '203.0.113.0/24', ports: [443] }] },
     });
     const policies = p.workloadsChart.toJson().filter((o: any) => o.kind === 'NetworkPolicy');

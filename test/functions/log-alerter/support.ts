@@ -10,7 +10,7 @@ import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { AlertRule } from '../../../constructs/alerting/alert-rule';
 import { AlertSink } from '../../../constructs/alerting/alert-sink';
-import { LogAlerter } from '../../../constructs/alerting/log-alerter';
+import { LogAlerter } from '../../../constructs/workloads/log-alerter';
 import { ConsumerGroup } from '../../../constructs/kafka/consumer-group';
 import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
 import { KafkaTopic } from '../../../constructs/kafka/kafka-topic';

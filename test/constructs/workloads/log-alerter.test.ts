@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Chart } from 'cdk8s';
 import { AlertRule } from '../../../constructs/alerting/alert-rule';
 import { AlertSink } from '../../../constructs/alerting/alert-sink';
-import { DEFAULT_ALERTER_GROUP_ID, LogAlerter, LogAlerterProps } from '../../../constructs/alerting/log-alerter';
+import { DEFAULT_ALERTER_GROUP_ID, LogAlerter, LogAlerterProps } from '../../../constructs/workloads/log-alerter';
 import { ConsumerGroup } from '../../../constructs/kafka/consumer-group';
 import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
 import { KafkaUser } from '../../../constructs/kafka/kafka-user';

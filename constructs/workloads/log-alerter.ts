@@ -35,11 +35,11 @@ import { ConsumerGroup } from '../kafka/consumer-group';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
 import { checkUrl, describeProp, PropError } from '../validation';
-import { FunctionCode } from '../workloads/function-code';
-import { KafkaFunction, KafkaFunctionOptions } from '../workloads/kafka-function';
-import { AlertRule, alertRuleSpecs } from './alert-rule';
-import { AlertSink, BoundAlertSink } from './alert-sink';
-import { SinkRetryTopics } from './sink-retry-topics';
+import { FunctionCode } from './function-code';
+import { KafkaFunction, KafkaFunctionOptions } from './kafka-function';
+import { AlertRule, alertRuleSpecs } from '../alerting/alert-rule';
+import { AlertSink, BoundAlertSink } from '../alerting/alert-sink';
+import { SinkRetryTopics } from '../alerting/sink-retry-topics';
 
 /** The consumer group id of the log-alerter unless a ConsumerGroup is given. */
 export const DEFAULT_ALERTER_GROUP_ID = WORKLOAD_IDENTITIES.logAlerter.groupId;
