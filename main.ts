@@ -109,6 +109,8 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
     eventrouter: { listener: 'plain' },
     logShipping: { kind: 'fluent-operator', options: { listener: 'plain', fluentBitNamespace: 'kubesphere-logging-system' } },
     alerting: { rules: ALERT_RULES },
+    // As prod: every pod image must carry a digest; tags (eventrouter's, the Node image's) are accepted explicitly until recorded.
+    images: { requireDigests: true, allowMutableTags: true },
   },
 };
 

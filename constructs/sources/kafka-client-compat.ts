@@ -10,6 +10,7 @@
  * and the producer reports `EOF`. IBM/sarama v1.46.3 (openshift/eventrouter master) defaults to
  * protocol 2.1.0 (Produce v7), which Kafka 4 serves.
  */
+import type { ContainerImage } from '../images';
 import type { IKafkaCluster } from '../kafka/kafka-cluster';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { describeProp, PropError } from '../validation';
@@ -27,6 +28,21 @@ export interface KafkaClientInfo {
   readonly library: string;
   /** Which protocol versions it sends. */
   readonly protocol: KafkaProtocolSupport;
+}
+
+/** An event source's image and the Kafka client inside it (the base of EventrouterImage and KubeEventerImage). */
+export abstract class KafkaClientImage {
+  protected constructor(
+    /** The image (repository, tag, optional digest). */
+    public readonly image: ContainerImage,
+    /** The Kafka client inside. */
+    public readonly kafkaClient: KafkaClientInfo,
+  ) {}
+
+  /** The reference a pod spec takes: `repository:tag` or `repository:tag@sha256:…`. */
+  public get reference(): string {
+    return this.image.reference;
+  }
 }
 
 /** The major version of a Kafka version string ('4.1.1' -> 4); NaN when it is not a version. */
