@@ -35,7 +35,7 @@ import {
   KafkaNodePoolSpecStorageType,
 } from '../../imports/strimzi-kafkanodepool-kafka.strimzi.io';
 import { quantity, resolveResources } from '../pod-support';
-import { checkInteger, checkNamespaceName, checkNonEmpty, checkOneOf, describeProp, DNS_SUBDOMAIN, PropError } from '../validation';
+import { checkInteger, checkLabels, checkNamespaceName, checkNonEmpty, checkOneOf, describeProp, DNS_SUBDOMAIN, PropError } from '../validation';
 
 /** Resources of each entity operator container (topic and user operator) unless told otherwise. */
 export const DEFAULT_ENTITY_OPERATOR_RESOURCES: kplus.ContainerResources = {
@@ -779,24 +779,6 @@ function checkSuperUsers(superUsers: string[] | undefined, authorization: boolea
     seen.add(user);
   }
   return [...superUsers];
-}
-
-/** The name part of a Kubernetes label key, and a label value. */
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-
-function checkLabels(prop: string, labels: Record<string, string>, owner: string): Record<string, string> {
-  if (!labels || typeof labels !== 'object' || Array.isArray(labels)) throw new PropError(`${describeProp(prop, labels, owner)} must map label keys to values.`);
-  for (const [key, value] of Object.entries(labels)) {
-    const [prefix, name, extra] = key.includes('/') ? key.split('/') : [undefined, key, undefined];
-    if (extra !== undefined || !LABEL_NAME.test(name) || (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)))) {
-      throw new PropError(`${describeProp(prop, labels, owner)} has ${JSON.stringify(key)}, which is not a Kubernetes label key ([prefix/]name, the name at most 63 letters, digits, '-', '_' or '.').`);
-    }
-    if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
-      throw new PropError(`${describeProp(`${prop}.${key}`, value, owner)} must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit.`);
-    }
-  }
-  return { ...labels };
 }
 
 /** Entity operator container resources (same quantity strings as a node pool's). */
