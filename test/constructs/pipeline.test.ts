@@ -1,5 +1,6 @@
 import { App, Chart, Size, Testing } from 'cdk8s';
-import { ANONYMOUS, KafkaStorage } from '../../constructs/kafka/kafka-cluster';
+import { ANONYMOUS } from '../../constructs/kafka/kafka-cluster';
+import { KafkaStorage } from '../../constructs/kafka/kafka-storage';
 import { KlaxonPipeline, KlaxonPipelineProps, NOTIFICATION_MANAGER_ALERTS_URL } from '../../constructs/pipeline';
 import { FunctionCode } from '../../constructs/workloads/function-code';
 import { DEFAULT_EVENT_RULES } from '../../constructs/alerting/default-event-rules';

@@ -4,8 +4,8 @@ import {
   DEFAULT_KAFKA_VERSION,
   derivedBrokerConfig,
   KafkaCluster,
-  KafkaStorage,
 } from '../../../constructs/kafka/kafka-cluster';
+import { KafkaStorage } from '../../../constructs/kafka/kafka-storage';
 import { KafkaUser } from '../../../constructs/kafka/kafka-user';
 import { messageOf, namespacedChart, objectNamed, objectsOf, schemaProblems } from './helpers';
 
