@@ -33,11 +33,13 @@ import {
 } from '../../imports/strimzi-kafkanodepool-kafka.strimzi.io';
 import { quantity, resolveResources } from '../pod-support';
 import { checkInteger, checkLabels, checkNamespaceName, checkNonEmpty, checkOneOf, describeProp, DNS_SUBDOMAIN, PropError } from '../validation';
+import { checkBrokerConfig, derivedBrokerConfig } from './broker-config';
 import { KafkaStorage } from './kafka-storage';
 
 // Moved to their own module; re-exported so existing imports from kafka-cluster keep working.
 export { KafkaStorage } from './kafka-storage';
 export type { EphemeralStorageOptions, PersistentClaimStorageOptions } from './kafka-storage';
+export { derivedBrokerConfig, REMOVED_BROKER_CONFIG_KEYS, STRIMZI_CONFIG_EXCEPTIONS, STRIMZI_MANAGED_CONFIG_PREFIXES } from './broker-config';
 
 /** Resources of each entity operator container (topic and user operator) unless told otherwise. */
 export const DEFAULT_ENTITY_OPERATOR_RESOURCES: kplus.ContainerResources = {
@@ -62,28 +64,6 @@ export const ANONYMOUS = 'ANONYMOUS';
 
 /** The label that ties node pools, topics and users to their Kafka cluster. */
 export const STRIMZI_CLUSTER_LABEL = 'strimzi.io/cluster';
-
-/** Broker config keys of the ZooKeeper era that Kafka 4 (KRaft only) removed or ignores. */
-export const REMOVED_BROKER_CONFIG_KEYS = ['log.message.format.version', 'inter.broker.protocol.version'] as const;
-
-/**
- * Broker config prefixes Strimzi manages itself (listeners, security, node ids, storage, KRaft
- * roles) and silently ignores in `spec.kafka.config`; Klaxon refuses them instead.
- */
-export const STRIMZI_MANAGED_CONFIG_PREFIXES = [
-  'advertised.', 'authorizer.', 'broker.', 'controller', 'cruise.control.metrics.reporter.bootstrap.',
-  'cruise.control.metrics.topic', 'host.name', 'inter.broker.listener.name', 'listener.', 'listeners', 'log.dir',
-  'node.id', 'password.', 'port', 'process.roles', 'sasl.', 'security.', 'servers', 'ssl.', 'super.user',
-] as const;
-
-/** Keys under a managed prefix that Strimzi does let through. */
-export const STRIMZI_CONFIG_EXCEPTIONS = [
-  'controller.quorum.election.backoff.max.ms', 'controller.quorum.election.timeout.ms', 'controller.quorum.fetch.timeout.ms',
-  'cruise.control.metrics.topic.num.partitions', 'cruise.control.metrics.topic.replication.factor',
-  'cruise.control.metrics.topic.retention.ms', 'cruise.control.metrics.topic.auto.create.retries',
-  'cruise.control.metrics.topic.auto.create.timeout.ms', 'cruise.control.metrics.topic.min.insync.replicas',
-  'sasl.server.max.receive.size', 'ssl.cipher.suites', 'ssl.protocol', 'ssl.enabled.protocols', 'ssl.secure.random.implementation',
-] as const;
 
 /** A Kafka cluster other constructs (topics, users, groups, workloads) refer to. */
 export interface IKafkaCluster extends IConstruct {
@@ -607,42 +587,6 @@ function copyPeer(peer: ListenerClientPeer): ListenerClientPeer {
     ...(peer.namespace !== undefined ? { namespace: peer.namespace } : {}),
     ...(peer.podLabels ? { podLabels: { ...peer.podLabels } } : {}),
   };
-}
-
-/** Broker replication settings that a cluster of `brokers` nodes can satisfy. */
-export function derivedBrokerConfig(brokers: number): Record<string, number> {
-  const replication = Math.min(3, brokers);
-  const minIsr = Math.min(2, brokers);
-  return {
-    'default.replication.factor': replication,
-    'min.insync.replicas': minIsr,
-    'offsets.topic.replication.factor': replication,
-    'transaction.state.log.replication.factor': replication,
-    'transaction.state.log.min.isr': minIsr,
-  };
-}
-
-function checkBrokerConfig(config: Record<string, string | number | boolean>, brokers: number, owner: string): Record<string, string | number | boolean> {
-  for (const [key, value] of Object.entries(config)) {
-    if ((REMOVED_BROKER_CONFIG_KEYS as readonly string[]).includes(key) || key.startsWith('zookeeper.')) {
-      throw new PropError(`${describeProp(`config.${key}`, value, owner)} is a ZooKeeper-era setting that Kafka 4 (KRaft) no longer has; remove it.`);
-    }
-    if (STRIMZI_MANAGED_CONFIG_PREFIXES.some((p) => key.startsWith(p)) && !(STRIMZI_CONFIG_EXCEPTIONS as readonly string[]).includes(key)) {
-      throw new PropError(`${describeProp(`config.${key}`, value, owner)} is managed by Strimzi (listeners, security, node ids, storage) and would be ignored; use the KafkaCluster props instead.`);
-    }
-  }
-  for (const key of ['default.replication.factor', 'offsets.topic.replication.factor', 'transaction.state.log.replication.factor']) {
-    if (config[key] !== undefined && Number(config[key]) > brokers) {
-      throw new PropError(`${describeProp(`config.${key}`, config[key], owner)} exceeds the brokers of the cluster (${brokers}).`);
-    }
-  }
-  const merged = { ...derivedBrokerConfig(brokers), ...config };
-  for (const [isr, rf] of [['min.insync.replicas', 'default.replication.factor'], ['transaction.state.log.min.isr', 'transaction.state.log.replication.factor']]) {
-    if (Number(merged[isr]) > Number(merged[rf])) {
-      throw new PropError(`${describeProp(`config.${isr}`, merged[isr], owner)} exceeds '${rf}' (${merged[rf]}); writes with acks=all would always fail.`);
-    }
-  }
-  return config;
 }
 
 function resolveListeners(listeners: KafkaListenerOptions[], owner: string): KafkaListener[] {
