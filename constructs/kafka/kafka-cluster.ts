@@ -35,6 +35,7 @@ import { quantity, resolveResources } from '../pod-support';
 import { checkInteger, checkLabels, checkNamespaceName, checkNonEmpty, checkOneOf, describeProp, DNS_SUBDOMAIN, PropError } from '../validation';
 import { checkBrokerConfig, derivedBrokerConfig } from './broker-config';
 import { KafkaStorage } from './kafka-storage';
+import { _claimObjectName, _clusterRegistry } from './object-names';
 
 // Moved to their own module; re-exported so existing imports from kafka-cluster keep working.
 export { KafkaStorage } from './kafka-storage';
@@ -177,54 +178,6 @@ export interface KafkaListener {
   readonly authentication: ListenerAuthentication;
   /** Whether only registered clients may connect (`networkPolicyPeers`). */
   readonly restricted: boolean;
-}
-
-/** What a KafkaTopic or KafkaUser registers on its cluster so cross-object rules can be checked. */
-interface ClusterRegistry {
-  readonly topics: Map<string, { readonly topicName: string; readonly path: string }>;
-  readonly users: { readonly authentication: string; readonly path: string }[];
-}
-
-const REGISTRIES = new WeakMap<IKafkaCluster, ClusterRegistry>();
-
-/** @internal the per-cluster registry of topics and users (one per cluster object). */
-export function _clusterRegistry(cluster: IKafkaCluster): ClusterRegistry {
-  let registry = REGISTRIES.get(cluster);
-  if (!registry) {
-    registry = { topics: new Map(), users: [] };
-    REGISTRIES.set(cluster, registry);
-  }
-  return registry;
-}
-
-const OBJECT_NAMES = new WeakMap<IConstruct, Map<string, string[]>>();
-
-/**
- * @internal Records that the construct `owner` renders `kind`/`namespace`/`name`, and adds a
- * validation that fails synth when another construct of the app renders the same object: two
- * clusters in one namespace would otherwise both render node pool 'dual-role' or topic 'logs', and
- * `kubectl apply` would silently keep only one. (A validation, not a throw, so that constructs may
- * be built side by side in tests that never synthesize.)
- */
-export function _claimObjectName(owner: IConstruct, kind: string, namespace: string | undefined, name: string): void {
-  const root = owner.node.root;
-  let names = OBJECT_NAMES.get(root);
-  if (!names) {
-    names = new Map();
-    OBJECT_NAMES.set(root, names);
-  }
-  const key = `${kind}/${namespace ?? ''}/${name}`;
-  const owners = names.get(key) ?? [];
-  owners.push(owner.node.path);
-  names.set(key, owners);
-  owner.node.addValidation({
-    validate: () => {
-      const first = owners[0];
-      if (first === owner.node.path) return [];
-      const where = namespace ? `namespace '${namespace}'` : 'the default namespace';
-      return [`${kind} '${name}' of '${owner.node.path}' is already rendered in ${where} by '${first}'; Kubernetes names are unique per kind and namespace. Give each Kafka cluster its own namespace.`];
-    },
-  });
 }
 
 const LISTENER_NAME = /^[a-z0-9]{1,11}$/;
