@@ -9,6 +9,7 @@ export * from './alerting/notification-manager-webhook-receiver';
 export * from './kafka/consumer-group';
 export * from './kafka/kafka-client-access';
 export * from './kafka/kafka-cluster';
+export * from './kafka/listener-clients';
 export * from './kafka/kafka-topic';
 export * from './kafka/kafka-user';
 export * from './kafka/klaxon-topics';
