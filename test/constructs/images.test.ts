@@ -1,6 +1,5 @@
 import { App, Chart, Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { ANONYMOUS } from '../../constructs/kafka/kafka-cluster';
 import { checkPinnedImages, ContainerImage, KLAXON_IMAGES, unpinnedImages } from '../../constructs/images';
 import { KlaxonPipeline, KlaxonPipelineProps } from '../../constructs/pipeline';
 import { Eventrouter, EventrouterImage } from '../../constructs/sources/eventrouter';
@@ -8,6 +7,7 @@ import { KubeEventerImage } from '../../constructs/sources/kube-eventer';
 import { KubeEventerSink } from '../../constructs/sources/kube-eventer-sinks';
 import { FunctionCode } from '../../constructs/workloads/function-code';
 import { EXAMPLE_404_RULE } from '../../functions/contracts/alert-rules';
+import { environments } from '../../main';
 import { messageOf } from './support';
 import { ExternalCluster, ExternalTopic, secretWith } from './sources/support';
 
@@ -45,15 +45,8 @@ function code(...unpinned: Array<'eventsFanout' | 'logAlerter' | 'eventExporter'
  */
 function pipelineProps(change: (p: KlaxonPipelineProps) => KlaxonPipelineProps = (p) => p): KlaxonPipelineProps {
   return change({
-    kafka: {
-      listeners: [
-        { name: 'plain', port: 9092, restricted: true },
-        { name: 'scram', port: 9094, tls: true, authentication: 'scram-sha-512' },
-      ],
-      workloadListener: 'scram',
-      superUsers: [ANONYMOUS],
-      allowAnonymousSuperUser: true,
-    },
+    // kubesphere's Kafka: a plain listener restricted to eventrouter, SCRAM for everyone else
+    kafka: environments.kubesphere.kafka,
     code: code(),
     eventrouter: { listener: 'plain', image: EventrouterImage.OPENSHIFT_V0_5_0.withDigest(DIGEST) },
     kubeEventer: { image: KubeEventerImage.V1_2_7.withDigest(DIGEST), sinks: [KubeEventerSink.log()] },
