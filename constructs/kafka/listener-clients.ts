@@ -1,13 +1,14 @@
 /**
  * The rules for a client of a KafkaCluster listener that Klaxon's sources, shippers and workloads
  * apply to themselves: whether the client can use the listener (TLS, authentication, ANONYMOUS under
- * authorization), and registering its pods as the listener's clients.
+ * authorization), registering its pods as the listener's clients, and the bootstrap servers it is given.
  */
 import { Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { describeProp, PropError } from '../validation';
 import { IKafkaCluster, KafkaCluster } from './kafka-cluster';
 import type { KafkaListener, ListenerAuthentication } from './kafka-listeners';
+import type { IKafkaTopic } from './kafka-topic';
 
 /** What a Kafka client can give a listener. */
 export interface ListenerClientCapabilities {
@@ -77,4 +78,20 @@ export function allowListenerClient(cluster: IKafkaCluster, listener: KafkaListe
     );
   }
   cluster.registerClient(listener.name, { ...(namespace !== undefined ? { namespace } : {}), podLabels });
+}
+
+/**
+ * The bootstrap servers of the topic's cluster (of one listener when given) as a list; fails when
+ * there are none.
+ */
+export function bootstrapBrokers(topic: IKafkaTopic, owner: string, listener?: string): string[] {
+  const cluster = topic.cluster;
+  const servers = listener === undefined ? cluster.bootstrapServers : cluster.bootstrapServersFor(listener);
+  const brokers = (servers ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (brokers.length === 0) {
+    throw new PropError(
+      `${describeProp('bootstrapServers', servers, `KafkaCluster '${cluster.clusterName}'`)} lists no brokers, so ${owner} has nowhere to write topic '${topic.topicName}'. Give the cluster a listener.`,
+    );
+  }
+  return brokers;
 }

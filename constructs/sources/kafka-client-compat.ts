@@ -12,7 +12,6 @@
  */
 import type { ContainerImage } from '../images';
 import type { IKafkaCluster } from '../kafka/kafka-cluster';
-import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { describeProp, PropError } from '../validation';
 
 /** How a client picks Kafka protocol versions. */
@@ -81,18 +80,5 @@ export function checkKafkaClientCompat(check: KafkaClientCompatCheck): void {
   );
 }
 
-/**
- * The bootstrap servers of the topic's cluster (of one listener when given) as a list; fails when
- * there are none.
- */
-export function bootstrapBrokers(topic: IKafkaTopic, owner: string, listener?: string): string[] {
-  const cluster = topic.cluster;
-  const servers = listener === undefined ? cluster.bootstrapServers : cluster.bootstrapServersFor(listener);
-  const brokers = (servers ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (brokers.length === 0) {
-    throw new PropError(
-      `${describeProp('bootstrapServers', servers, `KafkaCluster '${cluster.clusterName}'`)} lists no brokers, so ${owner} has nowhere to write topic '${topic.topicName}'. Give the cluster a listener.`,
-    );
-  }
-  return brokers;
-}
+// Moved to kafka/listener-clients.ts (a listener-client concern); re-exported for existing imports.
+export { bootstrapBrokers } from '../kafka/listener-clients';
