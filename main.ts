@@ -15,7 +15,8 @@ import { Cpu } from 'cdk8s-plus-27';
 import { AlertRule } from './constructs/alerting/alert-rule';
 import { AlertSink } from './constructs/alerting/alert-sink';
 import { DEFAULT_EVENT_RULES } from './constructs/alerting/default-event-rules';
-import { ANONYMOUS, KafkaStorage } from './constructs/kafka/kafka-cluster';
+import { ANONYMOUS } from './constructs/kafka/kafka-cluster';
+import { KafkaStorage } from './constructs/kafka/kafka-storage';
 import { KlaxonFunctionCode, KlaxonPipeline, KlaxonPipelineProps, NOTIFICATION_MANAGER_ALERTS_URL } from './constructs/pipeline';
 import { pipelineMarkdown } from './constructs/pipeline-graph';
 import { LogShipping } from './constructs/shipping/bind';
@@ -127,6 +128,8 @@ export const environments: Record<string, Omit<KlaxonPipelineProps, 'code'>> = {
     eventsFanout: { namespaceTopics: NamespaceTopics.createOnFirstSight() },
     logShipping: LogShipping.fluentOperator({ listener: 'plain', fluentBitNamespace: 'kubesphere-logging-system' }),
     logAlerter: { rules: ALERT_RULES },
+    // As prod: every pod image must carry a digest; tags (eventrouter's, kube-eventer's, the Node image's) are accepted explicitly until recorded.
+    images: { requireDigests: true, allowMutableTags: true },
   },
 };
 

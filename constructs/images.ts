@@ -2,11 +2,14 @@
  * Container images: one typed place for the images Klaxon runs (repository, tag, optional digest),
  * and the check that every pod of an app runs an image pinned by digest.
  *
- * A tag can be moved to other bytes by whoever controls the registry; a digest cannot. Pin an image
- * by giving its digest (`ContainerImage.of(repo, tag, 'sha256:…')`, or `repo:tag@sha256:…` where a
- * construct takes a reference string), read with `crane digest <repo>:<tag>` or
- * `docker buildx imagetools inspect <repo>:<tag>`. `checkPinnedImages` fails synth on any pod image
- * without a digest unless the app explicitly allows mutable tags.
+ * A tag can be moved to other bytes by whoever controls the registry; a digest cannot. Every
+ * construct that renders a pod takes its images as `ContainerImage` (or a class wrapping one, like
+ * `EventrouterImage`) and records them with `registerImage`, naming the prop that chose each. Pin an
+ * image by giving its digest (`KLAXON_IMAGES.fluentBit.withDigest('sha256:…')`,
+ * `ContainerImage.of(repo, tag, 'sha256:…')` or `ContainerImage.parse('repo:tag@sha256:…')`), read
+ * with `crane digest <repo>:<tag>` or `docker buildx imagetools inspect <repo>:<tag>`.
+ * `checkPinnedImages` fails synth on any pod image without a digest, naming the prop and value that
+ * chose it, unless the app explicitly allows mutable tags.
  */
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
@@ -65,7 +68,41 @@ export const KLAXON_IMAGES = {
   fluentBit: ContainerImage.of('cr.fluentbit.io/fluent/fluent-bit', '4.2.8'),
   /** Node 24.18.0 LTS on Alpine 3.24, which unpacks and runs the function bundles. */
   node: ContainerImage.of('node', '24.18.0-alpine3.24'),
+  /** openshift/eventrouter, every master build tagged v0.5.0 (`EventrouterImage.OPENSHIFT_V0_5_0` says which Kafka client). */
+  eventrouter: ContainerImage.of('quay.io/openshift/logging-eventrouter', 'v0.5.0'),
+  /** kube-eventer as its own manifests pin it up to release 1.2.14 (`KubeEventerImage.V1_2_7`). */
+  kubeEventer: ContainerImage.of('registry.aliyuncs.com/acs/kube-eventer', 'v1.2.7-ca03be0-aliyun'),
+  /** BusyBox, the shell of eventrouter's SASL init container. */
+  busybox: ContainerImage.of('busybox', '1.37.0'),
 } as const;
+
+/** Where an image came from: the prop that chose it, for messages. */
+export interface ImageUse {
+  /** The prop that chose the image, e.g. 'image' or 'nodeImage'. */
+  readonly prop: string;
+  /** The image. */
+  readonly image: ContainerImage;
+  /** Who has the prop, e.g. `Eventrouter 'Events'`. */
+  readonly owner: string;
+}
+
+const IMAGE_USES = new WeakMap<IConstruct, ImageUse[]>();
+
+/**
+ * Records that pods rendered under `scope` run `image`, chosen by `prop` of `owner`, so that
+ * `checkPinnedImages` names the prop and its value. Returns the reference a pod spec takes.
+ */
+export function registerImage(scope: IConstruct, prop: string, image: ContainerImage, owner: string): string {
+  const uses = IMAGE_USES.get(scope) ?? [];
+  if (!uses.some((u) => u.prop === prop && u.image.reference === image.reference)) uses.push({ prop, image, owner });
+  IMAGE_USES.set(scope, uses);
+  return image.reference;
+}
+
+/** The images registered on `scope` itself (not its children). */
+export function registeredImages(scope: IConstruct): ImageUse[] {
+  return [...(IMAGE_USES.get(scope) ?? [])];
+}
 
 /** How an app treats images without a digest. */
 export interface ImagePolicy {
@@ -75,29 +112,62 @@ export interface ImagePolicy {
   readonly allowMutableTags?: boolean;
 }
 
-/** The images of every pod template in the app of `scope` that have no digest (`kind/name: image`). */
-export function unpinnedImages(scope: IConstruct): string[] {
-  const found: string[] = [];
+/** An image of the app that has no digest: the pods that run it, and the prop that chose it when a construct registered it. */
+export interface UnpinnedImage {
+  /** The reference rendered into the pods. */
+  readonly reference: string;
+  /** `kind/name` of every pod template running it. */
+  readonly pods: string[];
+  /** The prop that chose it, when registered (`registerImage`). @default - an image set outside Klaxon's constructs (an escape hatch) */
+  readonly use?: ImageUse;
+}
+
+/** Every image without a digest in the pod templates of the app of `scope`, with the prop that chose it. */
+export function unpinnedImageUses(scope: IConstruct): UnpinnedImage[] {
+  const found = new Map<string, { reference: string; pods: Set<string>; use?: ImageUse }>();
   for (const c of scope.node.root.node.findAll()) {
     if (!(c instanceof ApiObject)) continue;
     const json = c.toJson();
     const pod = json?.spec?.template?.spec ?? (json?.kind === 'Pod' ? json.spec : undefined);
     for (const container of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
-      if (typeof container.image === 'string' && !container.image.includes('@sha256:')) found.push(`${json.kind}/${json.metadata?.name}: ${container.image}`);
+      const reference = container.image;
+      if (typeof reference !== 'string' || reference.includes('@sha256:')) continue;
+      // the nearest enclosing construct that registered this reference chose it
+      const use = [...c.node.scopes].reverse().map((s) => registeredImages(s).find((u) => u.image.reference === reference)).find((u) => u !== undefined);
+      const key = JSON.stringify([use?.owner, use?.prop, reference]);
+      const entry = found.get(key) ?? { reference, pods: new Set<string>(), ...(use ? { use } : {}) };
+      entry.pods.add(`${json.kind}/${json.metadata?.name}`);
+      found.set(key, entry);
     }
   }
-  return [...new Set(found)].sort();
+  return [...found.values()]
+    .map((e) => ({ ...e, pods: [...e.pods].sort() }))
+    .sort((a, b) => describeUnpinned(a).localeCompare(describeUnpinned(b)));
 }
 
-/** Adds the synth-time check of `policy` to `scope`. */
+/** The images of every pod template in the app of `scope` that have no digest (`kind/name: image`). */
+export function unpinnedImages(scope: IConstruct): string[] {
+  return unpinnedImageUses(scope).flatMap((u) => u.pods.map((p) => `${p}: ${u.reference}`)).sort();
+}
+
+function describeUnpinned(u: UnpinnedImage): string {
+  const where = u.pods.join(', ');
+  return u.use ? `${describeProp(u.use.prop, u.reference, u.use.owner)} (${where})` : `${JSON.stringify(u.reference)} (${where})`;
+}
+
+/**
+ * Adds the synth-time check of `policy` to `scope`: with `requireDigests` and without
+ * `allowMutableTags`, synth fails on any pod image of the app without a digest, naming the prop and
+ * value that chose it and the pods that run it.
+ */
 export function checkPinnedImages(scope: IConstruct, policy: ImagePolicy, owner: string): void {
   if (!policy.requireDigests || policy.allowMutableTags) return;
   scope.node.addValidation({
     validate: () => {
-      const unpinned = unpinnedImages(scope);
+      const unpinned = unpinnedImageUses(scope);
       return unpinned.length === 0 ? [] : [
-        `${describeProp('images.requireDigests', true, owner)}: these pods run images by mutable tag, which the registry can move to other bytes: ${unpinned.join('; ')}. ` +
-        "Pin each with its digest (repository:tag@sha256:…; README, Security model) or set 'images.allowMutableTags: true' to accept the risk.",
+        `${describeProp('images.requireDigests', true, owner)}: these images are mutable tags, which the registry can move to other bytes: ${unpinned.map(describeUnpinned).join('; ')}. ` +
+        "Pin each with its digest (e.g. KLAXON_IMAGES.fluentBit.withDigest('sha256:…'); README, Security model) or set 'images.allowMutableTags: true' to accept the risk.",
       ];
     },
   });

@@ -31,7 +31,7 @@ export { KafkaClientAccess } from './kafka/kafka-client-access';
 export {
   DEFAULT_KAFKA_VERSION, KafkaCluster, KafkaStorage, SUPPORTED_KAFKA_VERSIONS, type EphemeralStorageOptions,
   type IKafkaCluster, type KafkaClusterProps, type KafkaListener, type KafkaListenerOptions,
-  type ListenerAuthentication, type ListenerClientCapabilities, type ListenerClientPeer,
+  type ListenerAuthentication, type ListenerClientPeer,
   type PersistentClaimStorageOptions,
 } from './kafka/kafka-cluster';
 export { KafkaTopic, type CleanupPolicy, type IKafkaTopic, type KafkaTopicProps } from './kafka/kafka-topic';

@@ -88,6 +88,26 @@ export function checkDnsLabel(prop: string, value: string, owner?: string): stri
   return value;
 }
 
+/** The name part of a Kubernetes label key ([prefix/]name). */
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+/** A Kubernetes label value (may be empty). */
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** Kubernetes labels: every key `[prefix/]name`, every value a label value; returns a copy. */
+export function checkLabels(prop: string, labels: Record<string, string>, owner?: string): Record<string, string> {
+  if (!labels || typeof labels !== 'object' || Array.isArray(labels)) throw new PropError(`${describeProp(prop, labels, owner)} must map label keys to values.`);
+  for (const [key, value] of Object.entries(labels)) {
+    const [prefix, name, extra] = key.includes('/') ? key.split('/') : [undefined, key, undefined];
+    if (extra !== undefined || !LABEL_NAME.test(name) || (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)))) {
+      throw new PropError(`${describeProp(prop, labels, owner)} has label key ${JSON.stringify(key)}, which is not a Kubernetes label key: [prefix/]name, the name at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit.`);
+    }
+    if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
+      throw new PropError(`${describeProp(`${prop}.${key}`, value, owner)} must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (or empty).`);
+    }
+  }
+  return { ...labels };
+}
+
 /** An absolute filesystem path. */
 export function checkAbsolutePath(prop: string, value: string, owner?: string): string {
   if (typeof value !== 'string' || !value.startsWith('/')) {

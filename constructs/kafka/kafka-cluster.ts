@@ -19,10 +19,6 @@ import {
   KafkaSpecEntityOperatorTopicOperatorResources,
   KafkaSpecEntityOperatorUserOperatorResources,
   KafkaSpecKafkaAuthorizationType,
-  KafkaSpecKafkaListeners,
-  KafkaSpecKafkaListenersAuthenticationType,
-  KafkaSpecKafkaListenersNetworkPolicyPeers,
-  KafkaSpecKafkaListenersType,
 } from '../../imports/strimzi-kafka-kafka.strimzi.io';
 import {
   KafkaNodePool,
@@ -30,12 +26,20 @@ import {
   KafkaNodePoolSpecResourcesLimits,
   KafkaNodePoolSpecResourcesRequests,
   KafkaNodePoolSpecRoles,
-  KafkaNodePoolSpecStorage,
-  KafkaNodePoolSpecStorageKraftMetadata,
-  KafkaNodePoolSpecStorageType,
 } from '../../imports/strimzi-kafkanodepool-kafka.strimzi.io';
 import { quantity, resolveResources } from '../pod-support';
-import { checkInteger, checkNamespaceName, checkNonEmpty, checkOneOf, describeProp, DNS_SUBDOMAIN, PropError } from '../validation';
+import { checkInteger, checkNonEmpty, checkOneOf, describeProp, DNS_SUBDOMAIN, PropError } from '../validation';
+import { checkBrokerConfig, derivedBrokerConfig } from './broker-config';
+import { addPeer, copyPeer, DEFAULT_LISTENERS, KafkaListener, KafkaListenerOptions, ListenerClientPeer, normalizePeer, resolveListeners, toKubeListener } from './kafka-listeners';
+import { KafkaStorage } from './kafka-storage';
+import { _claimObjectName, _clusterRegistry } from './object-names';
+
+// Moved to their own module; re-exported so existing imports from kafka-cluster keep working.
+export { KafkaStorage } from './kafka-storage';
+export type { EphemeralStorageOptions, PersistentClaimStorageOptions } from './kafka-storage';
+export { DEFAULT_LISTENERS, NAMESPACE_NAME_LABEL } from './kafka-listeners';
+export type { KafkaListener, KafkaListenerOptions, ListenerAuthentication, ListenerClientPeer } from './kafka-listeners';
+export { derivedBrokerConfig, REMOVED_BROKER_CONFIG_KEYS, STRIMZI_CONFIG_EXCEPTIONS, STRIMZI_MANAGED_CONFIG_PREFIXES } from './broker-config';
 
 /** Resources of each entity operator container (topic and user operator) unless told otherwise. */
 export const DEFAULT_ENTITY_OPERATOR_RESOURCES: kplus.ContainerResources = {
@@ -52,36 +56,11 @@ export const DEFAULT_KAFKA_VERSION = '4.1.1';
 /** Strimzi `Kafka` metadata.name unless told otherwise. */
 export const DEFAULT_KAFKA_CLUSTER_NAME = 'klaxon';
 
-/** The label Kubernetes (1.22+) sets on every namespace to its name: how a NetworkPolicyPeer names a namespace. */
-export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
-
 /** Kafka's principal of a client that did not authenticate (as a super user: `superUsers: [ANONYMOUS]`). */
 export const ANONYMOUS = 'ANONYMOUS';
 
 /** The label that ties node pools, topics and users to their Kafka cluster. */
 export const STRIMZI_CLUSTER_LABEL = 'strimzi.io/cluster';
-
-/** Broker config keys of the ZooKeeper era that Kafka 4 (KRaft only) removed or ignores. */
-export const REMOVED_BROKER_CONFIG_KEYS = ['log.message.format.version', 'inter.broker.protocol.version'] as const;
-
-/**
- * Broker config prefixes Strimzi manages itself (listeners, security, node ids, storage, KRaft
- * roles) and silently ignores in `spec.kafka.config`; Klaxon refuses them instead.
- */
-export const STRIMZI_MANAGED_CONFIG_PREFIXES = [
-  'advertised.', 'authorizer.', 'broker.', 'controller', 'cruise.control.metrics.reporter.bootstrap.',
-  'cruise.control.metrics.topic', 'host.name', 'inter.broker.listener.name', 'listener.', 'listeners', 'log.dir',
-  'node.id', 'password.', 'port', 'process.roles', 'sasl.', 'security.', 'servers', 'ssl.', 'super.user',
-] as const;
-
-/** Keys under a managed prefix that Strimzi does let through. */
-export const STRIMZI_CONFIG_EXCEPTIONS = [
-  'controller.quorum.election.backoff.max.ms', 'controller.quorum.election.timeout.ms', 'controller.quorum.fetch.timeout.ms',
-  'cruise.control.metrics.topic.num.partitions', 'cruise.control.metrics.topic.replication.factor',
-  'cruise.control.metrics.topic.retention.ms', 'cruise.control.metrics.topic.auto.create.retries',
-  'cruise.control.metrics.topic.auto.create.timeout.ms', 'cruise.control.metrics.topic.min.insync.replicas',
-  'sasl.server.max.receive.size', 'ssl.cipher.suites', 'ssl.protocol', 'ssl.enabled.protocols', 'ssl.secure.random.implementation',
-] as const;
 
 /** A Kafka cluster other constructs (topics, users, groups, workloads) refer to. */
 export interface IKafkaCluster extends IConstruct {
@@ -97,109 +76,6 @@ export interface IKafkaCluster extends IConstruct {
   readonly bootstrapServers: string;
   /** Bootstrap address of one listener by name. */
   bootstrapServersFor(listenerName: string): string;
-}
-
-/** How clients authenticate on a listener. */
-export type ListenerAuthentication = 'none' | 'tls' | 'scram-sha-512';
-
-/** One internal Kafka listener. */
-export interface KafkaListenerOptions {
-  /** Listener name (Strimzi: 1-11 lowercase letters and digits). */
-  readonly name: string;
-  /** Port, 9092 or above (lower ports are Strimzi's own). */
-  readonly port: number;
-  /** Whether the listener encrypts with TLS. @default false */
-  readonly tls?: boolean;
-  /** Client authentication. @default 'none' */
-  readonly authentication?: ListenerAuthentication;
-  /**
-   * Only the clients registered with `allowClients()` (Klaxon's sources and shippers register
-   * themselves) may connect: rendered as the listener's `networkPolicyPeers`, which Strimzi turns
-   * into the brokers' NetworkPolicy. @default false - every pod may connect
-   */
-  readonly restricted?: boolean;
-}
-
-/**
- * Pods allowed to connect to a restricted listener: a Kubernetes NetworkPolicyPeer with
- * `podSelector.matchLabels` and/or a `namespaceSelector` on the namespace's name. Without
- * `namespace`, the pods are looked for in the Kafka cluster's own namespace (NetworkPolicy rules).
- */
-export interface ListenerClientPeer {
-  /** The namespace the client pods run in. @default - the Kafka cluster's namespace */
-  readonly namespace?: string;
-  /** Labels the client pods carry. @default - every pod of `namespace` */
-  readonly podLabels?: Record<string, string>;
-}
-
-/** The default listeners: plain on 9092 and TLS on 9093, both without authentication. */
-export const DEFAULT_LISTENERS: readonly KafkaListenerOptions[] = [
-  { name: 'plain', port: 9092, tls: false, authentication: 'none' },
-  { name: 'tls', port: 9093, tls: true, authentication: 'none' },
-];
-
-/** Options of ephemeral (emptyDir) storage. */
-export interface EphemeralStorageOptions {
-  /** Upper bound of the emptyDir. @default - no limit */
-  readonly sizeLimit?: Size;
-}
-
-/** Options of persistent-claim storage. */
-export interface PersistentClaimStorageOptions {
-  /** Size of each node's volume. Required. */
-  readonly size: Size;
-  /** StorageClass of the claims. @default - the cluster's default StorageClass */
-  readonly storageClass?: string;
-  /** Delete the claims when the cluster is deleted. @default false */
-  readonly deleteClaim?: boolean;
-}
-
-/** Where a node pool keeps its log dirs and the KRaft metadata log (always on the same volume). */
-export class KafkaStorage {
-  /** An emptyDir: data is lost when a pod goes. For dev and tests. */
-  public static ephemeral(options: EphemeralStorageOptions = {}): KafkaStorage {
-    return new KafkaStorage('ephemeral', undefined, undefined, false, options.sizeLimit);
-  }
-
-  /** One PersistentVolumeClaim per node. */
-  public static persistentClaim(options: PersistentClaimStorageOptions): KafkaStorage {
-    if (!options || options.size === undefined) {
-      throw new PropError(`${describeProp('size', undefined)} of persistent-claim storage must be set: a claim needs a size, e.g. Size.gibibytes(100).`);
-    }
-    if (options.storageClass !== undefined) checkNonEmpty('storageClass', options.storageClass, 'persistent-claim storage');
-    return new KafkaStorage('persistent-claim', options.size, options.storageClass, options.deleteClaim ?? false, undefined);
-  }
-
-  private constructor(
-    /** 'ephemeral' or 'persistent-claim'. */
-    public readonly type: 'ephemeral' | 'persistent-claim',
-    /** Volume size (persistent-claim). */
-    public readonly size: Size | undefined,
-    /** StorageClass (persistent-claim). */
-    public readonly storageClass: string | undefined,
-    /** Whether claims are deleted with the cluster. */
-    public readonly deleteClaim: boolean,
-    /** emptyDir size limit (ephemeral). */
-    public readonly sizeLimit: Size | undefined,
-  ) {}
-
-  /** @internal the KafkaNodePool `spec.storage`. */
-  public _toKube(): KafkaNodePoolSpecStorage {
-    if (this.type === 'ephemeral') {
-      return {
-        type: KafkaNodePoolSpecStorageType.EPHEMERAL,
-        ...(this.sizeLimit ? { sizeLimit: quantity(this.sizeLimit) } : {}),
-        kraftMetadata: KafkaNodePoolSpecStorageKraftMetadata.SHARED,
-      };
-    }
-    return {
-      type: KafkaNodePoolSpecStorageType.PERSISTENT_HYPHEN_CLAIM,
-      size: quantity(this.size!),
-      ...(this.storageClass ? { class: this.storageClass } : {}),
-      deleteClaim: this.deleteClaim,
-      kraftMetadata: KafkaNodePoolSpecStorageKraftMetadata.SHARED,
-    };
-  }
 }
 
 /** Props of a KafkaCluster. */
@@ -246,70 +122,6 @@ export interface KafkaClusterProps {
   /** Deploy the entity operator (topic and user operators) that reconciles KafkaTopics and KafkaUsers. @default true */
   readonly entityOperator?: boolean;
 }
-
-/** One resolved listener. */
-export interface KafkaListener {
-  /** Listener name. */
-  readonly name: string;
-  /** Port. */
-  readonly port: number;
-  /** TLS encryption. */
-  readonly tls: boolean;
-  /** Client authentication. */
-  readonly authentication: ListenerAuthentication;
-  /** Whether only registered clients may connect (`networkPolicyPeers`). */
-  readonly restricted: boolean;
-}
-
-/** What a KafkaTopic or KafkaUser registers on its cluster so cross-object rules can be checked. */
-interface ClusterRegistry {
-  readonly topics: Map<string, { readonly topicName: string; readonly path: string }>;
-  readonly users: { readonly authentication: string; readonly path: string }[];
-}
-
-const REGISTRIES = new WeakMap<IKafkaCluster, ClusterRegistry>();
-
-/** @internal the per-cluster registry of topics and users (one per cluster object). */
-export function _clusterRegistry(cluster: IKafkaCluster): ClusterRegistry {
-  let registry = REGISTRIES.get(cluster);
-  if (!registry) {
-    registry = { topics: new Map(), users: [] };
-    REGISTRIES.set(cluster, registry);
-  }
-  return registry;
-}
-
-const OBJECT_NAMES = new WeakMap<IConstruct, Map<string, string[]>>();
-
-/**
- * @internal Records that the construct `owner` renders `kind`/`namespace`/`name`, and adds a
- * validation that fails synth when another construct of the app renders the same object: two
- * clusters in one namespace would otherwise both render node pool 'dual-role' or topic 'logs', and
- * `kubectl apply` would silently keep only one. (A validation, not a throw, so that constructs may
- * be built side by side in tests that never synthesize.)
- */
-export function _claimObjectName(owner: IConstruct, kind: string, namespace: string | undefined, name: string): void {
-  const root = owner.node.root;
-  let names = OBJECT_NAMES.get(root);
-  if (!names) {
-    names = new Map();
-    OBJECT_NAMES.set(root, names);
-  }
-  const key = `${kind}/${namespace ?? ''}/${name}`;
-  const owners = names.get(key) ?? [];
-  owners.push(owner.node.path);
-  names.set(key, owners);
-  owner.node.addValidation({
-    validate: () => {
-      const first = owners[0];
-      if (first === owner.node.path) return [];
-      const where = namespace ? `namespace '${namespace}'` : 'the default namespace';
-      return [`${kind} '${name}' of '${owner.node.path}' is already rendered in ${where} by '${first}'; Kubernetes names are unique per kind and namespace. Give each Kafka cluster its own namespace.`];
-    },
-  });
-}
-
-const LISTENER_NAME = /^[a-z0-9]{1,11}$/;
 
 /**
  * A Strimzi Kafka cluster in KRaft mode: one `Kafka` (id 'Resource') and its `KafkaNodePool`s
@@ -573,191 +385,6 @@ export class KafkaCluster extends Construct implements IKafkaCluster {
   }
 }
 
-/** What a Kafka client can give a listener. */
-export interface ListenerClientCapabilities {
-  /** It can connect over TLS (trusting the cluster CA). @default false */
-  readonly tls?: boolean;
-  /** The authentications it can do. @default - none */
-  readonly authentication?: ListenerAuthentication[];
-}
-
-/**
- * Checks that `owner` (a phrase for messages, e.g. "Eventrouter 'Events'"), which can give only
- * `can` (by default neither TLS nor credentials) because `why`, can use listener `listenerName` of
- * `cluster` (the cluster's workload listener when undefined), and returns that listener. Fails,
- * naming the prop and value, when the listener needs TLS or an authentication the client cannot
- * give, or when authorization is on and the listener does not authenticate while ANONYMOUS is not a
- * super user (and 'allow.everyone.if.no.acl.found' is not true): the broker would deny every
- * request. A cluster known only as IKafkaCluster passes (undefined): its listeners are not known here.
- */
-export function checkListenerClient(
-  cluster: IKafkaCluster, listenerName: string | undefined, owner: string, why: string, can: ListenerClientCapabilities = {},
-): KafkaListener | undefined {
-  if (!(cluster instanceof KafkaCluster)) return undefined;
-  const listener = listenerName === undefined ? cluster.workloadListener : cluster.listener(listenerName);
-  const prop = listenerName === undefined
-    ? describeProp('workloadListener', listener.name, `KafkaCluster '${cluster.clusterName}'`)
-    : describeProp('listener', listener.name, owner);
-  const fix = listenerName === undefined
-    ? "Point 'workloadListener' at a listener with 'tls: false' and authentication 'none' (the default 'plain')."
-    : "Point 'listener' at a listener with 'tls: false' and authentication 'none'.";
-  const needsTls = listener.tls && !can.tls;
-  const needsAuth = listener.authentication !== 'none' && !(can.authentication ?? []).includes(listener.authentication);
-  if (needsTls || needsAuth) {
-    const needs = [needsTls ? 'TLS' : '', needsAuth ? `${listener.authentication} authentication` : ''].filter(Boolean).join(' and ');
-    throw new PropError(`${prop} needs ${needs}, which ${owner} cannot give: ${why}. ${fix}`);
-  }
-  if (listener.authentication === 'none' && !cluster.allowsAnonymous()) {
-    throw new PropError(
-      `${prop} does not authenticate, so ${owner} connects as ANONYMOUS, and ${describeProp('superUsers', [...cluster.superUsers], `KafkaCluster '${cluster.clusterName}'`)} ` +
-      `do not include ANONYMOUS: with 'authorization' on, the broker would deny its every request. ` +
-      `Give ${owner} a KafkaUser on an authenticated listener, or (accepting the risk) add 'ANONYMOUS' to 'superUsers' with 'allowAnonymousSuperUser: true' and set 'restricted: true' on listener '${listener.name}'.`,
-    );
-  }
-  return listener;
-}
-
-/**
- * Fails when `cluster`'s workloads' listener cannot serve a client without TLS or credentials:
- * `checkListenerClient(cluster, undefined, owner, why)`.
- */
-export function checkPlainWorkloadListener(cluster: IKafkaCluster, owner: string, why: string): void {
-  checkListenerClient(cluster, undefined, owner, why);
-}
-
-/**
- * Registers the pods labelled `podLabels` in the namespace of `client`'s chart as clients of
- * `listener` (allowed on it when it is restricted). Fails when the listener is restricted and that
- * chart has no namespace but the cluster's has: the pods could then run anywhere, and no peer could name them.
- */
-export function allowListenerClient(cluster: IKafkaCluster, listener: KafkaListener | undefined, client: IConstruct, owner: string, podLabels: Record<string, string>): void {
-  if (!listener || !(cluster instanceof KafkaCluster)) return;
-  const namespace = Chart.of(client).namespace;
-  if (namespace === undefined && cluster.namespace !== undefined) {
-    if (!listener.restricted) return; // an open listener: nothing to allow, and no namespace to name the pods by
-    throw new PropError(
-      `${owner} has no namespace (its chart has none), so listener '${listener.name}' of KafkaCluster '${cluster.clusterName}', restricted to its clients, ` +
-      'cannot name where its pods run; give the chart a namespace.',
-    );
-  }
-  cluster.registerClient(listener.name, { ...(namespace !== undefined ? { namespace } : {}), podLabels });
-}
-
-type PeerMap = Map<string, { peer: ListenerClientPeer; key: string }[]>;
-
-function normalizePeer(peer: ListenerClientPeer, where: string): ListenerClientPeer {
-  const podLabels = peer?.podLabels === undefined ? undefined : checkLabels('podLabels', peer.podLabels, where);
-  const namespace = peer?.namespace === undefined ? undefined : checkNamespaceName('namespace', peer.namespace, where);
-  if (namespace === undefined && (podLabels === undefined || Object.keys(podLabels).length === 0)) {
-    throw new PropError(`${describeProp('peer', peer ?? {}, where)} names neither a 'namespace' nor 'podLabels', so it would let every pod connect; say where the client pods run and which labels they carry.`);
-  }
-  return {
-    ...(namespace !== undefined ? { namespace } : {}),
-    ...(podLabels !== undefined && Object.keys(podLabels).length > 0 ? { podLabels } : {}),
-  };
-}
-
-function addPeer(map: PeerMap, listenerName: string, peer: ListenerClientPeer): void {
-  const key = JSON.stringify([peer.namespace ?? null, Object.entries(peer.podLabels ?? {}).sort()]);
-  const peers = map.get(listenerName) ?? [];
-  if (!peers.some((p) => p.key === key)) peers.push({ peer, key });
-  map.set(listenerName, peers);
-}
-
-function copyPeer(peer: ListenerClientPeer): ListenerClientPeer {
-  return {
-    ...(peer.namespace !== undefined ? { namespace: peer.namespace } : {}),
-    ...(peer.podLabels ? { podLabels: { ...peer.podLabels } } : {}),
-  };
-}
-
-/** Broker replication settings that a cluster of `brokers` nodes can satisfy. */
-export function derivedBrokerConfig(brokers: number): Record<string, number> {
-  const replication = Math.min(3, brokers);
-  const minIsr = Math.min(2, brokers);
-  return {
-    'default.replication.factor': replication,
-    'min.insync.replicas': minIsr,
-    'offsets.topic.replication.factor': replication,
-    'transaction.state.log.replication.factor': replication,
-    'transaction.state.log.min.isr': minIsr,
-  };
-}
-
-function checkBrokerConfig(config: Record<string, string | number | boolean>, brokers: number, owner: string): Record<string, string | number | boolean> {
-  for (const [key, value] of Object.entries(config)) {
-    if ((REMOVED_BROKER_CONFIG_KEYS as readonly string[]).includes(key) || key.startsWith('zookeeper.')) {
-      throw new PropError(`${describeProp(`config.${key}`, value, owner)} is a ZooKeeper-era setting that Kafka 4 (KRaft) no longer has; remove it.`);
-    }
-    if (STRIMZI_MANAGED_CONFIG_PREFIXES.some((p) => key.startsWith(p)) && !(STRIMZI_CONFIG_EXCEPTIONS as readonly string[]).includes(key)) {
-      throw new PropError(`${describeProp(`config.${key}`, value, owner)} is managed by Strimzi (listeners, security, node ids, storage) and would be ignored; use the KafkaCluster props instead.`);
-    }
-  }
-  for (const key of ['default.replication.factor', 'offsets.topic.replication.factor', 'transaction.state.log.replication.factor']) {
-    if (config[key] !== undefined && Number(config[key]) > brokers) {
-      throw new PropError(`${describeProp(`config.${key}`, config[key], owner)} exceeds the brokers of the cluster (${brokers}).`);
-    }
-  }
-  const merged = { ...derivedBrokerConfig(brokers), ...config };
-  for (const [isr, rf] of [['min.insync.replicas', 'default.replication.factor'], ['transaction.state.log.min.isr', 'transaction.state.log.replication.factor']]) {
-    if (Number(merged[isr]) > Number(merged[rf])) {
-      throw new PropError(`${describeProp(`config.${isr}`, merged[isr], owner)} exceeds '${rf}' (${merged[rf]}); writes with acks=all would always fail.`);
-    }
-  }
-  return config;
-}
-
-function resolveListeners(listeners: KafkaListenerOptions[], owner: string): KafkaListener[] {
-  if (!Array.isArray(listeners) || listeners.length === 0) {
-    throw new PropError(`${describeProp('listeners', listeners, owner)} must list at least one listener.`);
-  }
-  const resolved = listeners.map((l) => {
-    if (!LISTENER_NAME.test(l.name)) {
-      throw new PropError(`${describeProp('listeners[].name', l.name, owner)} must be 1 to 11 lowercase letters or digits.`);
-    }
-    const where = `listener '${l.name}' of ${owner}`;
-    checkInteger('port', l.port, { min: 9092, max: 65535, owner: where });
-    const authentication = checkOneOf('authentication', l.authentication ?? 'none', ['none', 'tls', 'scram-sha-512'], where);
-    const tls = l.tls ?? false;
-    if (authentication === 'tls' && !tls) {
-      throw new PropError(`${describeProp('authentication', authentication, where)} needs 'tls': true; TLS client authentication works only on a TLS listener.`);
-    }
-    return { name: l.name, port: l.port, tls, authentication, restricted: l.restricted ?? false };
-  });
-  for (let i = 0; i < resolved.length; i++) {
-    for (let j = 0; j < i; j++) {
-      if (resolved[i].name === resolved[j].name) throw new PropError(`${describeProp('listeners[].name', resolved[i].name, owner)} is used by two listeners; listener names must be unique.`);
-      if (resolved[i].port === resolved[j].port) throw new PropError(`${describeProp('listeners[].port', resolved[i].port, owner)} is used by listeners '${resolved[j].name}' and '${resolved[i].name}'; ports must be unique.`);
-    }
-  }
-  return resolved;
-}
-
-function toKubeListener(l: KafkaListener, peers: ListenerClientPeer[]): KafkaSpecKafkaListeners {
-  return {
-    name: l.name,
-    port: l.port,
-    type: KafkaSpecKafkaListenersType.INTERNAL,
-    tls: l.tls,
-    ...(l.authentication === 'none'
-      ? {}
-      : {
-        authentication: {
-          type: l.authentication === 'tls' ? KafkaSpecKafkaListenersAuthenticationType.TLS : KafkaSpecKafkaListenersAuthenticationType.SCRAM_HYPHEN_SHA_HYPHEN_512,
-        },
-      }),
-    ...(l.restricted ? { networkPolicyPeers: peers.map(toNetworkPolicyPeer) } : {}),
-  };
-}
-
-/** The NetworkPolicyPeer of one client: its pods (by labels) in its namespace (by the name label every namespace carries). */
-function toNetworkPolicyPeer(peer: ListenerClientPeer): KafkaSpecKafkaListenersNetworkPolicyPeers {
-  return {
-    ...(peer.podLabels ? { podSelector: { matchLabels: { ...peer.podLabels } } } : {}),
-    ...(peer.namespace !== undefined ? { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: peer.namespace } } } : {}),
-  };
-}
-
 function checkSuperUsers(superUsers: string[] | undefined, authorization: boolean, owner: string): string[] {
   if (superUsers === undefined) return [];
   if (!Array.isArray(superUsers)) throw new PropError(`${describeProp('superUsers', superUsers, owner)} must be a list of principal names.`);
@@ -779,24 +406,6 @@ function checkSuperUsers(superUsers: string[] | undefined, authorization: boolea
     seen.add(user);
   }
   return [...superUsers];
-}
-
-/** The name part of a Kubernetes label key, and a label value. */
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-
-function checkLabels(prop: string, labels: Record<string, string>, owner: string): Record<string, string> {
-  if (!labels || typeof labels !== 'object' || Array.isArray(labels)) throw new PropError(`${describeProp(prop, labels, owner)} must map label keys to values.`);
-  for (const [key, value] of Object.entries(labels)) {
-    const [prefix, name, extra] = key.includes('/') ? key.split('/') : [undefined, key, undefined];
-    if (extra !== undefined || !LABEL_NAME.test(name) || (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)))) {
-      throw new PropError(`${describeProp(prop, labels, owner)} has ${JSON.stringify(key)}, which is not a Kubernetes label key ([prefix/]name, the name at most 63 letters, digits, '-', '_' or '.').`);
-    }
-    if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
-      throw new PropError(`${describeProp(`${prop}.${key}`, value, owner)} must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit.`);
-    }
-  }
-  return { ...labels };
 }
 
 /** Entity operator container resources (same quantity strings as a node pool's). */

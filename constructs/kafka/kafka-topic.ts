@@ -9,7 +9,8 @@ import { Construct, IConstruct } from 'constructs';
 import { KafkaTopic as KafkaTopicResource, KafkaTopicSpec } from '../../imports/strimzi-kafkatopic-kafka.strimzi.io';
 import { checkInteger, checkTopicName, describeProp, DNS_SUBDOMAIN, formatValue, PropError } from '../validation';
 import type { ConsumerGroup } from './consumer-group';
-import { _claimObjectName, _clusterRegistry, IKafkaCluster, KafkaCluster, STRIMZI_CLUSTER_LABEL } from './kafka-cluster';
+import { IKafkaCluster, KafkaCluster, STRIMZI_CLUSTER_LABEL } from './kafka-cluster';
+import { _claimObjectName, _clusterRegistry } from './object-names';
 import type { KafkaUser } from './kafka-user';
 
 /** A Kafka topic other constructs read from or write to. */

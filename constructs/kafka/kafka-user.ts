@@ -14,7 +14,8 @@ import {
   KafkaUserSpecAuthorizationType,
 } from '../../imports/strimzi-kafkauser-kafka.strimzi.io';
 import { checkNonEmpty, checkOneOf, describeProp, DNS_SUBDOMAIN, PropError } from '../validation';
-import { _claimObjectName, _clusterRegistry, IKafkaCluster, KafkaCluster, STRIMZI_CLUSTER_LABEL } from './kafka-cluster';
+import { IKafkaCluster, KafkaCluster, STRIMZI_CLUSTER_LABEL } from './kafka-cluster';
+import { _claimObjectName, _clusterRegistry } from './object-names';
 
 /** How a KafkaUser authenticates. */
 export type KafkaUserAuthentication = 'tls' | 'scram-sha-512';

@@ -21,7 +21,8 @@ import { AlertSinkSpec, DEFAULT_NOTIFICATION_MANAGER_URL } from '../../functions
 import { DEFAULT_HTTP_PORT } from '../../functions/contracts/workload-env';
 import { LogAlerter } from '../workloads/log-alerter';
 import { selectorLabels } from '../pod-support';
-import { KafkaCluster, NAMESPACE_NAME_LABEL, STRIMZI_CLUSTER_LABEL } from '../kafka/kafka-cluster';
+import { KafkaCluster, STRIMZI_CLUSTER_LABEL } from '../kafka/kafka-cluster';
+import { NAMESPACE_NAME_LABEL } from '../kafka/kafka-listeners';
 import { FluentBit, FLUENT_BIT_HTTP_PORT } from '../shipping/fluent-bit';
 import { EventExporter } from '../sources/event-exporter';
 import { Eventrouter, EVENTROUTER_METRICS_PORT } from '../sources/eventrouter';

@@ -12,8 +12,8 @@ import { Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { KLAXON_IMAGES } from '../images';
-import { allowListenerClient } from '../kafka/kafka-cluster';
+import { ContainerImage, KLAXON_IMAGES, registerImage } from '../images';
+import { allowListenerClient } from '../kafka/listener-clients';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { checkAbsolutePath, checkInteger, checkNonEmpty, checkOneOf } from '../validation';
 import { clusterReader, httpProbe, CONFIG_HASH_ANNOTATION, configHash, renderResources, resolveResources, selectorLabels } from '../pod-support';
@@ -24,8 +24,8 @@ export type FluentBitLogLevel = 'off' | 'error' | 'warn' | 'info' | 'debug' | 't
 
 /** Props of a FluentBit DaemonSet. */
 export interface FluentBitProps extends LogShippingOptions {
-  /** The Fluent Bit image (its kafka output is librdkafka 2.15, which negotiates protocol versions with Kafka 4). @default KLAXON_IMAGES.fluentBit ('cr.fluentbit.io/fluent/fluent-bit:4.2.8'; pin a digest with 'repository:tag@sha256:…') */
-  readonly image?: string;
+  /** The Fluent Bit image (its kafka output is librdkafka 2.15, which negotiates protocol versions with Kafka 4); pin it with `KLAXON_IMAGES.fluentBit.withDigest('sha256:…')`. @default KLAXON_IMAGES.fluentBit ('cr.fluentbit.io/fluent/fluent-bit:4.2.8') */
+  readonly image?: ContainerImage;
   /** tail `db`: file that remembers read offsets across restarts (on the node, absolute). @default '/var/lib/fluent-bit/klaxon-tail.db' */
   readonly dbPath?: string;
   /** Also mount /var/lib/docker/containers (nodes whose runtime is Docker keep the log files there). @default false */
@@ -66,7 +66,7 @@ export class FluentBit extends Construct implements ILogShipper {
   /** The effective shipping settings. */
   public readonly settings: ResolvedLogShipping;
   /** The image. */
-  public readonly image: string;
+  public readonly image: ContainerImage;
   /** The tail offsets database on the node. */
   public readonly dbPath: string;
   /** Seconds between flushes (service `flush`). */
@@ -99,7 +99,8 @@ export class FluentBit extends Construct implements ILogShipper {
     this.settings = resolveLogShipping(props, owner);
     this.topic = props.topic;
     this.allowDuplicateShipping = this.settings.allowDuplicateShipping;
-    this.image = checkNonEmpty('image', props.image ?? KLAXON_IMAGES.fluentBit.reference, owner);
+    this.image = props.image ?? KLAXON_IMAGES.fluentBit;
+    registerImage(this, 'image', this.image, owner);
     this.dbPath = checkAbsolutePath('dbPath', props.dbPath ?? '/var/lib/fluent-bit/klaxon-tail.db', owner);
     this.flush = props.flush ?? Duration.seconds(1);
     checkInteger('flush', this.flush.toSeconds(), { min: 1, owner });
@@ -219,7 +220,7 @@ export class FluentBit extends Construct implements ILogShipper {
       selector: { matchLabels: labels },
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromString('10%') } },
       template: {
-        metadata: { labels, annotations: { [CONFIG_HASH_ANNOTATION]: configHash(this.configuration(), this.image) } },
+        metadata: { labels, annotations: { [CONFIG_HASH_ANNOTATION]: configHash(this.configuration(), this.image.reference) } },
         spec: {
           serviceAccountName: this.serviceAccount.name,
           priorityClassName: this.priorityClassName,
@@ -227,7 +228,7 @@ export class FluentBit extends Construct implements ILogShipper {
           securityContext: { runAsUser: 0, runAsGroup: 0, seccompProfile: { type: 'RuntimeDefault' } },
           containers: [{
             name: 'fluent-bit',
-            image: this.image,
+            image: this.image.reference,
             imagePullPolicy: 'IfNotPresent',
             command: ['/fluent-bit/bin/fluent-bit'],
             args: ['--config', `${CONFIG_DIR}/fluent-bit.conf`],

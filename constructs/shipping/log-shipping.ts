@@ -12,10 +12,10 @@ import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { DEFAULT_MERGE_LOG_KEY, DEFAULT_TIMESTAMP_KEY } from '../../functions/contracts/log-record';
 import { clusterCaSecretName } from '../kafka/kafka-client-access';
-import { checkListenerClient, KafkaListener } from '../kafka/kafka-cluster';
+import type { KafkaListener } from '../kafka/kafka-listeners';
+import { bootstrapBrokers, checkListenerClient } from '../kafka/listener-clients';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
-import { bootstrapBrokers } from '../sources/kafka-client-compat';
 import { checkAbsolutePath, checkInteger, checkNonEmpty, checkNonEmptyList, checkOneOf, describeProp, PropError } from '../validation';
 
 /** Container log file formats Fluent Bit's built-in multiline parsers understand. */

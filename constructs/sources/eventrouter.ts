@@ -11,10 +11,12 @@ import { Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { allowListenerClient, checkListenerClient, KafkaListener } from '../kafka/kafka-cluster';
+import type { KafkaListener } from '../kafka/kafka-listeners';
+import { allowListenerClient, bootstrapBrokers, checkListenerClient } from '../kafka/listener-clients';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
-import { checkInteger, checkNonEmpty, describeProp, PropError } from '../validation';
-import { bootstrapBrokers, checkKafkaClientCompat, KafkaClientInfo } from './kafka-client-compat';
+import { ContainerImage, KLAXON_IMAGES, registerImage } from '../images';
+import { checkInteger, describeProp, PropError } from '../validation';
+import { checkKafkaClientCompat, KafkaClientImage, KafkaClientInfo } from './kafka-client-compat';
 import {
   clusterReader,
   CONFIG_HASH_ANNOTATION,
@@ -28,40 +30,46 @@ import {
   selectorLabels,
 } from '../pod-support';
 
-/** An eventrouter image and what its Kafka sink can do. */
-export class EventrouterImage {
+/** An eventrouter image (a ContainerImage) and what its Kafka sink can do. */
+export class EventrouterImage extends KafkaClientImage {
   /**
    * openshift/eventrouter built from master after the switch to IBM/sarama v1.46.3 (commit b45b2160,
    * merged in PR #61), whose default protocol version (2.1.0) Kafka 4 serves. Its Kafka sink has no
    * SASL. The Makefile tags every master build `v0.5.0`, including builds from before the switch:
-   * pin this tag by digest after checking the image's sarama version (`go version -m /bin/eventrouter`).
+   * pin this tag by digest (`EventrouterImage.OPENSHIFT_V0_5_0.withDigest('sha256:…')`) after checking
+   * the image's sarama version (`go version -m /bin/eventrouter`).
    */
   public static readonly OPENSHIFT_V0_5_0 = new EventrouterImage(
-    'quay.io/openshift/logging-eventrouter:v0.5.0',
+    KLAXON_IMAGES.eventrouter,
     { library: 'IBM/sarama v1.46.3', protocol: 'kafka4-compatible' },
     false,
   );
 
   /** heptiolabs/eventrouter v0.3 (Shopify/sarama v1.23.1): Kafka < 4 only; its Kafka sink has SASL/PLAIN. */
   public static readonly HEPTIO_V0_3 = new EventrouterImage(
-    'gcr.io/heptio-images/eventrouter:v0.3',
+    ContainerImage.of('gcr.io/heptio-images/eventrouter', 'v0.3'),
     { library: 'Shopify/sarama v1.23.1', protocol: 'legacy-0.8.2' },
     true,
   );
 
-  /** Any other build; say which Kafka client it has and whether its Kafka sink reads SASL keys. */
-  public static custom(image: string, options: { readonly kafkaClient: KafkaClientInfo; readonly supportsSasl: boolean }): EventrouterImage {
-    return new EventrouterImage(checkNonEmpty('image', image, 'EventrouterImage'), options.kafkaClient, options.supportsSasl);
+  /** Any other build (`ContainerImage.of(repo, tag, digest?)`); say which Kafka client it has and whether its Kafka sink reads SASL keys. */
+  public static custom(image: ContainerImage, options: { readonly kafkaClient: KafkaClientInfo; readonly supportsSasl: boolean }): EventrouterImage {
+    return new EventrouterImage(image, options.kafkaClient, options.supportsSasl);
   }
 
   private constructor(
-    /** Image reference. */
-    public readonly image: string,
-    /** The Kafka client inside. */
-    public readonly kafkaClient: KafkaClientInfo,
+    image: ContainerImage,
+    kafkaClient: KafkaClientInfo,
     /** Whether its Kafka sink reads `kafkaSaslUser`/`kafkaSaslPwd`. */
     public readonly supportsSasl: boolean,
-  ) {}
+  ) {
+    super(image, kafkaClient);
+  }
+
+  /** The same build pinned to `digest` ('sha256:…'). */
+  public withDigest(digest: string): EventrouterImage {
+    return new EventrouterImage(this.image.withDigest(digest), this.kafkaClient, this.supportsSasl);
+  }
 }
 
 /** SASL/PLAIN credentials of eventrouter's Kafka sink, from Secret keys. */
@@ -78,7 +86,7 @@ export interface EventrouterProps {
   readonly topic: IKafkaTopic;
   /** The cluster listener to connect to (no TLS, no authentication); when it is restricted, eventrouter's pods are allowed on it. @default - the cluster's workload listener (`cluster.bootstrapServers`) */
   readonly listener?: string;
-  /** The eventrouter image. @default EventrouterImage.OPENSHIFT_V0_5_0 */
+  /** The eventrouter image; pin it with `EventrouterImage.OPENSHIFT_V0_5_0.withDigest('sha256:…')`. @default EventrouterImage.OPENSHIFT_V0_5_0 ('quay.io/openshift/logging-eventrouter:v0.5.0') */
   readonly image?: EventrouterImage;
   /** `kafkaRetryMax`: sarama producer retries per record. @default 5 */
   readonly retryMax?: number;
@@ -88,8 +96,8 @@ export interface EventrouterProps {
   readonly sasl?: EventrouterSasl;
   /** Container resources; fields not given keep their default. @default - requests 50m CPU / 64Mi, limit 128Mi memory */
   readonly resources?: kplus.ContainerResources;
-  /** Image for the init container that adds SASL credentials to config.json. @default 'busybox:1.37.0' */
-  readonly initImage?: string;
+  /** Image for the init container that adds SASL credentials to config.json (a shell with sed). @default KLAXON_IMAGES.busybox ('busybox:1.37.0') */
+  readonly initImage?: ContainerImage;
 }
 
 /** eventrouter's HTTP port (`-listen-address`, default :8080): Prometheus /metrics. */
@@ -130,7 +138,8 @@ export class Eventrouter extends Construct {
   private readonly owner: string;
   private readonly sasl?: EventrouterSasl;
   private readonly resources: kplus.ContainerResources;
-  private readonly initImage: string;
+  /** The image of the SASL init container (rendered only with 'sasl'). */
+  public readonly initImage: ContainerImage;
   private readonly listenerName?: string;
 
   constructor(scope: Construct, id: string, props: EventrouterProps) {
@@ -141,7 +150,9 @@ export class Eventrouter extends Construct {
     this.retryMax = checkInteger('retryMax', props.retryMax ?? 5, { min: 0, max: 100, owner: this.owner });
     this.async = props.async ?? false;
     this.sasl = props.sasl;
-    this.initImage = checkNonEmpty('initImage', props.initImage ?? 'busybox:1.37.0', this.owner);
+    this.initImage = props.initImage ?? KLAXON_IMAGES.busybox;
+    registerImage(this, 'image', this.image.image, this.owner);
+    registerImage(this, 'initImage', this.initImage, this.owner);
     this.resources = resolveResources(props.resources, {
       cpu: { request: kplus.Cpu.millis(50) },
       memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
@@ -151,7 +162,7 @@ export class Eventrouter extends Construct {
     bootstrapBrokers(this.topic, this.owner, this.listenerName);
     if (this.sasl && !this.image.supportsSasl) {
       throw new PropError(
-        `${describeProp('sasl', 'set', this.owner)} cannot be honoured: image ${JSON.stringify(this.image.image)} has a Kafka sink without SASL `
+        `${describeProp('sasl', 'set', this.owner)} cannot be honoured: image ${JSON.stringify(this.image.reference)} has a Kafka sink without SASL `
         + '(openshift/eventrouter dropped kafkaSaslUser/kafkaSaslPwd). Remove \'sasl\' and use a listener without authentication, or use KubeEventer with a Kafka sink.',
       );
     }
@@ -159,7 +170,7 @@ export class Eventrouter extends Construct {
     checkKafkaClientCompat({
       owner: this.owner,
       prop: 'image',
-      image: this.image.image,
+      image: this.image.reference,
       client: this.image.kafkaClient,
       cluster: this.topic.cluster,
       waysOut: [
@@ -213,7 +224,7 @@ export class Eventrouter extends Construct {
       volumes.push(configVolume, { name: 'rendered-config', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } });
       initContainers.push({
         name: 'add-sasl-credentials',
-        image: this.initImage,
+        image: this.initImage.reference,
         imagePullPolicy: 'IfNotPresent',
         command: ['/bin/sh', '-c', EVENTROUTER_SASL_SCRIPT],
         env: [secretEnv(SASL_USER_ENV, this.sasl.username), secretEnv(SASL_PASSWORD_ENV, this.sasl.password)],
@@ -233,14 +244,14 @@ export class Eventrouter extends Construct {
       strategy: { type: 'Recreate' },
       selector: { matchLabels: labels },
       template: {
-        metadata: { labels, annotations: { [CONFIG_HASH_ANNOTATION]: configHash(config, this.image.image) } },
+        metadata: { labels, annotations: { [CONFIG_HASH_ANNOTATION]: configHash(config, this.image.reference) } },
         spec: {
           serviceAccountName: this.serviceAccount.name,
           securityContext: restrictedPodSecurityContext(USER_ID),
           ...(initContainers.length ? { initContainers } : {}),
           containers: [{
             name: 'eventrouter',
-            image: this.image.image,
+            image: this.image.reference,
             imagePullPolicy: 'IfNotPresent',
             ports: [{ name: 'metrics', containerPort: EVENTROUTER_METRICS_PORT }],
             // eventrouter serves only /metrics: the probe shows the process and its HTTP server are

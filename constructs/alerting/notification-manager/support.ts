@@ -15,7 +15,7 @@
  */
 import { Names } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { checkDnsLabel, checkNonEmpty, DNS_SUBDOMAIN, describeProp, PropError } from '../../validation';
+import { checkDnsLabel, checkLabels, checkNonEmpty, describeProp, DNS_SUBDOMAIN, PropError } from '../../validation';
 
 /** Labels the NM helm chart's NotificationManager selects global receivers by (`globalReceiverSelector.matchLabels`). */
 export const NM_GLOBAL_RECEIVER_LABELS: Readonly<Record<string, string>> = Object.freeze({ type: 'global' });
@@ -142,26 +142,12 @@ function re2Unsupported(pattern: string): string | undefined {
   return undefined;
 }
 
-/** The name part of a Kubernetes label key. */
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-/** A Kubernetes label value. */
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-
 /** Checks a set of selection labels (non-empty; Kubernetes label keys and values). */
 export function checkSelectionLabels(prop: string, labels: Record<string, string>, owner: string): Record<string, string> {
   if (!labels || typeof labels !== 'object' || Object.keys(labels).length === 0) {
     throw new PropError(`${describeProp(prop, labels, owner)} must hold at least one label, or NM selects nothing by it.`);
   }
-  for (const [key, value] of Object.entries(labels)) {
-    const [prefix, name, extra] = key.includes('/') ? key.split('/') : [undefined, key, undefined];
-    if (extra !== undefined || !LABEL_NAME.test(name) || (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)))) {
-      throw new PropError(`${describeProp(prop, labels, owner)} has label key ${JSON.stringify(key)}, which is not a Kubernetes label key: [prefix/]name, the name at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit.`);
-    }
-    if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
-      throw new PropError(`${describeProp(`${prop}.${key}`, value, owner)} must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (or empty).`);
-    }
-  }
-  return { ...labels };
+  return checkLabels(prop, labels, owner);
 }
 
 /** The value of NM_CONFIG_SELECTION_LABEL for `config`: unique in the app, a valid label value. */

@@ -1,6 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
-import { allowListenerClient, ANONYMOUS, checkListenerClient, KafkaCluster, KafkaClusterProps } from '../../../constructs/kafka/kafka-cluster';
+import { ANONYMOUS, KafkaCluster, KafkaClusterProps } from '../../../constructs/kafka/kafka-cluster';
+import { allowListenerClient, checkListenerClient } from '../../../constructs/kafka/listener-clients';
 import { KafkaUser } from '../../../constructs/kafka/kafka-user';
 import { messageOf, namespacedChart, objectNamed, schemaProblems } from './helpers';
 
@@ -192,7 +193,7 @@ describe('KafkaCluster listener access', () => {
       const cluster = new KafkaCluster(namespacedChart('kafka'), 'Kafka', PROD_LISTENERS);
       expect(messageOf(() => cluster.allowClients('plain', { namespace: 'Bad_NS' }))).toMatch(/^'namespace' \("Bad_NS"\) of a client of listener 'plain' of KafkaCluster 'klaxon' is not a valid namespace: /);
       expect(messageOf(() => cluster.allowClients('plain', { podLabels: { app: 'has space' } }))).toBe(
-        "'podLabels.app' (\"has space\") of a client of listener 'plain' of KafkaCluster 'klaxon' must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit.",
+        "'podLabels.app' (\"has space\") of a client of listener 'plain' of KafkaCluster 'klaxon' must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (or empty).",
       );
     });
 

@@ -1,11 +1,8 @@
 import { Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import {
-  DEFAULT_KAFKA_VERSION,
-  derivedBrokerConfig,
-  KafkaCluster,
-  KafkaStorage,
-} from '../../../constructs/kafka/kafka-cluster';
+import { derivedBrokerConfig } from '../../../constructs/kafka/broker-config';
+import { DEFAULT_KAFKA_VERSION, KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
+import { KafkaStorage } from '../../../constructs/kafka/kafka-storage';
 import { KafkaUser } from '../../../constructs/kafka/kafka-user';
 import { messageOf, namespacedChart, objectNamed, objectsOf, schemaProblems } from './helpers';
 

@@ -1,5 +1,6 @@
 import { Duration, Size, Testing } from 'cdk8s';
-import { KafkaCluster, KafkaStorage } from '../../../constructs/kafka/kafka-cluster';
+import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
+import { KafkaStorage } from '../../../constructs/kafka/kafka-storage';
 import { KlaxonTopics } from '../../../constructs/kafka/klaxon-topics';
 import { messageOf, objectsOf, schemaProblems } from './helpers';
 

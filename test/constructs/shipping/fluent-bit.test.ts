@@ -1,5 +1,6 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { ContainerImage } from '../../../constructs/images';
 import { FluentBit, LOG_KEY_LUA } from '../../../constructs/shipping/fluent-bit';
 import { FluentOperatorKafkaOutput } from '../../../constructs/shipping/fluent-operator-output';
 import { configHash } from '../../../constructs/pod-support';
@@ -118,7 +119,7 @@ describe('FluentBit', () => {
     expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } });
     expect(c.livenessProbe.httpGet).toEqual({ path: '/api/v1/health', port: 'http' });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/api/v1/health', port: 'http' });
-    expect(ds.spec.template.metadata.annotations['klaxon.io/config-hash']).toBe(configHash(fb.configuration(), fb.image));
+    expect(ds.spec.template.metadata.annotations['klaxon.io/config-hash']).toBe(configHash(fb.configuration(), fb.image.reference));
   });
 
   test('every prop reaches the manifest', () => {
@@ -127,7 +128,7 @@ describe('FluentBit', () => {
     new FluentBit(chart, 'Logs', {
       topic: new ExternalTopic(chart, 'T', 'app-logs', cluster),
       listener: 'tls',
-      image: 'cr.fluentbit.io/fluent/fluent-bit:5.1.1',
+      image: ContainerImage.of('cr.fluentbit.io/fluent/fluent-bit', '5.1.1'),
       logPath: '/var/log/containers/shop-*.log',
       excludePaths: ['/var/log/containers/*_kube-system_*.log', '/var/log/containers/*_klaxon_*.log'],
       logFormats: ['cri'],

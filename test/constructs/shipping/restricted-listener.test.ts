@@ -176,7 +176,7 @@ describe('a plain listener restricted to the clients that cannot authenticate', 
     test('fails if fluent-operator\'s pod labels are not Kubernetes labels', () => {
       const { kafkaChart, logs } = prod();
       expect(messageOf(() => new FluentOperatorKafkaOutput(kafkaChart, 'Operator', { topic: logs, listener: 'plain', fluentBitPodLabels: { app: 'fluent bit' } }))).toBe(
-        "'podLabels.app' (\"fluent bit\") of a client of listener 'plain' of KafkaCluster 'klaxon' must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit.",
+        "'podLabels.app' (\"fluent bit\") of a client of listener 'plain' of KafkaCluster 'klaxon' must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (or empty).",
       );
     });
   });

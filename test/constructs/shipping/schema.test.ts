@@ -3,6 +3,7 @@
  * schema and the fluent-operator 3.10 CRDs (closed schemas), with the Strimzi objects of the fixture.
  */
 import * as kplus from 'cdk8s-plus-27';
+import { ContainerImage } from '../../../constructs/images';
 import { FluentBit } from '../../../constructs/shipping/fluent-bit';
 import { FluentOperatorKafkaOutput } from '../../../constructs/shipping/fluent-operator-output';
 import { Eventrouter, EventrouterImage } from '../../../constructs/sources/eventrouter';
@@ -20,7 +21,7 @@ test('every object of every source and shipper, with all options on, validates a
   new Eventrouter(chart, 'Events', { topic });
   new Eventrouter(chart, 'OldEvents', { topic: new ExternalTopic(chart, 'OldT', 'events', old), image: EventrouterImage.HEPTIO_V0_3, sasl: { username: ref('a'), password: ref('b') } });
   new KubeEventer(chart, 'Eventer', {
-    image: KubeEventerImage.custom('example/kube-eventer:patched', { library: 'x', protocol: 'kafka4-compatible' }),
+    image: KubeEventerImage.custom(ContainerImage.of('example/kube-eventer', 'patched'), { library: 'x', protocol: 'kafka4-compatible' }),
     sinks: [
       KubeEventerSink.kafka({ topic, sasl: { username: ref('a'), password: ref('b') }, tls: { caCert: ref('c'), clientCert: ref('a'), clientKey: ref('b') } }),
       KubeEventerSink.webhook({ url: 'https://hook.example.com/', secretHeaders: { Authorization: ref('a') }, body: KubeEventerWebhookBody.template('{}') }),

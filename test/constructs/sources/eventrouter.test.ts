@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Chart, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { ContainerImage } from '../../../constructs/images';
 import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
 import { KafkaTopic } from '../../../constructs/kafka/kafka-topic';
 import { configHash } from '../../../constructs/pod-support';
@@ -15,6 +16,8 @@ import {
   EventrouterImage,
 } from '../../../constructs/sources/eventrouter';
 import { ExternalCluster, ExternalTopic, fixture, messageOf, oneOf, secretWith, stringsOutsideSecrets } from './support';
+
+const DIGEST = `sha256:${'c'.repeat(64)}`;
 
 describe('Eventrouter', () => {
   test('renders config.json with the keys eventrouter reads: brokers as a JSON array, topic from the topic object, and the misspelt async key', () => {
@@ -78,7 +81,7 @@ describe('Eventrouter', () => {
   test('every prop reaches the manifest, and the pod template carries the hash of config.json', () => {
     const { chart, cluster } = fixture();
     const old = new ExternalCluster(chart, 'Old', 'legacy', '3.9.0', 'legacy-kafka:9092');
-    const image = EventrouterImage.custom('registry.example.com/eventrouter:v9@sha256:abc', {
+    const image = EventrouterImage.custom(ContainerImage.of('registry.example.com/eventrouter', 'v9', DIGEST), {
       kafkaClient: { library: 'IBM/sarama v1.46.3', protocol: 'kafka4-compatible' },
       supportsSasl: false,
     });
@@ -93,9 +96,9 @@ describe('Eventrouter', () => {
     const config = JSON.parse(oneOf(chart, 'ConfigMap').data['config.json']);
     expect(config).toMatchObject({ kafkaBrokers: ['legacy-kafka:9092'], kafkaTopic: 'k8s-events', kafkaRetryMax: 9, kakfkaAsync: true });
     const template = oneOf(chart, 'Deployment').spec.template;
-    expect(template.spec.containers[0].image).toBe('registry.example.com/eventrouter:v9@sha256:abc');
+    expect(template.spec.containers[0].image).toBe(`registry.example.com/eventrouter:v9@${DIGEST}`);
     expect(template.spec.containers[0].resources).toEqual({ requests: { cpu: '20m', memory: '32Mi' }, limits: { cpu: '200m', memory: '96Mi' } });
-    expect(template.metadata.annotations['klaxon.io/config-hash']).toBe(configHash(er.configJson(), image.image));
+    expect(template.metadata.annotations['klaxon.io/config-hash']).toBe(configHash(er.configJson(), image.reference));
   });
 
   test('takes SASL credentials only from a Secret: an init container appends them to config.json in a memory volume', () => {

@@ -1,11 +1,12 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { ContainerImage } from '../../../constructs/images';
 import { KubeEventer, KubeEventerImage } from '../../../constructs/sources/kube-eventer';
 import { KubeEventerSink, KubeEventerWebhookBody } from '../../../constructs/sources/kube-eventer-sinks';
 import { ExternalCluster, ExternalTopic, fixture, messageOf, objectsOf, oneOf, secretWith, stringsOutsideSecrets } from './support';
 
 /** An image that can write to Kafka 4 (a build that sets sarama's Config.Version). */
-const PATCHED = KubeEventerImage.custom('registry.example.com/kube-eventer:1.2.14-kafka4', { library: 'Shopify/sarama v1.22.1 (Version 2.1.0 set)', protocol: 'kafka4-compatible' });
+const PATCHED = KubeEventerImage.custom(ContainerImage.of('registry.example.com/kube-eventer', '1.2.14-kafka4'), { library: 'Shopify/sarama v1.22.1 (Version 2.1.0 set)', protocol: 'kafka4-compatible' });
 
 const FIXED_ARGS = ['--source=kubernetes:https://kubernetes.default', '--frequency=30s', '--healthz-port=8084'];
 

@@ -15,6 +15,7 @@ import {
   NODE_IMAGE_UID,
   UNPACK_SCRIPT,
 } from '../../../constructs/workloads/function-code';
+import { ContainerImage } from '../../../constructs/images';
 import { KafkaFunction } from '../../../constructs/workloads/kafka-function';
 import { annotationBytes, formatProblem, MAX_ANNOTATIONS_BYTES, validateObjects } from '../../schema/validator';
 import { incompressibleBytes, kafkaFixture, messageOf, namespacedChart, objectsOf, oneOf } from './helpers';
@@ -177,19 +178,19 @@ describe('FunctionCode.fromBundle', () => {
     // GIVEN
     const nodeImage = 'registry.example.com/mirror/node:24.18.0-alpine3.24@sha256:' + 'a'.repeat(64);
     // WHEN
-    const { chart } = functionWith(FunctionCode.fromBundle(BUNDLE, { nodeImage }));
+    const { chart } = functionWith(FunctionCode.fromBundle(BUNDLE, { nodeImage: ContainerImage.parse(nodeImage) }));
     // THEN
     const pod = oneOf(chart, 'Deployment').spec.template.spec;
     expect(pod.initContainers[0].image).toBe(nodeImage);
     expect(pod.containers[0].image).toBe(nodeImage);
   });
 
-  test('fails if the Node image is not pinned', () => {
-    expect(messageOf(() => FunctionCode.fromBundle(BUNDLE, { nodeImage: 'node:latest' }))).toBe(
-      "'nodeImage' (\"node:latest\") of FunctionCode.fromBundle must be pinned with a version tag or an @sha256 digest (not ':latest' or no tag), e.g. 'node:24.18.0-alpine3.24'.",
+  test('a Node image without a version tag cannot be made (ContainerImage refuses it)', () => {
+    expect(messageOf(() => FunctionCode.fromBundle(BUNDLE, { nodeImage: ContainerImage.parse('node:latest') }))).toBe(
+      "'tag' (\"latest\") of ContainerImage 'node' must be a version tag (not 'latest'): up to 128 letters, digits, '_', '.' or '-'.",
     );
-    expect(messageOf(() => FunctionCode.fromBundle(BUNDLE, { nodeImage: 'localhost:5000/node' }))).toBe(
-      "'nodeImage' (\"localhost:5000/node\") of FunctionCode.fromBundle must be pinned with a version tag or an @sha256 digest (not ':latest' or no tag), e.g. 'node:24.18.0-alpine3.24'.",
+    expect(messageOf(() => FunctionCode.fromBundle(BUNDLE, { nodeImage: ContainerImage.parse('localhost:5000/node') }))).toBe(
+      "'image' (\"localhost:5000/node\") of ContainerImage.parse needs a tag (repository:tag), e.g. 'node:24.18.0-alpine3.24'.",
     );
   });
 });
@@ -199,7 +200,7 @@ describe('FunctionCode.fromImage', () => {
     // GIVEN
     const image = 'ghcr.io/example/events-fanout:1.4.2';
     // WHEN
-    const { chart } = functionWith(FunctionCode.fromImage(image));
+    const { chart } = functionWith(FunctionCode.fromImage(ContainerImage.parse(image)));
     // THEN
     expect(objectsOf(chart, 'ConfigMap')).toEqual([]);
     const pod = oneOf(chart, 'Deployment').spec.template.spec;
@@ -214,7 +215,7 @@ describe('FunctionCode.fromImage', () => {
 
   test('command, args and uid of an image reach the container', () => {
     // GIVEN
-    const code = FunctionCode.fromImage('ghcr.io/example/fanout@sha256:' + 'b'.repeat(64), { command: ['/app/fanout'], args: ['--json'], uid: 65532 });
+    const code = FunctionCode.fromImage(ContainerImage.of('ghcr.io/example/fanout', '2.0.0', 'sha256:' + 'b'.repeat(64)), { command: ['/app/fanout'], args: ['--json'], uid: 65532 });
     // WHEN
     const { chart } = functionWith(code);
     // THEN
@@ -225,16 +226,16 @@ describe('FunctionCode.fromImage', () => {
     expect(pod.containers[0].securityContext.runAsUser).toBeUndefined(); // the pod-wide uid applies
   });
 
-  test('fails if the image has no tag or uses latest', () => {
-    expect(messageOf(() => FunctionCode.fromImage('ghcr.io/example/fanout'))).toBe(
-      "'image' (\"ghcr.io/example/fanout\") of FunctionCode.fromImage must be pinned with a version tag or an @sha256 digest (not ':latest' or no tag), e.g. 'node:24.18.0-alpine3.24'.",
+  test('an image without a version tag cannot be made (ContainerImage refuses it)', () => {
+    expect(messageOf(() => FunctionCode.fromImage(ContainerImage.parse('ghcr.io/example/fanout')))).toBe(
+      "'image' (\"ghcr.io/example/fanout\") of ContainerImage.parse needs a tag (repository:tag), e.g. 'node:24.18.0-alpine3.24'.",
     );
-    expect(messageOf(() => FunctionCode.fromImage('fanout:latest'))).toBe(
-      "'image' (\"fanout:latest\") of FunctionCode.fromImage must be pinned with a version tag or an @sha256 digest (not ':latest' or no tag), e.g. 'node:24.18.0-alpine3.24'.",
+    expect(messageOf(() => FunctionCode.fromImage(ContainerImage.of('fanout', 'latest')))).toBe(
+      "'tag' (\"latest\") of ContainerImage 'fanout' must be a version tag (not 'latest'): up to 128 letters, digits, '_', '.' or '-'.",
     );
   });
 
   test('fails if the image runs as root or below uid 10000', () => {
-    expect(messageOf(() => FunctionCode.fromImage('fanout:1.0.0', { uid: 0 }))).toBe("'uid' (0) of FunctionCode.fromImage must be at least 10000.");
+    expect(messageOf(() => FunctionCode.fromImage(ContainerImage.of('fanout', '1.0.0'), { uid: 0 }))).toBe("'uid' (0) of FunctionCode.fromImage must be at least 10000.");
   });
 });

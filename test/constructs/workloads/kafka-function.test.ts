@@ -6,6 +6,7 @@ import { ConsumerGroup } from '../../../constructs/kafka/consumer-group';
 import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
 import { KafkaTopic } from '../../../constructs/kafka/kafka-topic';
 import { KafkaUser } from '../../../constructs/kafka/kafka-user';
+import { ContainerImage } from '../../../constructs/images';
 import { FunctionCode } from '../../../constructs/workloads/function-code';
 import { CONFIG_HASH_ANNOTATION } from '../../../constructs/pod-support';
 import { KafkaFunction, KafkaFunctionProps, renderedEnv } from '../../../constructs/workloads/kafka-function';
@@ -271,7 +272,7 @@ describe('KafkaFunction', () => {
     expect(hashOf(FunctionCode.fromBundle('console.log(2)'))).not.toBe(base);
     expect(hashOf(v1, { logLevel: 'warn' })).not.toBe(base);
     expect(hashOf(v1, { env: { X: '1' } })).not.toBe(base);
-    expect(hashOf(FunctionCode.fromImage('example/audit:1.0.0'))).not.toBe(hashOf(FunctionCode.fromImage('example/audit:1.0.1')));
+    expect(hashOf(FunctionCode.fromImage(ContainerImage.of('example/audit', '1.0.0')))).not.toBe(hashOf(FunctionCode.fromImage(ContainerImage.of('example/audit', '1.0.1'))));
   });
 
   test('a scaler takes over the replica count: replicas is omitted from the Deployment', () => {
