@@ -27,7 +27,7 @@ export {
   type NmWebhookServiceOptions, type NmWebhookTlsOptions, type NotificationManagerWebhookReceiverProps,
 } from './alerting/notification-manager/webhook-receiver';
 export { ConsumerGroup, type ConsumerGroupProps } from './kafka/consumer-group';
-export { KafkaClientAccess } from './kafka/kafka-client-access';
+export { KafkaClientAccess } from './kafka/kafka-client';
 export {
   DEFAULT_KAFKA_VERSION, KafkaCluster, KafkaStorage, SUPPORTED_KAFKA_VERSIONS, type EphemeralStorageOptions,
   type IKafkaCluster, type KafkaClusterProps, type KafkaListener, type KafkaListenerOptions,

@@ -33,7 +33,6 @@ import { Construct } from 'constructs';
 import { KafkaSecurityEnv } from '../../functions/contracts/kafka-security';
 import { ScaledObject, ScaledObjectSpec } from '../../imports/keda-scaledobject-keda.sh';
 import { TriggerAuthentication, TriggerAuthenticationSpec } from '../../imports/keda-triggerauthentication-keda.sh';
-import { clusterCaSecretName } from '../kafka/kafka-client-access';
 import { KafkaCluster } from '../kafka/kafka-cluster';
 import type { KafkaFunction } from '../workloads/kafka-function';
 import { checkInteger, checkNamespaceName, checkOneOf, describeProp, PropError } from '../validation';
@@ -257,31 +256,24 @@ export class KafkaLagScaler extends Construct {
   }
 }
 
-/** The function's workload listener: TLS and authentication (a cluster known only by its interface counts as plain, as for the function). */
-function listenerOf(fn: KafkaFunction): { tls: boolean; authentication: string } {
-  const listener = fn.cluster instanceof KafkaCluster ? fn.cluster.workloadListener : undefined;
-  return { tls: listener?.tls ?? false, authentication: listener?.authentication ?? 'none' };
-}
-
-/** Trigger metadata for the listener's security (KEDA reads `tls` and `sasl` from the trigger). */
+/** Trigger metadata for the workload's Kafka access (KEDA reads `tls` and `sasl` from the trigger). */
 function securityMetadata(fn: KafkaFunction): Record<string, string> {
-  const { tls, authentication } = listenerOf(fn);
-  return { ...(tls ? { tls: 'enable' } : {}), ...(authentication === 'scram-sha-512' ? { sasl: 'scram_sha512' } : {}) };
+  const access = fn.kafkaAccess;
+  return { ...(access.tls ? { tls: 'enable' } : {}), ...(access.authentication === 'scram-sha-512' ? { sasl: 'scram_sha512' } : {}) };
 }
 
-/** The TriggerAuthentication spec for the listener, or undefined for a plain one. */
+/** The TriggerAuthentication spec for the workload's Kafka access (the same CA and user its pods use), or undefined for a plain listener. */
 function triggerAuthenticationSpec(fn: KafkaFunction): TriggerAuthenticationSpec | undefined {
-  const { tls, authentication } = listenerOf(fn);
+  const { caSecretName, authentication, user } = fn.kafkaAccess;
   const secrets: Array<{ parameter: string; name: string; key: string }> = [];
   const env: Array<{ parameter: string; name: string; containerName: string }> = [];
-  if (tls) secrets.push({ parameter: 'ca', name: clusterCaSecretName(fn.cluster), key: 'ca.crt' });
-  // KafkaFunction has refused a listener with authentication and no matching user, so fn.user is set below.
-  if (authentication === 'scram-sha-512') {
+  if (caSecretName) secrets.push({ parameter: 'ca', name: caSecretName, key: 'ca.crt' });
+  if (user && authentication === 'scram-sha-512') {
     env.push({ parameter: 'username', name: KafkaSecurityEnv.SASL_USERNAME, containerName: fn.workloadName });
-    secrets.push({ parameter: 'password', name: fn.user!.secretName, key: 'password' });
+    secrets.push({ parameter: 'password', name: user.secretName, key: 'password' });
   }
-  if (authentication === 'tls') {
-    secrets.push({ parameter: 'cert', name: fn.user!.secretName, key: 'user.crt' }, { parameter: 'key', name: fn.user!.secretName, key: 'user.key' });
+  if (user && authentication === 'tls') {
+    secrets.push({ parameter: 'cert', name: user.secretName, key: 'user.crt' }, { parameter: 'key', name: user.secretName, key: 'user.key' });
   }
   if (secrets.length === 0) return undefined;
   return { secretTargetRef: secrets, ...(env.length > 0 ? { env } : {}) };

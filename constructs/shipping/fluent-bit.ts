@@ -13,7 +13,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ContainerImage, KLAXON_IMAGES, registerImage } from '../images';
-import { allowListenerClient } from '../kafka/listener-clients';
+import { allowListenerClient } from '../kafka/kafka-client';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { checkAbsolutePath, checkInteger, checkNonEmpty, checkOneOf } from '../validation';
 import { clusterReader, httpProbe, CONFIG_HASH_ANNOTATION, configHash, renderResources, resolveResources, selectorLabels } from '../pod-support';

@@ -11,9 +11,9 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { DEFAULT_MERGE_LOG_KEY, DEFAULT_TIMESTAMP_KEY } from '../../functions/contracts/log-record';
-import { clusterCaSecretName } from '../kafka/kafka-client-access';
+import { clusterCaSecretName } from '../kafka/kafka-client';
 import type { KafkaListener } from '../kafka/kafka-listeners';
-import { bootstrapBrokers, checkListenerClient } from '../kafka/listener-clients';
+import { bootstrapBrokers, checkListenerClient } from '../kafka/kafka-client';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
 import { checkAbsolutePath, checkInteger, checkNonEmpty, checkNonEmptyList, checkOneOf, describeProp, PropError } from '../validation';

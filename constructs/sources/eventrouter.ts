@@ -12,7 +12,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { KafkaListener } from '../kafka/kafka-listeners';
-import { allowListenerClient, bootstrapBrokers, checkListenerClient } from '../kafka/listener-clients';
+import { allowListenerClient, bootstrapBrokers, checkListenerClient } from '../kafka/kafka-client';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import { ContainerImage, KLAXON_IMAGES, registerImage } from '../images';
 import { checkInteger, describeProp, PropError } from '../validation';

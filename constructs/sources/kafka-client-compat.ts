@@ -79,6 +79,3 @@ export function checkKafkaClientCompat(check: KafkaClientCompatCheck): void {
     + `Ways out: ${ways}`,
   );
 }
-
-// Moved to kafka/listener-clients.ts (a listener-client concern); re-exported for existing imports.
-export { bootstrapBrokers } from '../kafka/listener-clients';

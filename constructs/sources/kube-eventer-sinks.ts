@@ -14,7 +14,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
-import { bootstrapBrokers } from '../kafka/listener-clients';
+import { bootstrapBrokers } from '../kafka/kafka-client';
 import { alertmanagerWebhookTemplate, KubeEventerAlertmanagerWebhookOptions } from './kube-eventer-alert-body';
 import { checkInteger, checkNonEmpty, checkNonEmptyList, checkOneOf, checkUrl, describeProp, PropError } from '../validation';
 

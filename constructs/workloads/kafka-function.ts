@@ -30,9 +30,9 @@ import { DEFAULT_HTTP_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS, LOG_LEVELS, LogLevel, R
 /** Log levels the runtime understands (LOG_LEVEL). */
 export type { LogLevel } from '../../functions/contracts/workload-env';
 import type { ConsumerGroup } from '../kafka/consumer-group';
-import { KafkaClientAccess } from '../kafka/kafka-client-access';
+import { KafkaClientAccess } from '../kafka/kafka-client';
 import { IKafkaCluster, KafkaCluster } from '../kafka/kafka-cluster';
-import { allowListenerClient } from '../kafka/listener-clients';
+import { allowListenerClient } from '../kafka/kafka-client';
 import { IKafkaTopic, kebabCase } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
 import { CONFIG_HASH_ANNOTATION, httpProbe, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../pod-support';

@@ -1,7 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ANONYMOUS, KafkaCluster, KafkaClusterProps } from '../../../constructs/kafka/kafka-cluster';
-import { allowListenerClient, checkListenerClient } from '../../../constructs/kafka/listener-clients';
+import { allowListenerClient, checkListenerClient } from '../../../constructs/kafka/kafka-client';
 import { KafkaUser } from '../../../constructs/kafka/kafka-user';
 import { messageOf, namespacedChart, objectNamed, schemaProblems } from './helpers';
 

@@ -1,4 +1,4 @@
-import { KafkaClientAccess } from '../../../constructs/kafka/kafka-client-access';
+import { KafkaClientAccess } from '../../../constructs/kafka/kafka-client';
 import { KafkaCluster } from '../../../constructs/kafka/kafka-cluster';
 import { KafkaUser } from '../../../constructs/kafka/kafka-user';
 import { messageOf, namespacedChart } from './helpers';
