@@ -181,7 +181,8 @@ export const ratiosBenchmark: Benchmark = {
       if (broker.source === 'external') await admin.deleteTopics({ topics: [...topo.topics.map((t) => t.topic), logsTopic] }).catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
     });
-    await admin.createTopics({ waitForLeaders: true, topics: [...topo.topics, { topic: logsTopic, partitions: 3 }].map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })) });
+    const benchTopics = [...topo.topics, { topic: logsTopic, partitions: 3 }];
+    await admin.createTopics({ waitForLeaders: true, topics: benchTopics.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })) });
     await producer.connect();
     const baseMs = Date.now();
     const events = Array.from({ length: total }, (_, i) => eventRecord(i + 1, benchNamespaces(20), baseMs));

@@ -119,7 +119,9 @@ async function main(argv: string[]): Promise<number> {
 
     // topics as the topic operator makes them
     const topicName = (t: KubeObject) => (t.spec.topicName as string | undefined) ?? t.metadata.name;
-    await createTopics(topics.map((t) => ({ topic: topicName(t), partitions: t.spec.partitions, config: Object.fromEntries(Object.entries((t.spec.config ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)])) })));
+    const configOf = (t: KubeObject): Record<string, string> =>
+      Object.fromEntries(Object.entries((t.spec.config ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+    await createTopics(topics.map((t) => ({ topic: topicName(t), partitions: t.spec.partitions, config: configOf(t) })));
     progress(`✓ ${topics.length} topics: ${topics.map(topicName).join(', ')}`);
 
     // the workloads, from their ConfigMaps and env

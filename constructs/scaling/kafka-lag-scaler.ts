@@ -76,7 +76,10 @@ export interface KafkaLagScalerProps {
   readonly pollingInterval?: Duration;
   /** How long the lag must stay at or below the activation threshold before KEDA scales to 0 (`cooldownPeriod`), whole seconds. @default Duration.minutes(5) */
   readonly cooldownPeriod?: Duration;
-  /** What KEDA counts on a partition the group never committed; must match what the consumer does there. @default RUNTIME_OFFSET_RESET_POLICY ('earliest': the Klaxon runtime reads such partitions from the beginning) */
+  /**
+   * What KEDA counts on a partition the group never committed; must match what the consumer does there.
+   * @default RUNTIME_OFFSET_RESET_POLICY ('earliest': the Klaxon runtime reads such partitions from the beginning)
+   */
   readonly offsetResetPolicy?: OffsetResetPolicy;
   /** Count at most one pod per partition that has lag (`limitToPartitionsWithLag`). @default false */
   readonly limitToPartitionsWithLag?: boolean;
@@ -90,7 +93,11 @@ export interface KafkaLagScalerProps {
   readonly fallbackReplicas?: number;
   /** Failed lag reads in a row before the fallback applies (`fallback.failureThreshold`). @default 3 */
   readonly fallbackFailureThreshold?: number;
-  /** Where KEDA's operator (which reads the lag from Kafka) runs, allowed on a restricted workload listener and by Klaxon's NetworkPolicies. @default DEFAULT_KEDA_OPERATOR ({ namespace: 'keda', podLabels: { 'app.kubernetes.io/name': 'keda-operator' } }, KEDA's Helm chart) */
+  /**
+   * Where KEDA's operator (which reads the lag from Kafka) runs, allowed on a restricted workload
+   * listener and by Klaxon's NetworkPolicies.
+   * @default DEFAULT_KEDA_OPERATOR ({ namespace: 'keda', podLabels: { 'app.kubernetes.io/name': 'keda-operator' } }, KEDA's Helm chart)
+   */
   readonly kedaOperator?: { readonly namespace: string; readonly podLabels: Record<string, string> };
 }
 

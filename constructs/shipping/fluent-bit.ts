@@ -24,7 +24,11 @@ export type FluentBitLogLevel = 'off' | 'error' | 'warn' | 'info' | 'debug' | 't
 
 /** Props of a FluentBit DaemonSet. */
 export interface FluentBitProps extends LogShippingOptions {
-  /** The Fluent Bit image (its kafka output is librdkafka 2.15, which negotiates protocol versions with Kafka 4); pin it with `KLAXON_IMAGES.fluentBit.withDigest('sha256:…')`. @default KLAXON_IMAGES.fluentBit ('cr.fluentbit.io/fluent/fluent-bit:4.2.8') */
+  /**
+   * The Fluent Bit image (its kafka output is librdkafka 2.15, which negotiates protocol versions with
+   * Kafka 4); pin it with `KLAXON_IMAGES.fluentBit.withDigest('sha256:…')`.
+   * @default KLAXON_IMAGES.fluentBit ('cr.fluentbit.io/fluent/fluent-bit:4.2.8')
+   */
   readonly image?: ContainerImage;
   /** tail `db`: file that remembers read offsets across restarts (on the node, absolute). @default '/var/lib/fluent-bit/klaxon-tail.db' */
   readonly dbPath?: string;
@@ -38,7 +42,10 @@ export interface FluentBitProps extends LogShippingOptions {
   readonly tolerations?: k8s.Toleration[];
   /** Container resources; fields not given keep their default. @default - requests 100m CPU / 128Mi, limit 256Mi memory */
   readonly resources?: kplus.ContainerResources;
-  /** priorityClassName of the pods (an existing PriorityClass). @default - a PriorityClass of its own, DEFAULT_LOG_SHIPPER_PRIORITY ('klaxon-log-shipper', value 1000000): the node's logs outrank ordinary pods under pressure */
+  /**
+   * priorityClassName of the pods (an existing PriorityClass).
+   * @default - a PriorityClass of its own, DEFAULT_LOG_SHIPPER_PRIORITY ('klaxon-log-shipper', value 1000000): the node's logs outrank ordinary pods under pressure
+   */
   readonly priorityClassName?: string;
 }
 

@@ -38,7 +38,11 @@ export interface FluentOperatorKafkaOutputProps extends LogShippingOptions {
   readonly dbPath?: string;
   /** Namespace of the operator's Fluent Bit pods, allowed on a restricted `listener`. @default 'fluent' (fluent-operator's documented `helm install -n fluent`) */
   readonly fluentBitNamespace?: string;
-  /** Labels of the operator's Fluent Bit pods (its FluentBit resource's labels, e.g. { 'app.kubernetes.io/name': 'fluent-bit' } from the Helm chart), allowed on a restricted `listener`. @default - every pod of `fluentBitNamespace` */
+  /**
+   * Labels of the operator's Fluent Bit pods (its FluentBit resource's labels, e.g. {
+   * 'app.kubernetes.io/name': 'fluent-bit' } from the Helm chart), allowed on a restricted `listener`.
+   * @default - every pod of `fluentBitNamespace`
+   */
   readonly fluentBitPodLabels?: Record<string, string>;
 }
 

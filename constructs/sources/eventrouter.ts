@@ -84,7 +84,11 @@ export interface EventrouterSasl {
 export interface EventrouterProps {
   /** The topic events are written to; the brokers come from its cluster. */
   readonly topic: IKafkaTopic;
-  /** The cluster listener to connect to (no TLS, no authentication); when it is restricted, eventrouter's pods are allowed on it. @default - the cluster's workload listener (`cluster.bootstrapServers`) */
+  /**
+   * The cluster listener to connect to (no TLS, no authentication); when it is restricted, eventrouter's
+   * pods are allowed on it.
+   * @default - the cluster's workload listener (`cluster.bootstrapServers`)
+   */
   readonly listener?: string;
   /** The eventrouter image; pin it with `EventrouterImage.OPENSHIFT_V0_5_0.withDigest('sha256:…')`. @default EventrouterImage.OPENSHIFT_V0_5_0 ('quay.io/openshift/logging-eventrouter:v0.5.0') */
   readonly image?: EventrouterImage;

@@ -110,7 +110,11 @@ export interface FunctionCodeBindOptions {
 
 /** Options of `FunctionCode.fromBundle()`. */
 export interface BundleCodeOptions {
-  /** Node image that unpacks and runs the bundle; runs as FUNCTION_UID (any uid works). Pin it with `KLAXON_IMAGES.node.withDigest('sha256:…')`. @default KLAXON_IMAGES.node ('node:24.18.0-alpine3.24') */
+  /**
+   * Node image that unpacks and runs the bundle; runs as FUNCTION_UID (any uid works). Pin it with
+   * `KLAXON_IMAGES.node.withDigest('sha256:…')`.
+   * @default KLAXON_IMAGES.node ('node:24.18.0-alpine3.24')
+   */
   readonly nodeImage?: ContainerImage;
 }
 

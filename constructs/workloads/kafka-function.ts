@@ -73,7 +73,11 @@ export interface KafkaFunctionOptions {
   readonly logLevel?: LogLevel;
   /** Time between SIGTERM and SIGKILL; must exceed `shutdownTimeout`. @default Duration.seconds(30) */
   readonly terminationGracePeriod?: Duration;
-  /** Bound on the runtime's graceful stop after SIGTERM (KLAXON_SHUTDOWN_TIMEOUT_MS), 100 ms to 10 min; past it the process exits 1. @default DEFAULT_SHUTDOWN_TIMEOUT (8 seconds, the runtime's default) */
+  /**
+   * Bound on the runtime's graceful stop after SIGTERM (KLAXON_SHUTDOWN_TIMEOUT_MS), 100 ms to 10 min;
+   * past it the process exits 1.
+   * @default DEFAULT_SHUTDOWN_TIMEOUT (8 seconds, the runtime's default)
+   */
   readonly shutdownTimeout?: Duration;
   /** Kafka client id (KAFKA_CLIENT_ID), also the name in dead-letter headers and logs. @default - the workload name */
   readonly clientId?: string;

@@ -11,7 +11,8 @@
  *    object twice: UPDATED with `event.metadata.resourceVersion === old_event.metadata.resourceVersion`.
  * 2. **kube-eventer** (AliyunContainerService/kube-eventer, `sinks/kafka/driver.go` and
  *    `common/kafka/kafka.go`): Go `json.Marshal` of
- *    `{"EventValue":"<core/v1 Event as json.MarshalIndent(event, "", " ")>","EventTimestamp":"<RFC 3339, UTC>","EventTags":{"eventID":"<event uid>","hostname":"<source.host>","pod_id"?:"<involved uid>","pod_name"?:"<involved name>"}}`
+ *    `{"EventValue":"<core/v1 Event as json.MarshalIndent(event, "", " ")>","EventTimestamp":"<RFC 3339, UTC>",
+ *      "EventTags":{"eventID":"<event uid>","hostname":"<source.host>","pod_id"?:"<involved uid>","pod_name"?:"<involved name>"}}`
  *    — the Event is a JSON *string* inside the envelope; `pod_id`/`pod_name` only when the involved
  *    object is a Pod. Kafka key: none.
  * 3. **raw Event**: a core/v1 Event (`involvedObject`) or an events.k8s.io/v1 Event (`regarding`),

@@ -178,7 +178,11 @@ export class RetryTopics {
   /** Writes the dead letter of `record` (retrying until the broker takes it); false when stopped first. */
   private async deadLetter(record: SourceRecord, verdict: { readonly reason: string; readonly detail: string }, p: EachBatchPayload): Promise<boolean> {
     const { config } = this.options;
-    const dl = buildDeadLetter(record, { reason: verdict.reason, error: verdict.detail, workload: config.clientId, time: new Date() }, { topic: config.deadLetterTopic, maxValueBytes: config.deadLetterMaxValueBytes });
+    const dl = buildDeadLetter(
+      record,
+      { reason: verdict.reason, error: verdict.detail, workload: config.clientId, time: new Date() },
+      { topic: config.deadLetterTopic, maxValueBytes: config.deadLetterMaxValueBytes },
+    );
     for (let attempt = 1; ; attempt++) {
       try {
         const producer = await this.connectProducer();

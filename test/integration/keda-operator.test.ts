@@ -29,7 +29,9 @@ import { crdFolders, crdsDir, installCrds } from './kube-support';
 
 jest.setTimeout(420_000);
 
-const TOPIC_KEYS: readonly string[] = [WorkloadEnv.SOURCE_TOPIC, WorkloadEnv.DEAD_LETTER_TOPIC, FanoutEnv.CLUSTER_SCOPED_TOPIC, FanoutEnv.UNROUTED_TOPIC, FanoutEnv.NAMESPACE_TOPIC_PREFIX, WorkloadEnv.GROUP_ID];
+const TOPIC_KEYS: readonly string[] = [
+  WorkloadEnv.SOURCE_TOPIC, WorkloadEnv.DEAD_LETTER_TOPIC, FanoutEnv.CLUSTER_SCOPED_TOPIC, FanoutEnv.UNROUTED_TOPIC, FanoutEnv.NAMESPACE_TOPIC_PREFIX, WorkloadEnv.GROUP_ID,
+];
 
 /** What one environment's events-fanout needs: its Deployment, ScaledObject and the rest of dist/<env>. */
 function fanoutOf(env: string) {

@@ -162,7 +162,8 @@ describe.each(TOOLCHAINS)('with $name', (toolchain) => {
     // with a time.Time startsAt, and holds exactly the event's values
     rendered.forEach((r, i) => {
       const [name, c] = cases[i];
-      expect({ name, renderError: r.renderError, validJSON: r.validJSON, validUTF8: r.validUTF8, decodeError: r.decodeError }).toEqual({ name, renderError: undefined, validJSON: true, validUTF8: true, decodeError: undefined });
+      const seen = { name, renderError: r.renderError, validJSON: r.validJSON, validUTF8: r.validUTF8, decodeError: r.decodeError };
+      expect(seen).toEqual({ name, renderError: undefined, validJSON: true, validUTF8: true, decodeError: undefined });
       expect({ name, body: JSON.parse(r.body.toString('utf8')) }).toEqual({ name, body: expectedMessage(c.event) });
     });
   });
@@ -191,7 +192,8 @@ describe.each(TOOLCHAINS)('with $name', (toolchain) => {
   test('bytes that are not UTF-8 pass through unchanged: still valid JSON for Go (NM) and JSON.parse, read as U+FFFD', () => {
     const raw = Buffer.concat([Buffer.from('bad '), Buffer.from([0xff, 0xfe]), Buffer.from(' cut '), Buffer.from('😀').subarray(0, 2), Buffer.from(' end')]);
     const [r] = render(toolchain, template, [{ event: podEvent(), messageBase64: raw.toString('base64') }]);
-    expect({ renderError: r.renderError, validJSON: r.validJSON, validUTF8: r.validUTF8, decodeError: r.decodeError }).toEqual({ renderError: undefined, validJSON: true, validUTF8: false, decodeError: undefined });
+    const seen = { renderError: r.renderError, validJSON: r.validJSON, validUTF8: r.validUTF8, decodeError: r.decodeError };
+    expect(seen).toEqual({ renderError: undefined, validJSON: true, validUTF8: false, decodeError: undefined });
     expect(r.body.includes(raw)).toBe(true);
     expect(JSON.parse(r.body.toString('utf8')).alerts[0].annotations.message).toBe('bad \ufffd\ufffd cut \ufffd end');
   });

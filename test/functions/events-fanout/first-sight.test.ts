@@ -33,7 +33,9 @@ function setUp(env: Record<string, string>, create: (topic: ITopicConfig) => Pro
       calls.push(...topics);
       return create(topics[0]);
     },
-    fetchTopicMetadata: async ({ topics }) => ({ topics: [{ name: topics[0], partitions: [0, 1, 2].map((p) => ({ partitionId: p, leader: 1, replicas: [1], isr: [1], offlineReplicas: [], partitionErrorCode: 0 })) }] }),
+    fetchTopicMetadata: async ({ topics }) => ({
+      topics: [{ name: topics[0], partitions: [0, 1, 2].map((p) => ({ partitionId: p, leader: 1, replicas: [1], isr: [1], offlineReplicas: [], partitionErrorCode: 0 })) }],
+    }),
   };
   const lines: Array<Record<string, unknown>> = [];
   const logger = new Logger('info', {}, (line) => void lines.push(JSON.parse(line)));

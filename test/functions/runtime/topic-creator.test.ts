@@ -18,7 +18,9 @@ function fakeAdmin(create: (topic: ITopicConfig) => Promise<boolean>, metadata?:
       return create(topics[0]);
     },
     fetchTopicMetadata: async ({ topics }) => ({
-      topics: metadata ? await metadata(topics[0]) : [{ name: topics[0], partitions: [0, 1, 2].map((p) => ({ partitionId: p, leader: 1, replicas: [1], isr: [1], offlineReplicas: [], partitionErrorCode: 0 })) }],
+      topics: metadata
+        ? await metadata(topics[0])
+        : [{ name: topics[0], partitions: [0, 1, 2].map((p) => ({ partitionId: p, leader: 1, replicas: [1], isr: [1], offlineReplicas: [], partitionErrorCode: 0 })) }],
     }),
   };
   return { admin, calls };
