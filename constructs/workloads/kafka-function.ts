@@ -20,6 +20,9 @@
  * A scaler (the KEDA work to come) calls `fn.scaleExternally(scaler)`: the Deployment then omits
  * `replicas` so `kubectl apply` never fights the autoscaler; it reads `source`, `group`,
  * `cluster` and `deployment` from the function.
+ *
+ * One file of about 460 lines: the Deployment, the env it renders and the checks of its props are
+ * one object; pod security, resources and probes are shared from pod-support.ts.
  */
 import { createHash } from 'crypto';
 import { ApiObjectMetadata, Chart, Duration, Lazy, Size } from 'cdk8s';

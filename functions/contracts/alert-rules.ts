@@ -32,6 +32,9 @@
  * `throttleSeconds`: an alert whose fingerprint (its label set) was delivered within this many
  * seconds is not sent again. Per replica: each pod of the alerter keeps its own memory (lost on
  * restart), so with N replicas an alert may be sent up to N times per window.
+ *
+ * One file of about 430 lines: the rule types and the one validator the construct and the workload
+ * share stay together so they cannot drift apart (event rules are in event-rules.ts).
  */
 import { checkEventMatch, EVENT_PLACEHOLDERS, EventMatchSpec, RESERVED_EVENT_LABELS } from './event-rules';
 import type { ContainerLogRecord } from './log-record';
