@@ -3,8 +3,8 @@
  * auto-creation. `send` resolves only once every record is acknowledged; on failure it throws and
  * the scope retries the same batch (at least once: a retried batch may already be stored).
  */
-import { Kafka, Partitioners, Producer } from 'kafkajs';
-import { kafkaClient } from '../runtime/kafka-admin';
+import { Kafka, Producer } from 'kafkajs';
+import { kafkaClient, reliableProducer } from '../runtime/kafka-admin';
 import { KafkaClientSecurity } from '../runtime/kafka-security';
 import { Logger } from '../runtime/logger';
 import { ExporterRecord } from './record';
@@ -43,13 +43,7 @@ export class KafkaRecordSink implements RecordSink {
 
   private async connect(): Promise<Producer> {
     if (this.producer) return this.producer;
-    const producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5000 },
-    });
+    const producer = reliableProducer(this.kafka);
     try {
       await producer.connect();
     } catch (e) {

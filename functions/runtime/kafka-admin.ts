@@ -3,7 +3,7 @@
  * consumes and produces with, and an admin a workload may ask for (`WorkloadContext.admin`),
  * connected on first use and disconnected by the lifecycle on stop.
  */
-import { Admin, Kafka } from 'kafkajs';
+import { Admin, Kafka, Partitioners, Producer } from 'kafkajs';
 import type { RuntimeConfig } from './config';
 import type { KafkaClientSecurity } from './kafka-security';
 import { KAFKA_LOG_LEVELS, kafkaLogCreator } from './kafka-records';
@@ -32,6 +32,22 @@ export function kafkaClient(options: KafkaClientOptions): Kafka {
     ...options.security,
     logLevel: KAFKA_LOG_LEVELS[options.logLevel],
     logCreator: kafkaLogCreator(options.logger.child({ component: 'kafkajs' })),
+  });
+}
+
+/**
+ * The producer every Klaxon write goes through: idempotent, one request in flight (order kept), no
+ * topic auto-creation, the default partitioner (murmur2, as Kafka's own clients), and finite
+ * retries, so a send fails and the caller's own loop (which heartbeats, backs off, stops on SIGTERM
+ * and replaces the producer) takes over.
+ */
+export function reliableProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5000 },
   });
 }
 

@@ -14,12 +14,12 @@
  * - `stop()` ends waits at once; a `handle` in flight is abandoned (its record stays uncommitted).
  * - A retry consumer that crashed for good calls `onFatal` (the process then stops and exits 1).
  */
-import { Admin, Consumer, EachBatchPayload, Kafka, Partitioners, Producer } from 'kafkajs';
+import { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { RuntimeConfig } from './config';
 import { buildDeadLetter } from './dead-letter';
 import type { SourceRecord } from './handler';
 import type { KafkaClientSecurity } from './kafka-security';
-import { kafkaClient } from './kafka-admin';
+import { kafkaClient, reliableProducer } from './kafka-admin';
 import { toSourceRecord } from './kafka-records';
 import type { Logger } from './logger';
 import { backoffDelay, sleep } from './retry';
@@ -232,13 +232,7 @@ export class RetryTopics {
 
   private connectProducer(): Promise<Producer> {
     this.producer ??= (async () => {
-      const producer = this.kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-        retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5000 },
-      });
+      const producer = reliableProducer(this.kafka);
       await producer.connect();
       return producer;
     })().catch((e: unknown) => {

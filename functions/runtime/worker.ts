@@ -47,14 +47,14 @@
  * guarantees above. The output sender (sender.ts) and the batch bookkeeping (batch-turn.ts) are apart.
  */
 import { performance } from 'perf_hooks';
-import { Consumer, EachBatchPayload, Kafka, Partitioners, Producer } from 'kafkajs';
+import { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { BatchTurn } from './batch-turn';
 import { RuntimeConfig } from './config';
 import { RuntimeReasons, buildDeadLetter } from './dead-letter';
 import { HandlerResult, Handler, PermanentError, RetryableError, SourceRecord, isDeadLetter } from './handler';
 import { HealthState } from './health';
 import type { KafkaClientSecurity } from './kafka-security';
-import { workloadKafka } from './kafka-admin';
+import { reliableProducer, workloadKafka } from './kafka-admin';
 import { toSourceRecord } from './kafka-records';
 import { Logger } from './logger';
 import { RuntimeMetrics } from './metrics';
@@ -404,15 +404,7 @@ export class KafkaWorker {
 
   private async connectProducer(): Promise<Producer> {
     if (this.producer) return this.producer;
-    const producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // Finite, so a send fails and the runtime's own loop (which heartbeats, backs off, stops on
-      // SIGTERM, and replaces the producer) takes over.
-      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5000 },
-    });
+    const producer = reliableProducer(this.kafka);
     try {
       await producer.connect();
     } catch (e) {
