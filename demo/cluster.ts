@@ -45,7 +45,7 @@ export function controlPlaneMissing(): string | undefined {
 /** Starts etcd + kube-apiserver and applies the exporter's namespace, ServiceAccount, RBAC and Lease from dist/dev. */
 export async function startDemoCluster(objects: readonly KubeObject[]): Promise<DemoCluster> {
   const api = await startKubeApiserver();
-  // Outside /tmp: the pod runner maps paths under the pod's /tmp volume into that volume.
+  // A directory of its own for the exporter's kubeconfig (the pod runner passes it as given).
   fs.mkdirSync(path.join(REPO_ROOT, '.build'), { recursive: true });
   const dir = fs.mkdtempSync(path.join(REPO_ROOT, '.build', 'demo-cluster-'));
   const stop = async (): Promise<void> => {

@@ -106,7 +106,9 @@ export class PodRunner {
     if (container.envFrom !== undefined) throw new Error(`${name}: container ${container.name} has envFrom, which the e2e test cannot provide`);
     for (const m of container.volumeMounts ?? []) if (m.readOnly) fs.chmodSync(volumes.get(m.name)!, 0o555); // as mounted read-only
     const [cmd, ...args] = commandOf(name, container, volumes);
-    const podEnv = Object.fromEntries(Object.entries(env(container.env ?? [])).map(([k, v]) => [k, underMount(container, volumes, v)]));
+    // Paths the Deployment declares move into their volumes; values a test put in (host paths) stay as given.
+    const declared = new Map((container.env ?? []).map((e) => [e.name, e.value]));
+    const podEnv = Object.fromEntries(Object.entries(env(container.env ?? [])).map(([k, v]) => [k, declared.get(k) === v ? underMount(container, volumes, v) : v]));
     const child = spawn(cmd, args, { env: { ...podEnv, PATH: process.env.PATH ?? '' }, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: Array<Record<string, unknown>> = [];
     onJsonLines(child, (line) => lines.push(line));

@@ -30,7 +30,7 @@ describe('the event exporter on a real API server', () => {
   let api: KubeApiserver;
   const pods = new PodRunner(codeConfigMaps);
   const leaseNamespace = exporterLease.metadata.namespace ?? 'klaxon';
-  // Not under /tmp: the pod runner maps paths under the pod's /tmp volume into that volume.
+  // A directory of its own for the kubeconfigs the exporter pods read (passed as given, host paths).
   fs.mkdirSync(path.join(REPO_ROOT, '.build'), { recursive: true });
   const dir = fs.mkdtempSync(path.join(REPO_ROOT, '.build', 'exporter-test-'));
   let broker: RestartableBroker | undefined;
