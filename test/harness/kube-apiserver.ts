@@ -225,6 +225,8 @@ export async function startKubeApiserver(options: KubeApiserverOptions = {}): Pr
         encoding: 'utf8',
         input: o.input,
         timeout: o.timeoutMs ?? 120_000,
+        // `get -o json` of a file with the workloads' code ConfigMaps runs past the 1 MiB default
+        maxBuffer: 64 * 1024 * 1024,
         env: { ...process.env, KUBECONFIG: kubeconfig },
       });
       if (run.error) throw new Error(`kubectl ${args.join(' ')}: ${run.error.message}`);
