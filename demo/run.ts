@@ -24,6 +24,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { AlerterEnv, WorkloadEnv } from '../functions/contracts/workload-env';
 import { AlertSinkSpec, sinkIsParkable, sinkNames } from '../functions/contracts/alert-sinks';
 import { sinkRetryTopicName } from '../functions/contracts/topic-names';
+import { quietRequestQueueTimers } from '../functions/runtime/request-queue-timer';
 import { createTopics, kcatProduce, startAlertmanager, Alertmanager } from '../test/harness';
 import { KafkaBroker, startKafkaBroker } from '../test/harness/kafka-broker';
 import { EnvVar, KubeObject, PodProcess, PodRunner, readDist } from '../test/integration/e2e-support';
@@ -71,6 +72,7 @@ export interface DemoResult {
 }
 
 async function main(argv: string[]): Promise<number> {
+  quietRequestQueueTimers(); // the demo's own Kafka clients, as the workloads' (functions/runtime/request-queue-timer.ts)
   const ci = argv.includes('--ci');
   const t0 = Date.now();
   const progress = (line: string) => process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}\n`);
