@@ -21,9 +21,10 @@ import { KafkaCluster } from '../kafka/kafka-cluster';
 import { allowListenerClient } from '../kafka/kafka-client';
 import type { IKafkaTopic } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
-import { chartNamespace, CONFIG_HASH_ANNOTATION, configHash, httpProbe, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../pod-support';
+import { chartNamespace, CONFIG_HASH_ANNOTATION, configHash, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../pod-support';
 import { checkInteger, checkNamespaceName, checkNonEmpty, checkOneOf, describeProp, PropError } from '../validation';
 import { FunctionCode, FunctionCodeConfig } from '../workloads/function-code';
+import { functionPodParts } from '../workloads/function-pod';
 import { DEFAULT_FUNCTION_RESOURCES } from '../workloads/kafka-function';
 
 /** The workload name (container, labels, Lease) of the exporter. */
@@ -179,7 +180,6 @@ export class EventExporter extends Construct {
     const code = this.codeConfig;
     const resources = renderResources(this.resources);
     const securityContext = restrictedContainerSecurityContext();
-    const probe = (path: string, period: Duration): k8s.Probe => httpProbe(path, 'http', { scheme: 'HTTP', period, timeout: Duration.seconds(2), successThreshold: 1 });
     const env: k8s.EnvVar[] = [
       // An empty value is left out: the API server drops `value: ""`, and every re-apply would re-send it.
       ...Object.entries(this.env).filter(([, value]) => value !== '').map(([name, value]) => ({ name, value })),
@@ -211,24 +211,15 @@ export class EventExporter extends Construct {
               preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { ...this.selectorLabels } } } }],
             },
           },
-          ...(code.init
-            ? { initContainers: [{ name: code.init.name, image: code.init.image, imagePullPolicy: 'IfNotPresent', command: [...code.init.command], resources, securityContext, volumeMounts: code.init.volumeMounts.map((m) => ({ ...m })) }] }
-            : {}),
-          containers: [{
+          ...functionPodParts(code, {
             name: this.workloadName,
-            image: code.image,
-            imagePullPolicy: 'IfNotPresent',
-            ...(code.command ? { command: [...code.command] } : {}),
-            ...(code.args ? { args: [...code.args] } : {}),
             env,
-            ports: [{ name: 'http', containerPort: DEFAULT_HTTP_PORT, protocol: 'TCP' }],
+            port: DEFAULT_HTTP_PORT,
             resources,
             securityContext,
-            livenessProbe: probe('/livez', Duration.seconds(10)),
-            readinessProbe: probe('/readyz', Duration.seconds(5)),
-            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...code.volumeMounts.map((m) => ({ ...m })), ...this.kafkaAccess.volumeMounts],
-          }],
-          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } }, ...code.volumes, ...this.kafkaAccess.volumes],
+            volumeMounts: this.kafkaAccess.volumeMounts,
+            volumes: this.kafkaAccess.volumes,
+          }),
         },
       },
     };

@@ -38,9 +38,12 @@ import { IKafkaCluster, KafkaCluster } from '../kafka/kafka-cluster';
 import { allowListenerClient } from '../kafka/kafka-client';
 import { IKafkaTopic, kebabCase } from '../kafka/kafka-topic';
 import type { KafkaUser } from '../kafka/kafka-user';
-import { CONFIG_HASH_ANNOTATION, httpProbe, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../pod-support';
+import { CONFIG_HASH_ANNOTATION, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../pod-support';
 import { checkDnsLabel, checkInteger, checkOneOf, describeProp, PropError } from '../validation';
 import { FunctionCode, FunctionCodeConfig } from './function-code';
+import { functionPodParts, HTTP_PORT_NAME } from './function-pod';
+
+export { HTTP_PORT_NAME, TMP_VOLUME_SIZE_LIMIT } from './function-pod';
 
 /**
  * How long the runtime may take to shut down after SIGTERM (stop consumer, commit, disconnect, close
@@ -52,8 +55,6 @@ export const DEFAULT_SHUTDOWN_TIMEOUT = Duration.millis(DEFAULT_SHUTDOWN_TIMEOUT
 /** Node's own options variable; set from the memory limit unless `env` gives it. */
 const NODE_OPTIONS = 'NODE_OPTIONS';
 
-/** Name of the container port of the runtime's /livez, /readyz and /metrics server. */
-export const HTTP_PORT_NAME = 'http';
 
 /** Resources of a function container unless told otherwise: a small consumer. */
 export const DEFAULT_FUNCTION_RESOURCES: kplus.ContainerResources = {
@@ -61,8 +62,6 @@ export const DEFAULT_FUNCTION_RESOURCES: kplus.ContainerResources = {
   memory: { request: Size.mebibytes(96), limit: Size.mebibytes(256) },
 };
 
-/** Size limit of the writable /tmp emptyDir. */
-export const TMP_VOLUME_SIZE_LIMIT = '64Mi';
 
 /** Props of any KafkaFunction-based workload (everything but the wiring). */
 export interface KafkaFunctionOptions {
@@ -362,8 +361,6 @@ export class KafkaFunction extends Construct {
       secret: { secretName: value.secret.name, items: [{ key: value.key, path: 'value' }], defaultMode: SECRET_FILE_MODE },
     }));
     const secretMounts: k8s.VolumeMount[] = secretVolumes.map((v) => ({ name: v.name, mountPath: `${SECRETS_DIR}/${v.name}`, readOnly: true }));
-    const probe = (path: string, period: Duration): k8s.Probe =>
-      httpProbe(path, HTTP_PORT_NAME, { scheme: 'HTTP', period, timeout: Duration.seconds(2), successThreshold: 1 });
     const replicas = this.replicas;
     return {
       ...(replicas !== undefined ? { replicas } : {}),
@@ -385,39 +382,15 @@ export class KafkaFunction extends Construct {
           enableServiceLinks: false,
           terminationGracePeriodSeconds: this.terminationGracePeriod.toSeconds(),
           securityContext: restrictedPodSecurityContext(uid),
-          ...(code.init
-            ? {
-              initContainers: [{
-                name: code.init.name,
-                image: code.init.image,
-                imagePullPolicy: 'IfNotPresent',
-                command: [...code.init.command],
-                resources,
-                securityContext,
-                volumeMounts: code.init.volumeMounts.map((m) => ({ ...m })),
-              }],
-            }
-            : {}),
-          containers: [{
+          ...functionPodParts(code, {
             name: this.workloadName,
-            image: code.image,
-            imagePullPolicy: 'IfNotPresent',
-            ...(code.command ? { command: [...code.command] } : {}),
-            ...(code.args ? { args: [...code.args] } : {}),
             env,
-            ports: [{ name: HTTP_PORT_NAME, containerPort: this.httpPort, protocol: 'TCP' }],
+            port: this.httpPort,
             resources,
             securityContext,
-            livenessProbe: probe('/livez', Duration.seconds(10)),
-            readinessProbe: probe('/readyz', Duration.seconds(5)),
-            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...code.volumeMounts.map((m) => ({ ...m })), ...this.kafkaAccess.volumeMounts, ...secretMounts],
-          }],
-          volumes: [
-            { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString(TMP_VOLUME_SIZE_LIMIT) } },
-            ...code.volumes,
-            ...this.kafkaAccess.volumes,
-            ...secretVolumes,
-          ],
+            volumeMounts: [...this.kafkaAccess.volumeMounts, ...secretMounts],
+            volumes: [...this.kafkaAccess.volumes, ...secretVolumes],
+          }),
         },
       },
     };
