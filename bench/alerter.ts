@@ -34,6 +34,9 @@ import { FunctionCode } from '../constructs/workloads/function-code';
 import { renderedEnv } from '../constructs/workloads/kafka-function';
 import { buildFunctions, bundlePath } from '../functions/build';
 import { EXAMPLE_404_RULE } from '../functions/contracts/alert-rules';
+import { AlertSinkSpec, sinkIsParkable, sinkNames } from '../functions/contracts/alert-sinks';
+import { sinkRetryTopicName } from '../functions/contracts/topic-names';
+import { AlerterEnv, WorkloadEnv } from '../functions/contracts/workload-env';
 import { notificationManager, Receiver } from '../test/harness/receivers';
 import { Benchmark, BenchContext, envInt, mib, now, phaseTimer, procCpuSeconds, procStatusKb, REPO_ROOT, ResultBuilder, sleep, stopProcess } from './lib';
 import { FANOUT_ERROR_RULE, GeneratedLogRecord, logRecord, logSeqOf } from './log-records';
@@ -49,6 +52,14 @@ interface Topology {
 }
 
 /** Topic names, partitions and the alerter env, all from one KlaxonTopics object and a LogAlerter. */
+/** The retry topics an alerter with `env` parks in (ALERTER_SINK_RETRY=topics), named as the LogAlerter renders them. */
+function retryTopicsOf(env: Record<string, string>): string[] {
+  if (env[AlerterEnv.SINK_RETRY] !== 'topics') return [];
+  const specs = JSON.parse(env[AlerterEnv.SINKS] ?? '[]') as AlertSinkSpec[];
+  const names = sinkNames(specs);
+  return specs.flatMap((spec, i) => (sinkIsParkable(spec) ? [sinkRetryTopicName(env[WorkloadEnv.GROUP_ID], names[i])] : []));
+}
+
 function topology(run: string, brokers: string, sinkUrl: string): Topology {
   const chart = Testing.chart();
   const cluster = new KafkaCluster(chart, 'Kafka');
@@ -195,14 +206,17 @@ export const alerterBenchmark: Benchmark = {
     ctx.onCleanup(async () => {
       if (alerter && alerter.child.exitCode === null && alerter.child.signalCode === null) await stopProcess(alerter.child, 'SIGKILL', 5_000);
       await producer.disconnect().catch(() => undefined);
-      if (broker.source === 'external') await admin.deleteTopics({ topics: [topo.logs.topic, topo.deadLetter.topic], timeout: 10_000 }).catch(() => undefined);
+      if (broker.source === 'external') await admin.deleteTopics({ topics: [topo.logs.topic, topo.deadLetter.topic, ...retryTopicsOf(topo.env)], timeout: 10_000 }).catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
     });
 
-    ctx.log(`alerter: creating ${topo.logs.topic} (${topo.logs.partitions} partitions) and ${topo.deadLetter.topic} on ${broker.brokers}`);
+    // the sinks' retry topics too, as Strimzi's topic operator would from the KafkaTopics the LogAlerter renders
+    const retryTopics = retryTopicsOf(topo.env);
+    ctx.log(`alerter: creating ${topo.logs.topic} (${topo.logs.partitions} partitions), ${topo.deadLetter.topic} and ${retryTopics.join(', ') || 'no retry topic'} on ${broker.brokers}`);
     await admin.createTopics({
       waitForLeaders: true,
-      topics: [topo.logs, topo.deadLetter].map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })),
+      topics: [topo.logs, topo.deadLetter, ...retryTopics.map((topic) => ({ topic, partitions: 1 }))]
+        .map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })),
     });
     await producer.connect();
     phase('topics');
