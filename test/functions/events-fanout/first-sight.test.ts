@@ -4,7 +4,7 @@ import { loadConfig, readSettings } from '../../../functions/runtime/config';
 import { HandlerResult, Output, RetryableError, SourceRecord } from '../../../functions/runtime/handler';
 import { Logger } from '../../../functions/runtime/logger';
 import { RuntimeMetrics } from '../../../functions/runtime/metrics';
-import { TopicAdmin } from '../../../functions/runtime/topic-creator';
+import { fakeTopicAdmin } from '../support/fake-topic-admin';
 import { fixture } from '../fixtures';
 
 /** The core/v1 fixture Event, about a Pod in `namespace`. */
@@ -27,16 +27,7 @@ const CREATE_ENV = {
 
 /** The fanout handler with a fake admin whose createTopics does `create`. */
 function setUp(env: Record<string, string>, create: (topic: ITopicConfig) => Promise<boolean> = async () => true) {
-  const calls: ITopicConfig[] = [];
-  const admin: TopicAdmin = {
-    createTopics: async ({ topics }) => {
-      calls.push(...topics);
-      return create(topics[0]);
-    },
-    fetchTopicMetadata: async ({ topics }) => ({
-      topics: [{ name: topics[0], partitions: [0, 1, 2].map((p) => ({ partitionId: p, leader: 1, replicas: [1], isr: [1], offlineReplicas: [], partitionErrorCode: 0 })) }],
-    }),
-  };
+  const { admin, calls } = fakeTopicAdmin(create);
   const lines: Array<Record<string, unknown>> = [];
   const logger = new Logger('info', {}, (line) => void lines.push(JSON.parse(line)));
   const metrics = new RuntimeMetrics('events-fanout', false);

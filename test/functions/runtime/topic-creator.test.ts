@@ -1,5 +1,6 @@
-import type { ITopicConfig, ITopicMetadata } from 'kafkajs';
-import { REFUSED_TOPIC_TTL_MS, TopicAdmin, TopicCreator, TopicRefused } from '../../../functions/runtime/topic-creator';
+import type { ITopicMetadata } from 'kafkajs';
+import { REFUSED_TOPIC_TTL_MS, TopicCreator, TopicRefused } from '../../../functions/runtime/topic-creator';
+import { fakeTopicAdmin } from '../support/fake-topic-admin';
 
 const SPEC = { partitions: 3, replicas: 1, config: { 'retention.ms': '7200000' } };
 
@@ -9,27 +10,10 @@ function createTopicsError(type: string): Error {
   return Object.assign(new Error('Topic creation errors'), { name: 'KafkaJSAggregateError', errors: [inner] });
 }
 
-/** A fake admin: `create` decides each createTopics call; metadata has leaders from the start. */
-function fakeAdmin(create: (topic: ITopicConfig) => Promise<boolean>, metadata?: (topic: string) => Promise<ITopicMetadata[]>) {
-  const calls: ITopicConfig[] = [];
-  const admin: TopicAdmin = {
-    createTopics: async ({ topics }) => {
-      calls.push(...topics);
-      return create(topics[0]);
-    },
-    fetchTopicMetadata: async ({ topics }) => ({
-      topics: metadata
-        ? await metadata(topics[0])
-        : [{ name: topics[0], partitions: [0, 1, 2].map((p) => ({ partitionId: p, leader: 1, replicas: [1], isr: [1], offlineReplicas: [], partitionErrorCode: 0 })) }],
-    }),
-  };
-  return { admin, calls };
-}
-
 describe('TopicCreator', () => {
   test('creates a topic once with the spec, and remembers it', async () => {
     // GIVEN
-    const { admin, calls } = fakeAdmin(async () => true);
+    const { admin, calls } = fakeTopicAdmin(async () => true);
     const creator = new TopicCreator({ admin: async () => admin });
     expect(creator.state('events.team-a')).toBeUndefined();
     // WHEN
@@ -42,7 +26,7 @@ describe('TopicCreator', () => {
 
   test('concurrent first sights of one topic share one request', async () => {
     let release!: (created: boolean) => void;
-    const { admin, calls } = fakeAdmin(() => new Promise<boolean>((resolve) => (release = resolve)));
+    const { admin, calls } = fakeTopicAdmin(() => new Promise<boolean>((resolve) => (release = resolve)));
     const creator = new TopicCreator({ admin: async () => admin });
     const all = Promise.all([creator.ensure('events.x', SPEC), creator.ensure('events.x', SPEC), creator.ensure('events.x', SPEC)]);
     await new Promise((r) => setImmediate(r));
@@ -53,7 +37,7 @@ describe('TopicCreator', () => {
 
   test('a topic that already exists (another replica, a restart) is success, not a creation', async () => {
     // kafkajs's createTopics resolves false when every topic existed (TOPIC_ALREADY_EXISTS)
-    const { admin, calls } = fakeAdmin(async () => false);
+    const { admin, calls } = fakeTopicAdmin(async () => false);
     const creator = new TopicCreator({ admin: async () => admin });
     expect(await creator.ensure('events.x', SPEC)).toBe('existed');
     expect(creator.state('events.x')).toBe('exists');
@@ -63,7 +47,7 @@ describe('TopicCreator', () => {
   test('a refusal throws TopicRefused with the Kafka error, and is remembered until the TTL passes', async () => {
     // GIVEN a broker that refuses (no ACL)
     let now = 1_000;
-    const { admin, calls } = fakeAdmin(async () => {
+    const { admin, calls } = fakeTopicAdmin(async () => {
       throw createTopicsError('TOPIC_AUTHORIZATION_FAILED');
     });
     const creator = new TopicCreator({ admin: async () => admin, now: () => now });
@@ -81,7 +65,7 @@ describe('TopicCreator', () => {
   });
 
   test.each(['POLICY_VIOLATION', 'INVALID_TOPIC_EXCEPTION', 'INVALID_REPLICATION_FACTOR', 'INVALID_CONFIG'])('%s is a refusal', async (type) => {
-    const { admin } = fakeAdmin(async () => {
+    const { admin } = fakeTopicAdmin(async () => {
       throw createTopicsError(type);
     });
     await expect(new TopicCreator({ admin: async () => admin }).ensure('events.x', SPEC)).rejects.toMatchObject({ name: 'TopicRefused', reason: type });
@@ -89,7 +73,7 @@ describe('TopicCreator', () => {
 
   test('a transient failure is thrown as it is and not remembered: the next ensure asks again', async () => {
     let fail = true;
-    const { admin, calls } = fakeAdmin(async () => {
+    const { admin, calls } = fakeTopicAdmin(async () => {
       if (fail) throw Object.assign(new Error('Connection error: ECONNREFUSED'), { name: 'KafkaJSConnectionError' });
       return true;
     });
@@ -102,7 +86,7 @@ describe('TopicCreator', () => {
   });
 
   test('an illegal topic name is refused without asking the broker', async () => {
-    const { admin, calls } = fakeAdmin(async () => true);
+    const { admin, calls } = fakeTopicAdmin(async () => true);
     const creator = new TopicCreator({ admin: async () => admin });
     await expect(creator.ensure(`events.${'x'.repeat(250)}`, SPEC)).rejects.toMatchObject({ reason: 'INVALID_TOPIC_EXCEPTION' });
     expect(calls).toHaveLength(0);
@@ -118,7 +102,7 @@ describe('TopicCreator', () => {
       () => [{ name: 'events.x', partitions: [{ partitionId: 0, leader: 1, replicas: [1], isr: [1], offlineReplicas: [], partitionErrorCode: 0 }] }],
     ];
     let asked = 0;
-    const { admin } = fakeAdmin(async () => true, async () => answers[Math.min(asked++, answers.length - 1)]());
+    const { admin } = fakeTopicAdmin(async () => true, async () => answers[Math.min(asked++, answers.length - 1)]());
     // WHEN
     expect(await new TopicCreator({ admin: async () => admin }).ensure('events.x', { ...SPEC, partitions: 1 })).toBe('created');
     // THEN it asked until the leader was there
