@@ -17,7 +17,7 @@
  * (`bundlePath` is in functions/build.ts; the placeholder bundle '//' is fine when only the env is
  * wanted. Any KafkaFunction works the same: `renderedEnv(fn, overrides)`.)
  *
- * A scaler (the KEDA work to come) calls `fn.scaleExternally(scaler)`: the Deployment then omits
+ * A scaler (KafkaLagScaler) calls `fn.scaleExternally(scaler)`: the Deployment then omits
  * `replicas` so `kubectl apply` never fights the autoscaler; it reads `source`, `group`,
  * `cluster` and `deployment` from the function.
  *
