@@ -26,7 +26,7 @@ import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { Kafka, logLevel } from 'kafkajs';
 import { AlertSink } from '../constructs/alerting/alert-sink';
-import { LogAlerter } from '../constructs/workloads/log-alerter';
+import { LogAlerter, LogAlerterProps } from '../constructs/workloads/log-alerter';
 import { ConsumerGroup } from '../constructs/kafka/consumer-group';
 import { KafkaCluster } from '../constructs/kafka/kafka-cluster';
 import { KlaxonTopics } from '../constructs/kafka/klaxon-topics';
@@ -51,16 +51,19 @@ interface Topology {
   readonly memoryLimitMiB?: number;
 }
 
-/** Topic names, partitions and the alerter env, all from one KlaxonTopics object and a LogAlerter. */
 /** The retry topics an alerter with `env` parks in (ALERTER_SINK_RETRY=topics), named as the LogAlerter renders them. */
-function retryTopicsOf(env: Record<string, string>): string[] {
+export function retryTopicsOf(env: Record<string, string>): string[] {
   if (env[AlerterEnv.SINK_RETRY] !== 'topics') return [];
   const specs = JSON.parse(env[AlerterEnv.SINKS] ?? '[]') as AlertSinkSpec[];
   const names = sinkNames(specs);
   return specs.flatMap((spec, i) => (sinkIsParkable(spec) ? [sinkRetryTopicName(env[WorkloadEnv.GROUP_ID], names[i])] : []));
 }
 
-function topology(run: string, brokers: string, sinkUrl: string): Topology {
+/**
+ * Topic names, partitions and the alerter env, all from one KlaxonTopics object and a LogAlerter with
+ * `rules` (main.ts's two rules, without their throttles, by default) and one Notification Manager sink.
+ */
+export function alerterTopology(run: string, brokers: string, sinkUrl: string, rules: LogAlerterProps['rules'] = [EXAMPLE_404_RULE, FANOUT_ERROR_RULE]): Topology {
   const chart = Testing.chart();
   const cluster = new KafkaCluster(chart, 'Kafka');
   const topics = new KlaxonTopics(cluster, 'Topics', { logsTopicName: `${run}.logs`, deadLetterTopicName: `${run}.dead-letter` });
@@ -70,7 +73,7 @@ function topology(run: string, brokers: string, sinkUrl: string): Topology {
     deadLetter: topics.deadLetter,
     group,
     code: FunctionCode.fromBundle('//'),
-    rules: [EXAMPLE_404_RULE, FANOUT_ERROR_RULE],
+    rules,
     sinks: [AlertSink.notificationManager({ url: sinkUrl })],
   });
   return {
@@ -138,7 +141,7 @@ class Deliveries {
 }
 
 /** Builds the log-alerter bundle into a temp dir (the repo's .build/ may be in use by tests). */
-async function alerterBundle(ctx: BenchContext): Promise<string> {
+export async function alerterBundle(ctx: BenchContext): Promise<string> {
   if (process.env.BENCH_ALERTER_BUNDLE) return path.resolve(process.env.BENCH_ALERTER_BUNDLE);
   const outDir = ctx.tempDir('alerter-bundle');
   const [result] = await buildFunctions({ workloads: ['log-alerter'], outDir });
@@ -173,7 +176,7 @@ export const alerterBenchmark: Benchmark = {
     const receiver = await notificationManager();
     ctx.onCleanup(() => receiver.close());
     const run = `klaxon-bench-${Date.now().toString(36)}`;
-    const topo = topology(run, broker.brokers, receiver.url);
+    const topo = alerterTopology(run, broker.brokers, receiver.url);
     r.detail('broker', broker);
     r.detail('records', total);
     r.detail('topics', { logs: topo.logs, deadLetter: topo.deadLetter });

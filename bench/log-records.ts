@@ -16,11 +16,12 @@
  *  150  klog lines from kube-system (coredns, kube-proxy, kubelet-style)
  *  100  logfmt lines from monitoring (Prometheus, Alertmanager)
  *   50  Java stack traces on stderr, joined by the multiline parser (2-4 KB)
- * so 7 % of the records raise an alert. Every line that can raise one carries its record's sequence
+ * so 7 % of the records raise an alert (`matchPerMille` lowers that; the rest become WordPress near
+ * misses). Every line that can raise one carries its record's sequence
  * number in a request id (`ae000000-0000-4000-8000-<12 digits>`), which the alert's description
  * (`{{log}}`) carries to the receiver (`logSeqOf`).
  */
-import type { AlertRuleSpec } from '../functions/contracts/alert-rules';
+import { AlertRuleSpec, EXAMPLE_404_RULE } from '../functions/contracts/alert-rules';
 import type { ContainerLogRecord } from '../functions/contracts/log-record';
 
 const ID_PREFIX = 'ae000000-0000-4000-8000-';
@@ -48,6 +49,25 @@ export const FANOUT_ERROR_RULE: Omit<AlertRuleSpec, 'threshold'> = {
   summary: 'events-fanout logged an error in {{pod}}',
 };
 
+/**
+ * Ten rules as a busy cluster's alerter might carry (the issue's "10 rules"): EXAMPLE_404_RULE,
+ * FANOUT_ERROR_RULE and eight that no generated record matches, each a near miss of lines the
+ * corpus holds (same namespace and container, another status, level, message or pod), so the
+ * prefilter and the evaluation do their full work on them.
+ */
+export const TEN_RULES: ReadonlyArray<Omit<AlertRuleSpec, 'threshold'>> = [
+  EXAMPLE_404_RULE,
+  FANOUT_ERROR_RULE,
+  { name: 'ShopServerError', severity: 'critical', match: { namespaces: ['shop'], containers: ['nginx'], log: '" 5[0-9][0-9] [0-9]+ ' }, summary: 'HTTP 5xx from {{pod}}' },
+  { name: 'IngressGatewayTimeout', severity: 'warning', match: { namespaces: ['ingress-nginx'], containers: ['controller'], log: '" 504 [0-9]+ ' }, summary: 'ingress 504 in {{pod}}' },
+  { name: 'PaymentProviderDown', severity: 'critical', match: { namespaces: ['payments'], fields: { level: 'error', provider: 'adyen' } }, summary: '{{field.msg}} in {{pod}}' },
+  { name: 'SparkExecutorDiskFull', severity: 'warning', match: { namespaces: ['data-pipeline'], containers: ['spark'], pod: 'spark-executor-.*', log: 'No space left on device' }, summary: 'disk full in {{pod}}' },
+  { name: 'CoreDnsServfail', severity: 'warning', match: { namespaces: ['kube-system'], containers: ['coredns'], log: ' SERVFAIL ' }, summary: 'SERVFAIL answers from {{pod}}' },
+  { name: 'MetricsServerCertExpired', severity: 'critical', match: { namespaces: ['kube-system'], containers: ['metrics-server'], log: 'x509: certificate has expired' }, summary: 'metrics-server cannot scrape: certificate expired' },
+  { name: 'PrometheusTsdbError', severity: 'critical', match: { namespaces: ['monitoring'], containers: ['prometheus'], log: 'level=error component=tsdb' }, summary: 'Prometheus TSDB error in {{pod}}' },
+  { name: 'AlertmanagerNotifyFailed', severity: 'warning', match: { namespaces: ['monitoring'], containers: ['alertmanager'], log: 'level=error .*msg="Notify for alerts failed"' }, summary: 'Alertmanager cannot notify' },
+];
+
 /** Which rule a record is meant to match, if any. */
 export type Expected = '404 Request' | 'KlaxonFanoutError' | undefined;
 
@@ -62,10 +82,16 @@ export interface GeneratedLogRecord {
 /** Kinds of line; `forceMatch` picks one of the first two. */
 type Kind = 'wp404' | 'fanoutError' | 'shop404' | 'demoOther404' | 'wpOther' | 'access' | 'json' | 'klog' | 'logfmt' | 'stack';
 
-function kindOf(h: number): Kind {
+/**
+ * The kind of a record; `matchPerMille` of every 1 000 match a rule (6:1 404 and events-fanout
+ * errors, 70 by default); the rest of the first 70 become WordPress near misses (other statuses).
+ */
+function kindOf(h: number, matchPerMille: number): Kind {
   const k = h % 1000;
-  if (k < 60) return 'wp404';
-  if (k < 70) return 'fanoutError';
+  const wp404 = Math.round((matchPerMille * 6) / 7);
+  if (k < wp404) return 'wp404';
+  if (k < matchPerMille) return 'fanoutError';
+  if (k < 70) return 'wpOther';
   if (k < 90) return 'shop404';
   if (k < 100) return 'demoOther404';
   if (k < 250) return 'wpOther';
@@ -280,14 +306,19 @@ function record(p: Pod, n: number, ms: number, log: string, stream: 'stdout' | '
   };
 }
 
+/** The share of matching records of the default mix, per 1 000 (the alerter benchmark's corpus). */
+export const DEFAULT_MATCH_PER_MILLE = 70;
+
 /**
  * Record `seq` (from 1), logged at `ms` (epoch milliseconds). `forceMatch` makes it a matching
- * record (alternating 404 and events-fanout error lines as 6:1), for the steady-rate phase.
+ * record (alternating 404 and events-fanout error lines as 6:1), for the steady-rate phase;
+ * `matchPerMille` (at most 70) sets how many of every 1 000 records match a rule.
  */
-export function logRecord(seq: number, ms: number, forceMatch = false): GeneratedLogRecord {
+export function logRecord(seq: number, ms: number, forceMatch = false, matchPerMille = DEFAULT_MATCH_PER_MILLE): GeneratedLogRecord {
+  if (!(matchPerMille >= 0 && matchPerMille <= DEFAULT_MATCH_PER_MILLE)) throw new Error(`matchPerMille ${matchPerMille}: must be 0..${DEFAULT_MATCH_PER_MILLE}`);
   const h = hash(seq);
   const n = hash(seq, 0x9e3779b9);
-  const kind: Kind = forceMatch ? (seq % 7 === 0 ? 'fanoutError' : 'wp404') : kindOf(h);
+  const kind: Kind = forceMatch ? (seq % 7 === 0 ? 'fanoutError' : 'wp404') : kindOf(h, matchPerMille);
   let rec: ContainerLogRecord;
   let expected: Expected;
   switch (kind) {

@@ -9,10 +9,14 @@
  *    kafkajs fanout (bench/baselines/kafkajs-fanout.ts: same routing, one sendBatch per fetched
  *    batch, idempotent, acks=-1, commit after the ack). Drain = group joined → the group's committed
  *    offsets reach the end; CPU = the process's user+sys at that point (start included, for both).
- * 2. (b): the same rounds of a minimal kafkajs consumer JSON.parsing each of BENCH_RATIO_RECORDS log
- *    records (bench/log-records.ts, the alerter benchmark's corpus); the alerter's own drain is the
- *    `alerter` benchmark's figure when it ran in this invocation.
- * 3. rule engine: the same log records as NDJSON; interleaved rounds of log-alerter's parseLogRecord +
+ * 2. log-alerter vs (b): BENCH_RATIO_RECORDS log records (bench/log-records.ts) with 1 % matching, in
+ *    a logs topic of the LogAlerter's 10 partitions; the same interleaved rounds of the log-alerter
+ *    bundle with the env of a LogAlerter of ten rules (TEN_RULES) and one Notification Manager sink at
+ *    a local receiver answering 200 (test/harness/receivers.ts), and (b), a minimal kafkajs consumer
+ *    JSON.parsing each record (bench/baselines/kafkajs-consumer.ts). The alerter's drain ends when
+ *    its offsets are committed, which it does only once each record's alerts are delivered; every
+ *    round checks that each matching record's alert arrived.
+ * 3. rule engine: the alerter benchmark's log records (7 % matching) as NDJSON; interleaved rounds of log-alerter's parseLogRecord +
  *    evaluate with the seed's rule, (d) JSON.parse + the seed's regexps compiled once, and (c) the
  *    seed's LogsHandler logic in Go (bench/baselines/go-logs-handler, built with the machine's Go),
  *    regexps compiled per call as written and compiled once.
@@ -26,11 +30,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { Kafka, logLevel } from 'kafkajs';
 import { FanoutEnv, WorkloadEnv } from '../functions/contracts/workload-env';
+import type { LogAlerterProps } from '../constructs/workloads/log-alerter';
+import { notificationManager } from '../test/harness/receivers';
 import { workloadNode } from '../test/harness/workload-node';
 import { benchNamespaces, eventRecord } from './event-records';
 import { fanoutBundle, topology } from './fanout';
 import { Benchmark, BenchContext, envInt, mib, now, procCpuSeconds, procStatusKb, REPO_ROOT, ResultBuilder, sleep, stopProcess } from './lib';
-import { logRecord } from './log-records';
+import { alerterBundle, alerterTopology, retryTopicsOf } from './alerter';
+import { logRecord, logSeqOf, TEN_RULES } from './log-records';
 import { produceAll, startWorkload } from './workload';
 
 interface Drain {
@@ -158,8 +165,9 @@ export const ratiosBenchmark: Benchmark = {
     r.detail('rounds', rounds);
     const broker = await ctx.broker();
     const dir = ctx.tempDir('ratios');
-    const [fanoutJs, baselineFanout, baselineConsumer, rulesLoop] = await Promise.all([
+    const [fanoutJs, alerterJs, baselineFanout, baselineConsumer, rulesLoop] = await Promise.all([
       fanoutBundle(ctx),
+      alerterBundle(ctx),
       bundleBaseline('kafkajs-fanout', dir),
       bundleBaseline('kafkajs-consumer', dir),
       bundleBaseline('rules-loop', dir),
@@ -171,27 +179,37 @@ export const ratiosBenchmark: Benchmark = {
 
     const run = `klaxon-ratios-${Date.now().toString(36)}`;
     const topo = topology(run, broker.brokers);
-    const logsTopic = `${run}.logs`;
+    const receiver = await notificationManager();
+    ctx.onCleanup(() => receiver.close());
+    const alerterTopo = alerterTopology(`${run}-alerter`, broker.brokers, receiver.url, [...TEN_RULES] as LogAlerterProps['rules']);
+    const logsTopic = alerterTopo.logs.topic;
+    const alerterGroup = (round: number): string => `${alerterTopo.groupId}-${round}`;
+    // each round's group parks in its own retry topics, made as the LogAlerter's KafkaTopics would be
+    const retryTopics = Array.from({ length: rounds }, (_, round) => retryTopicsOf({ ...alerterTopo.env, [WorkloadEnv.GROUP_ID]: alerterGroup(round) })).flat();
     const kafka = new Kafka({ clientId: 'klaxon-bench-ratios', brokers: broker.brokers.split(','), logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
     const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
     ctx.onCleanup(async () => {
       await producer.disconnect().catch(() => undefined);
-      if (broker.source === 'external') await admin.deleteTopics({ topics: [...topo.topics.map((t) => t.topic), logsTopic] }).catch(() => undefined);
+      if (broker.source === 'external') await admin.deleteTopics({ topics: [...topo.topics.map((t) => t.topic), logsTopic, alerterTopo.deadLetter.topic, ...retryTopics] }).catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
     });
-    const benchTopics = [...topo.topics, { topic: logsTopic, partitions: 3 }];
+    const benchTopics = [...topo.topics, alerterTopo.logs, alerterTopo.deadLetter, ...retryTopics.map((topic) => ({ topic, partitions: 1 }))];
     await admin.createTopics({ waitForLeaders: true, topics: benchTopics.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })) });
     await producer.connect();
     const baseMs = Date.now();
     const events = Array.from({ length: total }, (_, i) => eventRecord(i + 1, benchNamespaces(20), baseMs));
     r.detail('eventBytesMean', Math.round(events.reduce((n, e) => n + e.value.length, 0) / total));
     await produceAll(producer, topo.source, events);
+    const sparse = Array.from({ length: total }, (_, i) => logRecord(i + 1, baseMs, false, 10));
+    const expectedAlerts = new Set(sparse.filter((l) => l.expected !== undefined).map((l) => l.seq));
+    r.detail('alerterRecords', { bytesMean: Math.round(sparse.reduce((n, l) => n + l.value.length, 0) / total), matching: expectedAlerts.size, rules: TEN_RULES.length, partitions: alerterTopo.logs.partitions });
+    await produceAll(producer, logsTopic, sparse);
+    sparse.length = 0;
     const logs = Array.from({ length: total }, (_, i) => logRecord(i + 1, baseMs));
     r.detail('logBytesMean', Math.round(logs.reduce((n, l) => n + l.value.length, 0) / total));
     r.detail('logMatchingShare', logs.filter((l) => l.expected === '404 Request').length / total);
-    await produceAll(producer, logsTopic, logs);
     const corpus = path.join(dir, 'logs.ndjson');
     fs.writeFileSync(corpus, Buffer.concat(logs.flatMap((l) => [l.value, Buffer.from('\n')])));
     events.length = 0;
@@ -201,6 +219,7 @@ export const ratiosBenchmark: Benchmark = {
     const klaxon: Drain[] = [];
     const a: Drain[] = [];
     const b: Drain[] = [];
+    const alerter: Drain[] = [];
     for (let round = 0; round < rounds; round++) {
       ctx.log(`ratios: round ${round + 1} of ${rounds}`);
       const fanoutGroup = `${run}-klaxon-${round}`;
@@ -225,11 +244,27 @@ export const ratiosBenchmark: Benchmark = {
         await runA();
         await runKlaxon();
       }
-      b.push(await drain(ctx, kafka, 'baseline (b)', baselineConsumer, env({ SOURCE: logsTopic, GROUP: `${run}-b-${round}` }), `${run}-b-${round}`, logsTopic, total, timeoutMs));
+      const runB = async () => b.push(await drain(ctx, kafka, 'baseline (b)', baselineConsumer, env({ SOURCE: logsTopic, GROUP: `${run}-b-${round}` }), `${run}-b-${round}`, logsTopic, total, timeoutMs));
+      const runAlerter = async () => {
+        const from = receiver.requests.length;
+        const group = alerterGroup(round);
+        alerter.push(await drain(ctx, kafka, 'log-alerter', alerterJs, { ...alerterTopo.env, [WorkloadEnv.GROUP_ID]: group, ...extraNodeOptions(alerterTopo.env.NODE_OPTIONS) }, group, logsTopic, total, timeoutMs));
+        const arrived = new Set(receiver.requests.slice(from).flatMap((q) => (q.status === 200 ? [logSeqOf(q.body.toString('utf8'))] : [])));
+        const missing = [...expectedAlerts].filter((seq) => !arrived.has(seq));
+        if (missing.length > 0) throw new Error(`log-alerter round ${round + 1}: ${missing.length} of ${expectedAlerts.size} alerts did not arrive (first: record ${missing[0]})`);
+      };
+      if (round % 2 === 0) {
+        await runAlerter();
+        await runB();
+      } else {
+        await runB();
+        await runAlerter();
+      }
     }
     const mk = addDrains(r, 'ratios.fanout', 'events-fanout', klaxon);
     const ma = addDrains(r, 'ratios.baselineA', '(a) minimal kafkajs fanout', a);
     const mb = addDrains(r, 'ratios.baselineB', '(b) minimal kafkajs JSON.parse consumer', b);
+    const ml = addDrains(r, 'ratios.alerter', 'log-alerter (10 rules, 1 % matching, each alert delivered)', alerter);
     r.add('ratios.fanout.startToJoinSeconds', 'events-fanout: process start → group joined (median)', mk.startToJoinSeconds, 's', `(a): ${ma.startToJoinSeconds.toFixed(2)} s`);
     r.add(
       'ratios.fanout.startToFirstRecordSeconds',
@@ -241,14 +276,8 @@ export const ratiosBenchmark: Benchmark = {
     r.add('ratios.fanoutCpuVsA', 'events-fanout CPU per record ÷ (a)', mk.cpuMsPer1000 / ma.cpuMsPer1000, '×');
     r.add('ratios.fanoutThroughputVsA', 'events-fanout records/s ÷ (a)', ma.seconds / mk.seconds, '×');
     r.add('ratios.fanoutIdleCpuVsA', 'events-fanout CPU idle in its group ÷ (a)', mk.idleCpuMsPerSecond / ma.idleCpuMsPerSecond, '×', `${mk.idleCpuMsPerSecond.toFixed(1)} vs ${ma.idleCpuMsPerSecond.toFixed(1)} ms per second; (a) runs kafkajs as shipped, whose request queues re-arm a 1 ms timer while idle`);
-    const alerter = ctx.results.get('alerter')?.figures.find((f) => f.key === 'alerter.recordsPerSecond')?.value;
-    r.add(
-      'ratios.alerterThroughputVsB',
-      'log-alerter records/s (alerter benchmark) ÷ (b)',
-      alerter == null ? null : alerter / (total / mb.seconds),
-      '×',
-      alerter == null ? 'the alerter benchmark did not run in this invocation' : `alerter ${alerter} records/s, (b) ${(total / mb.seconds).toFixed(0)} records/s; not interleaved (bench/alerter.ts runs its own drain)`,
-    );
+    r.add('ratios.alerterThroughputVsB', 'log-alerter records/s ÷ (b), 10 rules, 1 % matching', mb.seconds / ml.seconds, '×', `${expectedAlerts.size} alerts delivered per drain to a receiver answering 200; alerter ${(total / ml.seconds).toFixed(0)} records/s, (b) ${(total / mb.seconds).toFixed(0)} records/s`);
+    r.add('ratios.alerterCpuVsB', 'log-alerter CPU per record ÷ (b)', ml.cpuMsPer1000 / mb.cpuMsPer1000, '×');
 
     // 3: rule engine
     const passes = String(envInt('BENCH_RATIO_RULE_PASSES', 4));

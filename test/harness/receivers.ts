@@ -79,7 +79,9 @@ export class Receiver {
     this.requestPath = options.path ?? '/';
     this.respond = options.respond ?? (() => ({ status: 200, body: 'ok', contentType: 'text/plain' }));
     this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.keepAliveTimeout = 1000;
+    // Above Node's default, as a real receiver's: a server that says `Keep-Alive: timeout=1` is never
+    // reused by a Node client (its agent keeps a 1 s safety margin), so every request would connect anew.
+    this.server.keepAliveTimeout = 10_000;
   }
 
   /** The port, kept across goDown()/comeBack(). */

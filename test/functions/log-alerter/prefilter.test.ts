@@ -9,7 +9,7 @@ import { requiredLiterals } from '../../../functions/contracts/regex-safety';
 import { RecordPrefilter } from '../../../functions/log-alerter/prefilter';
 import { compileRules, evaluate, parseLogRecord } from '../../../functions/log-alerter/rules';
 import { DeadLetter } from '../../../functions/runtime/handler';
-import { FANOUT_ERROR_RULE, logRecord } from '../../../bench/log-records';
+import { FANOUT_ERROR_RULE, logRecord, TEN_RULES } from '../../../bench/log-records';
 
 describe('requiredLiterals: text every match of a regular expression contains', () => {
   test.each([
@@ -81,6 +81,52 @@ describe('RecordPrefilter', () => {
     }
     expect(alerts).toBeGreaterThan(100);
     expect(skipped).toBeGreaterThan(20_000 * 0.5);
+  });
+
+  test('with ten rules and 1 % matching: skips no record a rule matches, and tries only the rules of its namespace', () => {
+    const ten = TEN_RULES as AlertRuleSpec[];
+    const prefilter = RecordPrefilter.forRules(ten)!;
+    const compiled = compileRules(ten);
+    let skipped = 0;
+    let alerts = 0;
+    for (let seq = 0; seq < 20_000; seq++) {
+      const { value, expected } = logRecord(seq, 1_700_000_000_000 + seq, false, 10);
+      const record = parseLogRecord(value, 1 << 20);
+      const fired = record instanceof DeadLetter ? [] : evaluate(record, compiled, { now: new Date() });
+      expect(fired.map((f) => f.rule)).toEqual(expected ? [expected] : []);
+      alerts += fired.length;
+      if (!prefilter.mayMatch(value)) {
+        skipped++;
+        expect(fired).toEqual([]);
+      }
+    }
+    expect(alerts).toBeGreaterThan(150);
+    expect(skipped).toBeGreaterThan(20_000 * 0.9);
+  });
+
+  describe('picks the rules by the namespace only when it is certain', () => {
+    const shopRule: AlertRuleSpec = { name: 'shop 5xx', match: { namespaces: ['shop'], log: ' 503 ' } };
+    const prefilter = RecordPrefilter.forRules([shopRule])!;
+    // `before` comes first in the JSON, ahead of the record's own keys
+    const line = (namespace: string, before: Record<string, unknown> = {}) =>
+      Buffer.from(JSON.stringify({ ...before, ...CANONICAL_404_RECORD, log: 'GET / 503 12', kubernetes: { ...CANONICAL_404_RECORD.kubernetes, namespace_name: namespace } }));
+
+    test('a record of the rule\'s namespace with its text may match; of another namespace it is skipped', () => {
+      expect(prefilter.mayMatch(line('shop'))).toBe(true);
+      expect(prefilter.mayMatch(line('checkout'))).toBe(false);
+    });
+
+    test('a second "namespace_name" key (in the parsed log line) makes every rule a candidate', () => {
+      const nested = line('shop', { log_processed: { namespace_name: 'checkout' } });
+      expect(nested.toString().indexOf('"namespace_name":"checkout"')).toBeLessThan(nested.toString().indexOf('"namespace_name":"shop"'));
+      expect(prefilter.mayMatch(nested)).toBe(true);
+    });
+
+    test('a namespace written with an escape is not read: every rule is tried', () => {
+      const escaped = Buffer.from(line('shop').toString().replace('"namespace_name":"shop"', '"namespace_name":"s\\u0068op"'));
+      expect(JSON.parse(escaped.toString()).kubernetes.namespace_name).toBe('shop');
+      expect(prefilter.mayMatch(escaped)).toBe(true);
+    });
   });
 
   test('parses every record that does not look like a log record, so unreadable ones are still dead-lettered', () => {
