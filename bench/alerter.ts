@@ -39,7 +39,7 @@ import { sinkRetryTopicName } from '../functions/contracts/topic-names';
 import { AlerterEnv, WorkloadEnv } from '../functions/contracts/workload-env';
 import { notificationManager, Receiver } from '../test/harness/receivers';
 import { Benchmark, BenchContext, envInt, mib, now, phaseTimer, procCpuSeconds, procStatusKb, REPO_ROOT, ResultBuilder, sleep, stopProcess } from './lib';
-import { FANOUT_ERROR_RULE, GeneratedLogRecord, logRecord, logSeqOf } from './log-records';
+import { FANOUT_ERROR_RULE, GeneratedLogRecord, logRecord, logSeqsOf } from './log-records';
 import { histogramQuantile, httpGet, metricSum, parseMetrics, produceAll, quantile, recordCount, startWorkload, tailLines, WorkloadChild } from './workload';
 
 interface Topology {
@@ -106,14 +106,14 @@ class Deliveries {
         this.refused++;
         continue;
       }
-      const seq = logSeqOf(r.body.toString('utf8'));
-      if (seq === undefined) {
-        this.unidentified++;
-        continue;
+      // a request may carry several alerts (Notification Manager takes a message of many)
+      const seqs = logSeqsOf(r.body.toString('utf8'));
+      if (seqs.length === 0) this.unidentified++;
+      for (const seq of seqs) {
+        const list = this.arrivals.get(seq) ?? [];
+        list.push(r.receivedAt);
+        this.arrivals.set(seq, list);
       }
-      const list = this.arrivals.get(seq) ?? [];
-      list.push(r.receivedAt);
-      this.arrivals.set(seq, list);
     }
   }
 

@@ -32,6 +32,11 @@ export function requestId(seq: number): string {
   return `${ID_PREFIX}${String(seq).padStart(12, '0')}`;
 }
 
+/** Every sequence number in a text (a request carrying several alerts), each once. */
+export function logSeqsOf(text: string): number[] {
+  return [...new Set([...text.matchAll(new RegExp(ID_PATTERN.source, 'g'))].map((m) => Number(m[1])))];
+}
+
 /** The sequence number in a text (an alert body), or undefined. */
 export function logSeqOf(text: string): number | undefined {
   const m = ID_PATTERN.exec(text);

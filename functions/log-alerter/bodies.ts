@@ -1,42 +1,51 @@
 /**
- * What each sink type receives for one alert (pure). Shapes in functions/contracts/alert-sinks.ts.
+ * What each sink type receives for an alert, or several where the sink takes several (pure). Shapes in functions/contracts/alert-sinks.ts.
  */
 import { ALERTER_RECEIVER, AlertmanagerAlert, AlertmanagerWebhookMessage, PostableAlert, SlackMessage, ZERO_TIME } from '../contracts/alert-sinks';
 
 /**
- * notification-manager: an Alertmanager webhook message (version 4) holding the one alert, the same
- * shape (and key order) kube-eventer's webhook body renders for Notification Manager.
+ * notification-manager: an Alertmanager webhook message (version 4) holding the alerts, the same
+ * shape (and key order) kube-eventer's webhook body renders for Notification Manager. Several alerts
+ * go in one message as Alertmanager groups them: the common labels and annotations are those all
+ * alerts share, `status` is firing while any alert is.
  */
-export function notificationManagerMessage(alert: AlertmanagerAlert): AlertmanagerWebhookMessage {
-  const alertname = alert.labels.alertname ?? '';
+export function notificationManagerMessage(alert: AlertmanagerAlert, ...more: AlertmanagerAlert[]): AlertmanagerWebhookMessage {
+  const alerts = [alert, ...more];
+  const commonLabels = common(alerts.map((a) => a.labels));
+  const alertname = commonLabels.alertname;
   return {
     receiver: ALERTER_RECEIVER,
-    status: alert.status,
-    alerts: [alert],
-    groupLabels: { alertname },
-    commonLabels: { ...alert.labels },
-    commonAnnotations: { ...alert.annotations },
+    status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+    alerts,
+    groupLabels: alertname === undefined ? {} : { alertname },
+    commonLabels,
+    commonAnnotations: common(alerts.map((a) => a.annotations)),
     externalURL: '',
     version: '4',
-    groupKey: `{}:{alertname=${JSON.stringify(alertname)}}`,
+    groupKey: alertname === undefined ? '{}:{}' : `{}:{alertname=${JSON.stringify(alertname)}}`,
   };
 }
 
+/** The entries every map holds with the same value. */
+function common(maps: ReadonlyArray<Readonly<Record<string, string>>>): Record<string, string> {
+  const out = { ...maps[0] };
+  for (const m of maps.slice(1)) for (const k of Object.keys(out)) if (m[k] !== out[k]) delete out[k];
+  return out;
+}
+
 /**
- * alertmanager: the `POST /api/v2/alerts` array with the one alert. endsAt only when the alert has
- * one (threshold rules: in the future while firing, the resolve time once resolved); otherwise
+ * alertmanager: the `POST /api/v2/alerts` array of the alerts. endsAt only when an alert has one
+ * (threshold rules: in the future while firing, the resolve time once resolved); otherwise
  * Alertmanager's resolve_timeout applies.
  */
-export function alertmanagerAlerts(alert: AlertmanagerAlert): PostableAlert[] {
-  return [
-    {
-      labels: { ...alert.labels },
-      annotations: { ...alert.annotations },
-      startsAt: alert.startsAt,
-      ...(alert.endsAt !== ZERO_TIME ? { endsAt: alert.endsAt } : {}),
-      ...(alert.generatorURL ? { generatorURL: alert.generatorURL } : {}),
-    },
-  ];
+export function alertmanagerAlerts(alert: AlertmanagerAlert, ...more: AlertmanagerAlert[]): PostableAlert[] {
+  return [alert, ...more].map((a) => ({
+    labels: { ...a.labels },
+    annotations: { ...a.annotations },
+    startsAt: a.startsAt,
+    ...(a.endsAt !== ZERO_TIME ? { endsAt: a.endsAt } : {}),
+    ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}),
+  }));
 }
 
 /** Longest text of one Slack section block (Slack allows 3000 characters). */

@@ -186,6 +186,11 @@ export class Throttle {
     this.until.set(fingerprint, nowMs + seconds * 1000);
   }
 
+  /** Forgets `fingerprint` (a claimed delivery no sink took). */
+  forget(fingerprint: string): void {
+    this.until.delete(fingerprint);
+  }
+
   /** Fingerprints remembered (for tests and a gauge). */
   get size(): number {
     return this.until.size;

@@ -55,6 +55,8 @@ export interface Sink {
   readonly type: SinkType;
   readonly timeoutMs: number;
   request(alert: AlertmanagerAlert): SinkRequest;
+  /** Sinks that take several alerts in one request (Notification Manager, Alertmanager): that request. */
+  requestMany?(alerts: readonly AlertmanagerAlert[]): SinkRequest;
   /** Slack and webhook sinks with `group`: their grouping and the request for a group's message. */
   readonly group?: GroupSettings;
   requestGroup?(groupLabels: Record<string, string>, alerts: readonly AlertmanagerAlert[]): SinkRequest;
@@ -82,11 +84,19 @@ export function createSinks(specs: readonly AlertSinkSpec[], env: Env): Sink[] {
     switch (spec.type) {
       case 'notification-manager': {
         const url = spec.url ?? DEFAULT_NOTIFICATION_MANAGER_URL;
-        return { ...common, request: (a) => ({ url, method: 'POST', headers: { ...JSON_HEADERS }, body: JSON.stringify(notificationManagerMessage(a)) }) };
+        return {
+          ...common,
+          request: (a) => ({ url, method: 'POST', headers: { ...JSON_HEADERS }, body: JSON.stringify(notificationManagerMessage(a)) }),
+          requestMany: ([a, ...more]) => ({ url, method: 'POST', headers: { ...JSON_HEADERS }, body: JSON.stringify(notificationManagerMessage(a, ...more)) }),
+        };
       }
       case 'alertmanager': {
         const url = `${spec.url.replace(/\/+$/, '')}${ALERTMANAGER_ALERTS_PATH}`;
-        return { ...common, request: (a) => ({ url, method: 'POST', headers: { ...JSON_HEADERS }, body: JSON.stringify(alertmanagerAlerts(a)) }) };
+        return {
+          ...common,
+          request: (a) => ({ url, method: 'POST', headers: { ...JSON_HEADERS }, body: JSON.stringify(alertmanagerAlerts(a)) }),
+          requestMany: ([a, ...more]) => ({ url, method: 'POST', headers: { ...JSON_HEADERS }, body: JSON.stringify(alertmanagerAlerts(a, ...more)) }),
+        };
       }
       case 'slack': {
         const url = (env[spec.urlEnv] ?? '').trim();

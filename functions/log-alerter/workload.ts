@@ -11,7 +11,11 @@
  *    the firing alert is delivered like any other; refreshes, repeats, resolves and firings after
  *    a `for` come from a timer and go out in the background (notices.ts);
  *  - no rule fires, or every alert is throttled → handled, nothing sent (no promise made);
- *  - otherwise every (alert, sink) pair is delivered. A sink that is down, times out or answers
+ *  - otherwise every (alert, sink) pair is queued on the sink's lane (sink-lane.ts): each sink gets
+ *    its alerts in record order, one request at a time, the alerts that waited meanwhile together in
+ *    one request where the sink takes several (Notification Manager, Alertmanager). With retry topics
+ *    up to CONCURRENT_RECORDS records are in delivery at once while the runtime reads on (it still
+ *    resolves them in order). A sink that is down, times out or answers
  *    408/425/429/5xx makes the handler throw `RetryableError` (with the sink's Retry-After): the
  *    runtime calls it again for the same record, without limit, heartbeating, and stops on SIGTERM
  *    without committing the record. Pairs already accepted are remembered for the record (by topic,
@@ -22,6 +26,9 @@
  *    `RetryableError`. A sink that refuses for good (another 4xx) does not get
  *    the alert again; once every other sink has it, the record is dead-lettered with reason
  *    `sink-rejected:<sink>` and the refusals in `klaxon.error`.
+ *
+ * One file of about 430 lines: the handler's state (records in delivery, throttle, tracker, lanes)
+ * is shared by the closures here; the pure parts live in the files named above.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { AlertInput, AlertRuleSpec, DEFAULT_REPEAT_INTERVAL_SECONDS, alertRuleProblems, formatRuleProblem } from '../contracts/alert-rules';
@@ -36,6 +43,7 @@ import { AlertGrouper } from './grouper';
 import { NoticeDispatcher } from './notices';
 import { RecordPrefilter } from './prefilter';
 import { AlerterReasons, MatchedAlert, Throttle, compileRules, evaluate, parseLogRecord } from './rules';
+import { SinkLane } from './sink-lane';
 import { SinkRetry } from './sink-retry';
 import { Sink, createSinks, deliver } from './sinks';
 import { AlertTracker, Notice, TrackedRule } from './tracker';
@@ -137,9 +145,20 @@ interface RecordDelivery {
 /** Records remembered in delivery at most (a record abandoned by a rebalance is forgotten eventually). */
 const MAX_IN_DELIVERY = 1000;
 
+/**
+ * Records whose alerts may be in delivery at once with ALERTER_SINK_RETRY=topics (the sinks' agents
+ * keep up to 32 connections each). Each sink still gets its alerts in record order (one delivery per
+ * sink at a time); with `in-place` retries a record is delivered only after the one before it.
+ */
+export const CONCURRENT_RECORDS = 32;
+
+/** Most alerts in one request to a sink that takes several (Notification Manager, Alertmanager). */
+export const MAX_ALERTS_PER_REQUEST = 64;
+
 export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
   defaults: { sourceTopic: DEFAULT_LOGS_TOPIC, groupId: WORKLOAD_IDENTITIES.logAlerter.groupId, clientId: WORKLOAD_IDENTITIES.logAlerter.name },
   settings: alerterSettings,
+  handlerConcurrency: (settings) => (settings.sinkRetry === 'topics' ? CONCURRENT_RECORDS : 1),
   createHandler({ config, settings, logger, metrics, env = process.env, retryTopics }): Handler {
     const problems: string[] = [];
     if (settings.rules.length === 0) problems.push(`${AlerterEnv.RULES} is not set: give at least one rule (a JSON array)`);
@@ -257,7 +276,11 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
         });
       }
       if (occurrences === 0) return []; // an Event record that repeats a count already seen
-      if (!throttle.isThrottled(m.alert.fingerprint, now)) return [m];
+      if (!throttle.isThrottled(m.alert.fingerprint, now)) {
+        // Claimed now, so the same alert of a record handled while this one is in delivery is throttled.
+        throttle.delivered(m.alert.fingerprint, m.throttleSeconds, now);
+        return [m];
+      }
       throttled.inc({ rule: m.rule });
       return [];
     };
@@ -282,17 +305,28 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
       return out;
     };
 
-    /** Parks `m` for `sink` (a pair parked counts as taken); a transient failure when the broker did not take it. */
-    const park = async (sink: Sink, m: MatchedAlert, pair: string, delivery: RecordDelivery, record: SourceRecord, attempts: number, lastError: string) => {
-      try {
-        await parking!.park(sink, m, { attempts, lastError, source: record });
-        delivery.accepted.add(pair);
-        if (attempts > 0) logger.warn('sink cannot take the alert now; parked in its retry topic, with its later alerts', { ...where(record), sink: sink.name, rule: m.rule, detail: lastError });
-        return undefined;
-      } catch (e) {
-        return { sink: sink.name, detail: `not delivered and not parked: ${(e as Error).message}`, retryAfterMs: 0 };
-      }
+    /** One request for `alerts` to `sink`, timed. */
+    const sendMany = async (sink: Sink, alerts: readonly MatchedAlert[]) => {
+      const started = process.hrtime.bigint();
+      const outcome = await deliver(alerts.length === 1 ? sink.request(alerts[0].alert) : sink.requestMany!(alerts.map((m) => m.alert)), sink.timeoutMs);
+      latency.observe({ sink: sink.name, outcome: outcome.kind }, Number(process.hrtime.bigint() - started) / 1e9);
+      return outcome;
     };
+    // Each direct sink's alerts in record order, coalesced into one request where the sink takes several (sink-lane.ts).
+    const lanes = new Map(
+      direct.map((sink) => [
+        sink.name,
+        new SinkLane({
+          send: (alerts) => sendMany(sink, alerts),
+          maxAlerts: sink.requestMany ? MAX_ALERTS_PER_REQUEST : 1,
+          parking: parking && {
+            ready: () => parking.ready(5000),
+            mustPark: () => parking.mustPark(sink),
+            park: (item, attempts, lastError) => parking.park(sink, item.alert, { attempts, lastError, source: item.record }),
+          },
+        }),
+      ]),
+    );
 
     const NOTHING: HandlerResult = [];
     return (record) => {
@@ -317,37 +351,8 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
     };
 
     async function deliverRecord(key: string, delivery: RecordDelivery, record: SourceRecord): Promise<HandlerResult> {
-      await parking?.ready(5000);
-      // Sinks in parallel; one sink's alerts in order, stopping at its first transient failure
-      // (with retry topics: parking it and the sink's later alerts instead).
-      const failures = await Promise.all(
-        direct.map(async (sink) => {
-          for (const [i, m] of delivery.alerts.entries()) {
-            const pair = `${i}/${sink.name}`;
-            if (delivery.accepted.has(pair) || delivery.refused.has(pair)) continue;
-            if (parking?.mustPark(sink)) {
-              const failed = await park(sink, m, pair, delivery, record, 0, 'behind alerts parked earlier');
-              if (failed) return failed;
-              continue;
-            }
-            const outcome = await send(sink, m);
-            if (outcome.kind === 'accepted') {
-              delivery.accepted.add(pair);
-              sent.inc({ rule: m.rule, sink: sink.name });
-            } else if (outcome.kind === 'permanent') {
-              delivery.refused.set(pair, `sink '${sink.name}' (${sink.type}) refused alert '${m.rule}': ${outcome.detail}`);
-              refusedTotal.inc({ rule: m.rule, sink: sink.name });
-              logger.warn('sink refused the alert for good; the record will be dead-lettered', { ...where(record), sink: sink.name, rule: m.rule, detail: outcome.detail });
-            } else {
-              retries.inc({ sink: sink.name, cause: outcome.cause });
-              if (!parking) return { sink: sink.name, detail: outcome.detail, retryAfterMs: outcome.retryAfterMs };
-              const failed = await park(sink, m, pair, delivery, record, 1, outcome.detail);
-              if (failed) return failed;
-            }
-          }
-          return undefined;
-        }),
-      );
+      // Every sink's alerts are queued now, in the order records are handled (the lanes keep it).
+      const failures = await Promise.all(direct.map((sink) => deliverTo(sink, delivery, record)));
       const transient = failures.filter((f) => f !== undefined);
       if (transient.length > 0) {
         throw new RetryableError(
@@ -359,13 +364,52 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
       waiting.set(inDelivery.size);
       const now = Date.now();
       delivery.alerts.forEach((m, i) => {
+        // The throttle window starts at the delivery; an alert no sink took frees the claim made when it was admitted.
         if (groupers.size > 0 || direct.some((s) => delivery.accepted.has(`${i}/${s.name}`))) throttle.delivered(m.alert.fingerprint, m.throttleSeconds, now);
+        else throttle.forget(m.alert.fingerprint);
       });
       if (delivery.refused.size > 0) {
         const first = [...delivery.refused.keys()][0].split('/').slice(1).join('/');
         return new DeadLetter(`${AlerterReasons.SINK_REJECTED}:${first}`, [...delivery.refused.values()].join('; '));
       }
       return [];
+    }
+
+    /** Queues the record's alerts not yet taken on the sink's lane; the transient failure to retry the record for, if any. */
+    async function deliverTo(sink: Sink, delivery: RecordDelivery, record: SourceRecord): Promise<{ sink: string; detail: string; retryAfterMs: number } | undefined> {
+      const lane = lanes.get(sink.name)!;
+      const todo = delivery.alerts.flatMap((m, i) => (delivery.accepted.has(`${i}/${sink.name}`) || delivery.refused.has(`${i}/${sink.name}`) ? [] : [{ i, m }]));
+      const outcomes = await Promise.all(todo.map(({ m }) => lane.submit({ alert: m, record })));
+      let failure: { sink: string; detail: string; retryAfterMs: number } | undefined;
+      outcomes.forEach((outcome, k) => {
+        const { i, m } = todo[k];
+        const pair = `${i}/${sink.name}`;
+        switch (outcome.kind) {
+          case 'accepted':
+            delivery.accepted.add(pair);
+            sent.inc({ rule: m.rule, sink: sink.name });
+            break;
+          case 'parked':
+            // A pair parked counts as taken: the sink's retry consumer delivers it.
+            delivery.accepted.add(pair);
+            if (outcome.cause !== undefined) retries.inc({ sink: sink.name, cause: outcome.cause });
+            if (outcome.attempts > 0) logger.warn('sink cannot take the alert now; parked in its retry topic, with its later alerts', { ...where(record), sink: sink.name, rule: m.rule, detail: outcome.detail });
+            break;
+          case 'permanent':
+            delivery.refused.set(pair, `sink '${sink.name}' (${sink.type}) refused alert '${m.rule}': ${outcome.detail}`);
+            refusedTotal.inc({ rule: m.rule, sink: sink.name });
+            logger.warn('sink refused the alert for good; the record will be dead-lettered', { ...where(record), sink: sink.name, rule: m.rule, detail: outcome.detail });
+            break;
+          case 'transient':
+            retries.inc({ sink: sink.name, cause: outcome.cause });
+            failure ??= { sink: sink.name, detail: outcome.detail, retryAfterMs: outcome.retryAfterMs };
+            break;
+          case 'unparked':
+            failure ??= { sink: sink.name, detail: outcome.detail, retryAfterMs: 0 };
+            break;
+        }
+      });
+      return failure;
     }
   },
 };

@@ -51,6 +51,11 @@ export interface WorkloadDefinition<S extends SettingsSpec> {
   readonly settings: S;
   /** Builds the handler once, at start; may throw `ConfigError` for cross-setting problems. */
   createHandler(context: WorkloadContext<S>): Handler;
+  /**
+   * Records whose async handler calls may run at once (each record still resolved in source order;
+   * worker.ts). @default - 1: each call is awaited before the next record is handled
+   */
+  handlerConcurrency?(settings: SettingsOf<S>): number;
 }
 
 /** What the process around the workload provides; tests may pass their own. */
@@ -167,6 +172,7 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
       metrics,
       health,
       security,
+      handlerConcurrency: definition.handlerConcurrency?.(settings),
       onFatal: () => void shutdown(1, 'consumer crashed for good'),
     });
     logger.info('starting', {

@@ -14,6 +14,9 @@
  *   is acknowledged or the consumer stops. A chunk that fails for a record-bound reason
  *   (MESSAGE_TOO_LARGE, INVALID_RECORD, ...) is re-sent record by record to find the culprit, which
  *   is dead-lettered (`produce-rejected`).
+ * - Async handler calls (a sink call) of up to `handlerConcurrency` records run at once (the
+ *   workload's choice; 1 by default): the loop handles the next records meanwhile and takes the
+ *   calls' outcomes, retries included, oldest first, so records are still resolved in source order.
  * - Per record the loop allocates only what the handler needs: a synchronous handler is called
  *   without a Promise or a heartbeat per record (a heartbeat every KLAXON_HEARTBEAT_INTERVAL_MS of
  *   handling), metrics are counted once per batch or chunk.
@@ -43,7 +46,7 @@
  * - Memory: a fetch holds at most KLAXON_FETCH_MAX_BYTES (KLAXON_FETCH_MAX_PARTITION_BYTES per
  *   partition; one record batch larger than that still comes whole), one fetch per broker is in hand.
  *
- * One file of about 450 lines, a third of it this header: the loop reads top to bottom against the
+ * One file of about 480 lines, a third of it this header: the loop reads top to bottom against the
  * guarantees above. The output sender (sender.ts) and the batch bookkeeping (batch-turn.ts) are apart.
  */
 import { performance } from 'perf_hooks';
@@ -75,10 +78,24 @@ export interface WorkerOptions {
   readonly onFatal?: (error: Error) => void;
   /** TLS and SASL of the Kafka client (kafka-security.ts). @default - PLAINTEXT */
   readonly security?: KafkaClientSecurity;
+  /**
+   * Records of a batch whose async handler calls may run at once (the outcomes are still taken, and
+   * the records resolved, in source order). @default 1 (each call awaited before the next record)
+   */
+  readonly handlerConcurrency?: number;
 }
 
 /** The first call's outcome handed to the slow path: a Promise, or what it threw. */
 type Attempt = { readonly returned: Promise<HandlerResult> } | { readonly error: unknown } | undefined;
+
+/** A record whose handler call is still running (or threw): its outcome is taken in source order. */
+class InFlight {
+  constructor(
+    readonly record: SourceRecord,
+    readonly startedAt: number,
+    readonly first: Attempt,
+  ) {}
+}
 
 export class KafkaWorker {
   private readonly kafka: Kafka;
@@ -89,10 +106,13 @@ export class KafkaWorker {
   private readonly sender: OutputSender;
   private fatal = false;
   private readonly log: Logger;
+  private readonly concurrency: number;
 
   constructor(private readonly options: WorkerOptions) {
     const { config } = options;
     this.log = options.logger;
+    this.concurrency = options.handlerConcurrency ?? 1;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new Error(`handlerConcurrency ${this.concurrency}: must be a whole number of at least 1`);
     this.kafka = workloadKafka(config, options.security, options.logger);
     this.consumer = this.kafka.consumer({
       groupId: config.groupId,
@@ -222,7 +242,11 @@ export class KafkaWorker {
     if (done) await p.commitOffsetsIfNecessary();
   }
 
-  /** Handles the batch's records in order, then sends their outputs; true when every one is resolved. */
+  /**
+   * Handles the batch's records, then sends their outputs in source order; true when every one is
+   * resolved. Up to `handlerConcurrency` async handler calls (sink calls) run at once: the loop goes
+   * on to the next records while they run, and takes their outcomes (retries included) oldest first.
+   */
   private async handleBatch(turn: BatchTurn): Promise<boolean> {
     const { config, metrics } = this.options;
     const { batch } = turn.payload;
@@ -230,7 +254,13 @@ export class KafkaWorker {
     if (messages.length === 0) return true;
     metrics.recordsIn.inc({ topic: batch.topic }, messages.length);
     const sendTurn = this.sendTurn(turn);
+    // Handled, in source order, not yet sent.
     let pendings: Pending[] = [];
+    // Behind the oldest handler call still running: each entry in source order after every pending
+    // (entries before `next` are taken; an index, not shift(), keeps taking them linear).
+    const behind: Array<Pending | InFlight> = [];
+    let next = 0;
+    let running = 0;
     // Before waiting on a RetryableError, the records handled so far are resolved and committed:
     // they are not handled again if this one takes long or the worker stops meanwhile.
     const settle = async (): Promise<boolean> => {
@@ -244,32 +274,44 @@ export class KafkaWorker {
       }
       return true;
     };
+    // Takes the outcome of the oldest running call (retrying it as needed), then what followed it.
+    const takeOldest = async (): Promise<boolean> => {
+      const oldest = behind[next++] as InFlight;
+      running -= 1;
+      const pending = await this.handle(oldest.record, turn, sendTurn, settle, oldest.startedAt, oldest.first);
+      if (pending === undefined) return false;
+      pendings.push(pending);
+      while (next < behind.length && !(behind[next] instanceof InFlight)) pendings.push(behind[next++] as Pending);
+      if (next === behind.length) behind.length = next = 0;
+      return true;
+    };
     let lastBeat = Date.now();
     for (let i = 0; i < messages.length; i++) {
       if (!turn.active()) return false;
       const record = toSourceRecord(batch.topic, batch.partition, messages[i]);
       const startedAt = performance.now();
-      let pending: Pending | undefined;
       let first: Attempt;
       try {
         const returned = this.options.handler(record);
-        first = returned instanceof Promise ? { returned } : undefined;
-        if (first === undefined) pending = this.accepted(record, returned as HandlerResult, startedAt);
+        if (returned instanceof Promise) first = { returned };
+        else (next < behind.length ? behind : pendings).push(this.accepted(record, returned, startedAt));
       } catch (error) {
         first = { error };
       }
       if (first !== undefined) {
         // The slow path: an async handler (a sink call) or a handler that threw.
-        pending = await this.handle(record, turn, sendTurn, settle, startedAt, first);
-        if (pending === undefined) return false;
+        if ('returned' in first) first.returned.catch(() => undefined); // taken later; no unhandled rejection meanwhile
+        behind.push(new InFlight(record, startedAt, first));
+        running += 1;
+        if (running >= this.concurrency && !(await takeOldest())) return false;
       }
-      pendings.push(pending!);
       // A long batch heartbeats now and then (kafkajs throttles heartbeats to the interval).
       if (Date.now() - lastBeat >= config.heartbeatIntervalMs) {
         await turn.heartbeat();
         lastBeat = Date.now();
       }
     }
+    while (next < behind.length) if (!(await takeOldest())) return false;
     return this.sender.send(pendings, sendTurn);
   }
 

@@ -167,6 +167,24 @@ export class Receiver {
     return this.waitUntil(() => this.accepted.length >= count, `${count} accepted request(s)`, timeoutMs).then(() => this.accepted);
   }
 
+  /**
+   * The alerts of the accepted requests, in arrival order: one request may carry several (an
+   * Alertmanager webhook message's `alerts`, an Alertmanager v2 array); any other JSON body is one.
+   */
+  get acceptedAlerts(): unknown[] {
+    return this.accepted.flatMap((r) => {
+      const json = r.json as { alerts?: unknown } | unknown[] | undefined;
+      if (Array.isArray(json)) return json;
+      if (json !== null && typeof json === 'object' && Array.isArray((json as { alerts?: unknown }).alerts)) return (json as { alerts: unknown[] }).alerts;
+      return [json];
+    });
+  }
+
+  /** Like waitForAccepted, counting alerts (acceptedAlerts) instead of requests; resolves with those. */
+  waitForAlerts(count: number, timeoutMs = 10_000): Promise<unknown[]> {
+    return this.waitUntil(() => this.acceptedAlerts.length >= count, `${count} accepted alert(s)`, timeoutMs).then(() => this.acceptedAlerts);
+  }
+
   /** Stops for good. */
   async close(): Promise<void> {
     await this.goDown();

@@ -106,7 +106,7 @@ describe('the alerter parks and drains its retry topics with exactly its synthes
     await producer.disconnect();
 
     // THEN Notification Manager gets them, the webhook's are parked, and the logs records are committed
-    await nm.waitForAccepted(3, 60_000);
+    await nm.waitForAlerts(3, 60_000);
     await eventually(async () => (await alerter.metric('klaxon_alerter_sink_parked', { sink: 'webhook' })) === 3, 'three alerts parked');
     await eventually(async () => Number((await admin.fetchOffsets({ groupId: 'klaxon-log-alerter', topics: ['logs'] }))[0].partitions[0].offset) === 3, 'logs committed');
 

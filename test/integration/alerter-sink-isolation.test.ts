@@ -68,13 +68,13 @@ describe('log-alerter keeps a dead sink from holding back the others', () => {
     await hook.goDown();
     const downAt = Date.now();
     await kcatProduce(names.logs, [0, 1, 2, 3, 4].map(record404));
-    await nm.waitForAccepted(5, 60_000);
+    await nm.waitForAlerts(5, 60_000);
     await kcatProduce(names.logs, [5, 6, 7, 8, 9].map(record404));
 
     // THEN Notification Manager gets all ten while the webhook is down
-    await nm.waitForAccepted(10, 60_000);
+    await nm.waitForAlerts(10, 60_000);
     expect(hook.isUp).toBe(false);
-    expect(nm.accepted.map((r) => (r.json as { alerts: Array<{ labels: Record<string, string> }> }).alerts[0].labels.path)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `/missing-${i}`));
+    expect((nm.acceptedAlerts as Array<{ labels: Record<string, string> }>).map((a) => a.labels.path)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `/missing-${i}`));
     // AND the webhook's ten are parked: the main group committed every record, its lag is 0 while the webhook is down
     await eventuallyOf(alerter, async () => (await alerter.metric('klaxon_alerter_sink_parked', { sink: 'webhook' })) === 10, 'ten alerts parked for the webhook');
     await eventually(async () => (await lag(names.groupId, names.logs)) === 0, 'main group lag 0');
@@ -104,7 +104,7 @@ describe('log-alerter keeps a dead sink from holding back the others', () => {
 
     // AND a later alert goes straight to both sinks again
     await kcatProduce(names.logs, [record404(10)]);
-    await Promise.all([nm.waitForAccepted(11, 60_000), eventually(() => hook.accepted.map(pathOf).includes('/missing-10'), 'the webhook took the eleventh')]);
+    await Promise.all([nm.waitForAlerts(11, 60_000), eventually(() => hook.accepted.map(pathOf).includes('/missing-10'), 'the webhook took the eleventh')]);
     expect(await alerter.metric('klaxon_alerter_alerts_parked_total', { sink: 'webhook' })).toBe(10);
     alerter.kill('SIGTERM');
     expect((await alerter.exit).code).toBe(0);
@@ -136,7 +136,7 @@ describe('log-alerter keeps a dead sink from holding back the others', () => {
     // WHEN six alerts are parked while the webhook is down
     await hook.goDown();
     await kcatProduce(names.logs, [0, 1, 2, 3, 4, 5].map(record404));
-    await nm.waitForAccepted(6, 60_000);
+    await nm.waitForAlerts(6, 60_000);
     await eventuallyOf(first, async () => (await first.metric('klaxon_alerter_sink_parked', { sink: 'webhook' })) === 6, 'six alerts parked');
     await eventually(async () => (await committedOffset(names.groupId, names.logs)) === 6, 'main offsets committed');
 
@@ -155,7 +155,7 @@ describe('log-alerter keeps a dead sink from holding back the others', () => {
     for (const path of new Set(delivered)) expect(delivered.filter((p) => p === path).length).toBeLessThanOrEqual(2);
     // AND Notification Manager was not sent anything again (the main records were committed before the kill)
     await eventuallyOf(second, async () => (await second.metric('klaxon_alerter_sink_parked', { sink: 'webhook' })) === 0, 'webhook backlog 0');
-    expect(nm.accepted).toHaveLength(6);
+    expect(nm.acceptedAlerts).toHaveLength(6);
     second.kill('SIGTERM');
     expect((await second.exit).code).toBe(0);
   });
@@ -187,7 +187,7 @@ describe('log-alerter keeps a dead sink from holding back the others', () => {
     // THEN the webhook gets all four in order; Notification Manager got each once, before the stop
     await eventually(() => new Set(hook.accepted.map(pathOf)).size === 4, 'the webhook took all four', 120_000);
     expect(firstOccurrences(hook.accepted.map(pathOf))).toEqual([0, 1, 2, 3].map((i) => `/missing-${i}`));
-    expect(nm.accepted).toHaveLength(4);
+    expect(nm.acceptedAlerts).toHaveLength(4);
     second.kill('SIGTERM');
     expect((await second.exit).code).toBe(0);
   });

@@ -2,7 +2,8 @@
  * The runtime's failure paths on the real broker, with small handlers run in-process through
  * `runWorkload` (the same code the fanout bundle runs): a handler that fails and then succeeds is
  * retried; one that keeps failing, or declares a permanent error, is dead-lettered; an output topic
- * that does not exist is dead-lettered after KLAXON_MAX_ATTEMPTS.
+ * that does not exist is dead-lettered after KLAXON_MAX_ATTEMPTS; with handlerConcurrency, async calls
+ * overlap and their outputs still go out in source order.
  */
 import { brokers, createTopics, kcatConsume, kcatProduce, uniqueName } from '../harness';
 import { WorkloadDefinition } from '../../functions/runtime/lifecycle';
@@ -79,6 +80,53 @@ describe('the function runtime on the real broker', () => {
     expect(w.lines.filter((l) => l.msg === 'handler failed; retrying')).toHaveLength(4);
 
     // AND SIGTERM stops it with exit code 0
+    w.sigterm();
+    expect(await w.exitCode).toBe(0);
+  });
+
+  test('with handlerConcurrency, async calls overlap, yet outputs keep source order and a failing call is retried in its place', async () => {
+    // GIVEN twelve records and an async handler whose earlier calls take longer; the fourth fails once
+    const run_ = uniqueName('runtime-concurrent');
+    const source = `${run_}.in`;
+    const out = `${run_}.out`;
+    await createTopics([{ topic: source }, { topic: out }, { topic: `${run_}.dlt` }]);
+    const values = Array.from({ length: 12 }, (_, i) => `r${i}`);
+    await kcatProduce(source, values.map((v) => ({ key: 'one-key', value: v })));
+    const calls: string[] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    const definition: WorkloadDefinition<{}> = {
+      defaults: { sourceTopic: source, groupId: `${run_}-g`, clientId: 'runtime-concurrent' },
+      settings: {},
+      handlerConcurrency: () => 4,
+      createHandler: () => async (record) => {
+        const value = record.value!.toString();
+        calls.push(value);
+        running += 1;
+        mostAtOnce = Math.max(mostAtOnce, running);
+        await new Promise((r) => setTimeout(r, 400 - 30 * Number(value.slice(1))));
+        running -= 1;
+        if (value === 'r3' && calls.filter((c) => c === 'r3').length === 1) throw new Error('r3 fails once');
+        return [{ topic: out, key: record.key, value: record.value }];
+      },
+    };
+
+    // WHEN the runtime consumes them
+    const w = run(definition, {
+      KAFKA_BROKERS: brokers().join(','),
+      KAFKA_DEAD_LETTER_TOPIC: `${run_}.dlt`,
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'warn',
+      KLAXON_RETRY_INITIAL_MS: '50',
+    });
+    await waitForRecords(testKafka(brokers().join(',')), [out], 12, 60_000);
+
+    // THEN up to four calls ran at once, the output is in source order, and only r3 was called twice
+    expect(mostAtOnce).toBe(4);
+    expect((await kcatConsume(out)).map((r) => r.value!.toString())).toEqual(values);
+    expect(calls.filter((c) => c === 'r3')).toHaveLength(2);
+    expect(calls).toHaveLength(13);
+    expect(w.lines.filter((l) => l.msg === 'handler failed; retrying')).toHaveLength(1);
     w.sigterm();
     expect(await w.exitCode).toBe(0);
   });

@@ -45,6 +45,19 @@ describe('what each sink receives for the canonical 404 alert', () => {
     expect(Object.keys(body)).toEqual(['receiver', 'status', 'alerts', 'groupLabels', 'commonLabels', 'commonAnnotations', 'externalURL', 'version', 'groupKey']);
   });
 
+  test('several alerts go in one message as Alertmanager groups them: what they share is common, firing while any fires', () => {
+    const other = { ...alert, status: 'resolved' as const, labels: { ...alert.labels, path: '/wp-login.php' }, fingerprint: 'other' };
+    const body = notificationManagerMessage(alert, other);
+    expect(body.alerts).toEqual([alert, other]);
+    expect(body.status).toBe('firing');
+    const { path: _path, ...shared } = LABELS;
+    expect(body.commonLabels).toEqual(shared);
+    expect(body.groupLabels).toEqual({ alertname: '404 Request' });
+    expect(body.commonAnnotations).toEqual(ANNOTATIONS);
+    expect(notificationManagerMessage({ ...other, labels: { ...other.labels, alertname: 'Other' } }, alert)).toMatchObject({ groupLabels: {}, groupKey: '{}:{}' });
+    expect(alertmanagerAlerts(alert, other).map((a) => a.labels.path)).toEqual(['/notfound', '/wp-login.php']);
+  });
+
   test('Alertmanager gets a postable alert array: labels, annotations, startsAt, generatorURL, no endsAt', () => {
     expect(alertmanagerAlerts(alert)).toEqual([{ labels: LABELS, annotations: ANNOTATIONS, startsAt: '2021-08-25T01:54:37.227Z', generatorURL: 'https://logs.example/search' }]);
     expect(alertmanagerAlerts({ ...alert, generatorURL: '' })[0]).not.toHaveProperty('generatorURL');
