@@ -55,7 +55,7 @@ export interface RetryTopicOffsets {
   readonly start: number;
   /** The next offset to be written. */
   readonly end: number;
-  /** The group's committed offset; -1 when none. */
+  /** The group's committed offset; -1 when none, or not asked for (the topic is empty). */
   readonly committed: number;
 }
 
@@ -131,10 +131,14 @@ export class RetryTopics {
     const admin = await this.connectAdmin();
     return Promise.all(
       topics.map(async ({ topic, groupId }) => {
-        const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
-        const p0 = ends.find((p) => p.partition === 0);
+        const p0 = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === 0);
+        const [start, end] = [Number(p0?.low ?? 0), Number(p0?.high ?? 0)];
+        // An empty topic holds nothing to deliver whatever its group committed: the group's offsets
+        // (about 250 ms for a group the broker has not seen, on the path of a new replica's first alert) are not asked for.
+        if (end <= start) return { topic, start, end, committed: -1 };
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
         const c0 = committed?.partitions.find((p) => p.partition === 0);
-        return { topic, start: Number(p0?.low ?? 0), end: Number(p0?.high ?? 0), committed: Number(c0?.offset ?? -1) };
+        return { topic, start, end, committed: Number(c0?.offset ?? -1) };
       }),
     );
   }
