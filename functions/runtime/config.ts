@@ -10,6 +10,7 @@
  */
 import {
   DEFAULT_FETCH_MAX_BYTES,
+  DEFAULT_HEAP_GROWING_PERCENT,
   DEFAULT_FETCH_MAX_PARTITION_BYTES,
   DEFAULT_HTTP_PORT,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
@@ -260,6 +261,12 @@ export function runtimeSettings(defaults: WorkloadDefaults = GENERIC_DEFAULTS) {
       description: '/readyz answers 503 when the last successful heartbeat is older than this',
       default: 30_000,
       parse: integer(1000, 600_000),
+    },
+    heapGrowingPercent: {
+      env: RuntimeTuningEnv.HEAP_GROWING_PERCENT,
+      description: "V8's old-generation growing factor in percent (--heap-growing-percent); 0: V8's own",
+      default: DEFAULT_HEAP_GROWING_PERCENT,
+      parse: integer(0, 1000),
     },
     maxRestarts: {
       env: RuntimeTuningEnv.MAX_RESTARTS,

@@ -14,6 +14,7 @@
  * 5. The consumer crashed for good (a non-retriable error, or KLAXON_MAX_RESTARTS crashes in a row):
  *    /livez fails, the same stop runs, the process exits 1 so Kubernetes restarts it.
  */
+import { setFlagsFromString } from 'v8';
 import { ConfigError, Env, RuntimeConfig, SettingsOf, SettingsSpec, WorkloadDefaults, loadConfig, readSettings } from './config';
 import { resolveSecretFiles } from './secret-files';
 import { Handler } from './handler';
@@ -67,6 +68,8 @@ export interface ProcessPorts {
   readonly onSignal: (signal: 'SIGTERM' | 'SIGINT', listener: () => void) => void;
   /** Where a promise rejection nobody handled is reported (Node's 'unhandledRejection'). */
   readonly onUnhandledRejection?: (listener: (reason: unknown) => void) => void;
+  /** Sets V8 flags of this process (v8.setFlagsFromString). @default - none are set (tests run in-process) */
+  readonly setV8Flags?: (flags: string) => void;
 }
 
 function realProcess(): ProcessPorts {
@@ -81,6 +84,7 @@ function realProcess(): ProcessPorts {
     },
     onSignal: (signal, listener) => process.on(signal, listener),
     onUnhandledRejection: (listener) => process.on('unhandledRejection', listener),
+    setV8Flags: (flags) => setFlagsFromString(flags),
   };
 }
 
@@ -117,6 +121,7 @@ export async function runWorkload<S extends SettingsSpec>(definition: WorkloadDe
     return failConfig(e, ports);
   }
 
+  if (config.heapGrowingPercent > 0) ports.setV8Flags?.(`--heap-growing-percent=${config.heapGrowingPercent}`);
   const logger = new Logger(config.logLevel, { workload: config.clientId }, ports.logSink);
   const metrics = new RuntimeMetrics(config.clientId);
   const health = new HealthState(config.readyStaleMs);

@@ -38,6 +38,7 @@ describe('runtime configuration', () => {
       sessionTimeoutMs: 30000,
       heartbeatIntervalMs: 3000,
       readyStaleMs: 30000,
+      heapGrowingPercent: 300,
       maxRestarts: 10,
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -128,7 +129,7 @@ describe('runtime configuration', () => {
 
   test('every setting has an env key, a description and a default', () => {
     const lines = describeSettings(runtimeSettings(defaults));
-    expect(lines).toHaveLength(20);
+    expect(lines).toHaveLength(21);
     expect(lines[0]).toBe('KAFKA_BROKERS (default ["localhost:9092"]): comma-separated host:port list of Kafka bootstrap servers');
     for (const s of Object.values(runtimeSettings(defaults))) {
       expect(s.env).toMatch(/^[A-Z_]+$/);
