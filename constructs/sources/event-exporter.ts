@@ -24,7 +24,7 @@ import type { KafkaUser } from '../kafka/kafka-user';
 import { chartNamespace, CONFIG_HASH_ANNOTATION, configHash, renderResources, resolveResources, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels } from '../pod-support';
 import { checkInteger, checkNamespaceName, checkNonEmpty, checkOneOf, describeProp, PropError } from '../validation';
 import { FunctionCode, FunctionCodeConfig } from '../workloads/function-code';
-import { functionPodParts } from '../workloads/function-pod';
+import { functionPodParts, nodeOptions } from '../workloads/function-pod';
 import { DEFAULT_FUNCTION_RESOURCES } from '../workloads/kafka-function';
 
 /** The workload name (container, labels, Lease) of the exporter. */
@@ -164,7 +164,7 @@ export class EventExporter extends Construct {
       [ExporterEnv.LEASE_DURATION_SECONDS]: String(lease),
       [ExporterEnv.RENEW_DEADLINE_SECONDS]: String(renew),
       [ExporterEnv.RETRY_PERIOD_SECONDS]: String(retry),
-      NODE_OPTIONS: `--max-old-space-size=${Math.max(32, Math.floor((this.resources.memory?.limit?.toMebibytes() ?? 256) / 2))}`,
+      NODE_OPTIONS: nodeOptions(this.resources.memory?.limit?.toMebibytes() ?? 256),
     };
     this.codeConfig = props.code.bind(this, { metadata });
     this.deployment = new k8s.KubeDeployment(this, 'Resource', { metadata, spec: Lazy.any({ produce: () => this._toKube() }) as unknown as k8s.DeploymentSpec });

@@ -107,8 +107,12 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 /** One of LOG_LEVELS. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Default of KLAXON_FETCH_MAX_BYTES: 4 MiB (kafkajs's own default is 10 MiB). */
-export const DEFAULT_FETCH_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * Default of KLAXON_FETCH_MAX_BYTES: 2 MiB (kafkajs's own default is 10 MiB): with the pods' small
+ * young generation (2 MiB semi-spaces) the records of a fetch stay in cache; measured no slower
+ * than 4 MiB on a fanout drain, and less memory.
+ */
+export const DEFAULT_FETCH_MAX_BYTES = 2 * 1024 * 1024;
 
 /** Default of KLAXON_FETCH_MAX_PARTITION_BYTES: 1 MiB (kafkajs's default). */
 export const DEFAULT_FETCH_MAX_PARTITION_BYTES = 1024 * 1024;

@@ -44,7 +44,7 @@ describe('KafkaFunction', () => {
       { name: 'HTTP_PORT', value: '8080' },
       { name: 'LOG_LEVEL', value: 'info' },
       { name: 'KLAXON_SHUTDOWN_TIMEOUT_MS', value: '8000' },
-      { name: 'NODE_OPTIONS', value: '--max-old-space-size=128' },
+      { name: 'NODE_OPTIONS', value: '--max-old-space-size=128 --max-semi-space-size=2' },
     ]);
     expect(envOf(container)).toEqual({
       [WorkloadEnv.BROKERS]: cluster.bootstrapServers,
@@ -55,7 +55,7 @@ describe('KafkaFunction', () => {
       [WorkloadEnv.HTTP_PORT]: String(DEFAULT_HTTP_PORT),
       [WorkloadEnv.LOG_LEVEL]: 'info',
       [RuntimeTuningEnv.SHUTDOWN_TIMEOUT_MS]: String(DEFAULT_SHUTDOWN_TIMEOUT_MS),
-      NODE_OPTIONS: '--max-old-space-size=128',
+      NODE_OPTIONS: '--max-old-space-size=128 --max-semi-space-size=2',
     });
     expect(fn.env).toEqual(envOf(container));
     expect(fn.cluster).toBe(cluster);
@@ -74,7 +74,7 @@ describe('KafkaFunction', () => {
       env: { NODE_OPTIONS: '--max-old-space-size=300 --enable-source-maps' },
     });
     // THEN
-    expect(capped.env.NODE_OPTIONS).toBe('--max-old-space-size=512');
+    expect(capped.env.NODE_OPTIONS).toBe('--max-old-space-size=512 --max-semi-space-size=2');
     expect(own.env.NODE_OPTIONS).toBe('--max-old-space-size=300 --enable-source-maps');
   });
 
@@ -224,7 +224,7 @@ describe('KafkaFunction', () => {
       KAFKA_CLIENT_ID: 'audit-eu1',
       HTTP_PORT: '8080',
       LOG_LEVEL: 'debug',
-      NODE_OPTIONS: '--max-old-space-size=256',
+      NODE_OPTIONS: '--max-old-space-size=256 --max-semi-space-size=2',
       KLAXON_SHUTDOWN_TIMEOUT_MS: '20000',
       AUDIT_MODE: 'strict',
       TZ: 'UTC',

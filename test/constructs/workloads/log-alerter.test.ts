@@ -58,7 +58,7 @@ describe('LogAlerter', () => {
       { name: 'HTTP_PORT', value: '8080' },
       { name: 'LOG_LEVEL', value: 'info' },
       { name: 'KLAXON_SHUTDOWN_TIMEOUT_MS', value: '8000' },
-      { name: 'NODE_OPTIONS', value: '--max-old-space-size=128' },
+      { name: 'NODE_OPTIONS', value: '--max-old-space-size=128 --max-semi-space-size=2' },
       { name: 'ALERTER_RULES', value: JSON.stringify([RULE_404]) },
       { name: 'ALERTER_SINKS', value: '[{"type":"notification-manager"}]' },
       { name: 'ALERTER_SINK_RETRY', value: 'topics' },

@@ -33,7 +33,7 @@ describe('runtime configuration', () => {
       deadLetterMaxValueBytes: 524288,
       produceChunkBytes: 921600,
       produceChunkRecords: 10000,
-      fetchMaxBytes: 4 * 1024 * 1024,
+      fetchMaxBytes: 2 * 1024 * 1024,
       fetchMaxPartitionBytes: 1024 * 1024,
       sessionTimeoutMs: 30000,
       heartbeatIntervalMs: 3000,
