@@ -41,7 +41,7 @@ export interface LaneParking {
 }
 
 export interface SinkLaneOptions {
-  /** One request carrying `alerts` (never throws: the outcome says what happened). */
+  /** One request carrying `alerts`; the outcome says what happened (a throw counts as a transient failure). */
   send(alerts: readonly MatchedAlert[]): Promise<DeliveryOutcome>;
   /** Most alerts in one request. */
   readonly maxAlerts: number;
@@ -90,7 +90,13 @@ export class SinkLane {
   private async deliver(batch: readonly Queued[]): Promise<void> {
     const { parking } = this.options;
     if (parking?.mustPark()) return this.park(batch, 0, 'behind alerts parked earlier', undefined);
-    const outcome = await this.options.send(batch.map((q) => q.item.alert));
+    let outcome: DeliveryOutcome;
+    try {
+      outcome = await this.options.send(batch.map((q) => q.item.alert));
+    } catch (e) {
+      // A request that could not even be made (a bug): the records are retried, never stuck.
+      outcome = { kind: 'transient', cause: 'error', detail: `the request failed: ${(e as Error).message}`, retryAfterMs: 0 };
+    }
     if (outcome.kind === 'permanent' && batch.length > 1) {
       for (const q of batch) await this.deliver([q]);
       return;

@@ -120,6 +120,21 @@ describe('SinkLane', () => {
     });
   });
 
+  test('a request that throws is a transient failure of its alerts, and the lane goes on', async () => {
+    let calls = 0;
+    const lane = new SinkLane({
+      send: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('template blew up');
+        return ACCEPTED;
+      },
+      maxAlerts: 1,
+    });
+    const [first, second] = await Promise.all([lane.submit(item(1)), lane.submit(item(2))]);
+    expect(first).toMatchObject({ kind: 'transient', detail: 'the request failed: template blew up' });
+    expect(second).toEqual(ACCEPTED);
+  });
+
   test('maxAlerts must be a whole number of at least 1', () => {
     expect(() => new SinkLane({ send: async () => ACCEPTED, maxAlerts: 0 })).toThrow('maxAlerts 0');
   });
