@@ -19,7 +19,7 @@
  * so 7 % of the records raise an alert (`matchPerMille` lowers that; the rest become WordPress near
  * misses). Every line that can raise one carries its record's sequence
  * number in a request id (`ae000000-0000-4000-8000-<12 digits>`), which the alert's description
- * (`{{log}}`) carries to the receiver (`logSeqOf`).
+ * (`{{log}}`) carries to the receiver (`logSeqsOf`).
  */
 import { AlertRuleSpec, EXAMPLE_404_RULE } from '../functions/contracts/alert-rules';
 import type { ContainerLogRecord } from '../functions/contracts/log-record';
@@ -35,12 +35,6 @@ export function requestId(seq: number): string {
 /** Every sequence number in a text (a request carrying several alerts), each once. */
 export function logSeqsOf(text: string): number[] {
   return [...new Set([...text.matchAll(new RegExp(ID_PATTERN.source, 'g'))].map((m) => Number(m[1])))];
-}
-
-/** The sequence number in a text (an alert body), or undefined. */
-export function logSeqOf(text: string): number | undefined {
-  const m = ID_PATTERN.exec(text);
-  return m ? Number(m[1]) : undefined;
 }
 
 /**
