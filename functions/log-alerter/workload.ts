@@ -208,12 +208,14 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
       sinks: sinkNames(specs).map((name, i) => ({ name, type: specs[i].type })),
     });
 
-    const send = async (sink: Sink, m: MatchedAlert) => {
+    /** One request for `alerts` to `sink` (several only where the sink takes several), timed. */
+    const sendMany = async (sink: Sink, alerts: readonly MatchedAlert[]) => {
       const started = process.hrtime.bigint();
-      const outcome = await deliver(sink.request(m.alert), sink.timeoutMs);
+      const outcome = await deliver(alerts.length === 1 ? sink.request(alerts[0].alert) : sink.requestMany!(alerts.map((m) => m.alert)), sink.timeoutMs);
       latency.observe({ sink: sink.name, outcome: outcome.kind }, Number(process.hrtime.bigint() - started) / 1e9);
       return outcome;
     };
+    const send = (sink: Sink, m: MatchedAlert) => sendMany(sink, [m]);
 
     const groupers = new Map<string, AlertGrouper>();
     const dispatcher = new NoticeDispatcher({
@@ -305,13 +307,6 @@ export const logAlerter: WorkloadDefinition<typeof alerterSettings> = {
       return out;
     };
 
-    /** One request for `alerts` to `sink`, timed. */
-    const sendMany = async (sink: Sink, alerts: readonly MatchedAlert[]) => {
-      const started = process.hrtime.bigint();
-      const outcome = await deliver(alerts.length === 1 ? sink.request(alerts[0].alert) : sink.requestMany!(alerts.map((m) => m.alert)), sink.timeoutMs);
-      latency.observe({ sink: sink.name, outcome: outcome.kind }, Number(process.hrtime.bigint() - started) / 1e9);
-      return outcome;
-    };
     // Each direct sink's alerts in record order, coalesced into one request where the sink takes several (sink-lane.ts).
     const lanes = new Map(
       direct.map((sink) => [
